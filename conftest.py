@@ -1,0 +1,39 @@
+"""Fixtures shared by tests/ and runtime_tests/: each test gets its own EDGETK_HOME; images are cached once."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent
+# Emulator images and the legacy converter env are expensive: one cache for the whole test session.
+SHARED_CACHE = os.environ.get("EDGETK_TEST_CACHE", str(REPO / ".venv" / "edgetk-cache"))
+
+
+@pytest.fixture(autouse=True)
+def _edgetk_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path_factory.mktemp("edgetk-home")
+    monkeypatch.setenv("EDGETK_HOME", str(home))
+    monkeypatch.setenv("EDGETK_CACHE", SHARED_CACHE)
+    return home
+
+
+@pytest.fixture
+def run_cli():
+    """Run `edgetk ARGS...` as a real child process; returns the CompletedProcess (text mode)."""
+
+    def _run(*args: str, timeout: float = 600, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "toolkit.cli", *map(str, args)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=cwd or REPO,
+            env=os.environ.copy(),
+        )
+
+    return _run

@@ -1,0 +1,113 @@
+"""The `edgetk` entry point: builds the typer app from one module per verb and maps errors to exit codes.
+
+This is the only place where exceptions become exit codes: expected failures (``ToolkitError``) print
+one red line; anything else writes a debug log (no local variables, so no secrets) and prints its path.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+import traceback
+from datetime import datetime, timezone
+
+import click
+import typer
+
+from toolkit import __version__
+from toolkit.errors import ExitCode, ToolkitError
+
+# Each module defines `register(app: typer.Typer) -> None`. Order is the order of `edgetk --help`.
+VERBS = [
+    "convert",
+    "inspect",
+    "check",
+    "targets",
+    "bench",
+    "emulator",
+    "results",
+    "devices",
+    "deploy",
+    "legacy",
+    "compare",
+    "report",
+]
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"edgetk {__version__}")
+        raise typer.Exit()
+
+
+def build_app() -> typer.Typer:
+    app = typer.Typer(
+        name="edgetk",
+        help="Convert, inspect, check, bench and compare TensorFlow Lite / LiteRT models for devices.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        pretty_exceptions_show_locals=False,
+        add_completion=False,
+    )
+
+    @app.callback()
+    def _root(
+        version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="Print the version."),
+    ) -> None:
+        """edgetk — on-device deployment toolkit for TensorFlow Lite / LiteRT."""
+
+    for verb in VERBS:
+        module_name = f"toolkit.cli.{verb}"
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:  # a verb still under construction in this checkout
+            if exc.name == module_name:
+                continue
+            raise
+        module.register(app)
+    return app
+
+
+def _err(message: str) -> None:
+    from rich.console import Console
+
+    Console(stderr=True, highlight=False, soft_wrap=True).print(f"[bold red]error:[/] {message}", markup=True)
+
+
+def _write_debug_log(exc: BaseException) -> str:
+    from toolkit.paths import cache_dir
+
+    logs = cache_dir() / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    path = logs / f"edgetk-debug-{datetime.now(timezone.utc):%Y%m%dT%H%M%S%f}.log"
+    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    path.write_text(f"edgetk {__version__}\nargv: {sys.argv[:2]}\n{text}")
+    return str(path)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI and return the exit code (used by tests and by `run`)."""
+    command = typer.main.get_command(build_app())
+    try:
+        result = command.main(args=argv, prog_name="edgetk", standalone_mode=False)
+    except ToolkitError as exc:
+        _err(exc.message)
+        return int(exc.exit_code)
+    except click.exceptions.Abort:
+        _err("interrupted")
+        return int(ExitCode.INTERRUPTED)
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return int(ExitCode.INTERRUPTED)
+    except click.ClickException as exc:
+        exc.show()
+        return int(exc.exit_code)
+    except Exception as exc:  # noqa: BLE001 - the one place unexpected errors are caught
+        path = _write_debug_log(exc)
+        _err(f"internal error ({type(exc).__name__}); details in {path} — please report it")
+        return int(ExitCode.INTERNAL)
+    return int(result) if isinstance(result, int) else 0
+
+
+def run() -> None:
+    sys.exit(main())

@@ -1,0 +1,110 @@
+"""One exception root for every expected failure.
+
+Each subclass builds its message from typed fields and carries the process exit code the CLI uses, so
+the mapping from failure to exit code lives here and in ``toolkit.cli.main`` only. The codes are
+documented in docs/EXIT_CODES.md.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    VERDICT_FAILED = 1  # check: a target cannot run the model; compare: a regression
+    BAD_INPUT = 2  # usage error, malformed model, invalid descriptor/inventory, unknown name
+    MISSING_DEPENDENCY = 3  # optional package, emulator image, legacy environment or system tool missing
+    DEVICE_ERROR = 4  # transport failure: unreachable, auth, host key, remote failure
+    CONVERSION_FAILED = 5
+    RUNTIME_CRASH = 6  # the native runtime failed or died (signal) in its child process
+    INTERNAL = 70
+    INTERRUPTED = 130
+
+
+class ToolkitError(Exception):
+    """Root of expected failures: printed as one line, exits with ``exit_code``."""
+
+    exit_code: ExitCode = ExitCode.INTERNAL
+
+    def __init__(self, message: str, *, hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class BadInputError(ToolkitError):
+    exit_code = ExitCode.BAD_INPUT
+
+
+class MalformedModelError(BadInputError):
+    def __init__(self, path: object, detail: str) -> None:
+        super().__init__(f"{path}: not a valid .tflite model ({detail})")
+        self.path = path
+        self.detail = detail
+
+
+class DescriptorError(BadInputError):
+    """A target descriptor or device inventory file is invalid; names the file and the key."""
+
+    def __init__(self, file: object, key: str | None, detail: str) -> None:
+        where = f"{file}" + (f": {key}" if key else "")
+        super().__init__(f"{where}: {detail}")
+        self.file = file
+        self.key = key
+        self.detail = detail
+
+
+class UnknownNameError(BadInputError):
+    def __init__(self, kind: str, name: str, known: list[str]) -> None:
+        choices = ", ".join(sorted(known)) or "none"
+        super().__init__(f"unknown {kind} '{name}' (known: {choices})")
+        self.kind = kind
+        self.name = name
+        self.known = known
+
+
+class MissingDependencyError(ToolkitError):
+    exit_code = ExitCode.MISSING_DEPENDENCY
+
+    def __init__(self, what: str, install_hint: str) -> None:
+        super().__init__(f"{what} is not available: {install_hint}", hint=install_hint)
+        self.what = what
+        self.install_hint = install_hint
+
+
+class DeviceError(ToolkitError):
+    exit_code = ExitCode.DEVICE_ERROR
+
+
+class HostKeyError(DeviceError):
+    pass
+
+
+class ConversionError(ToolkitError):
+    exit_code = ExitCode.CONVERSION_FAILED
+
+
+class RuntimeCrashError(ToolkitError):
+    """The native runtime failed or died in its child process; names the signal when there was one."""
+
+    exit_code = ExitCode.RUNTIME_CRASH
+
+    def __init__(self, message: str, *, signal_name: str | None = None, op: str | None = None) -> None:
+        extra = ""
+        if signal_name:
+            extra += f" (killed by {signal_name})"
+        if op:
+            extra += f" while running {op}"
+        super().__init__(message + extra)
+        self.signal_name = signal_name
+        self.op = op
+
+
+class VerdictFailed(ToolkitError):
+    """Raised by nothing in the library: the CLI returns ExitCode.VERDICT_FAILED for failing verdicts."""
+
+    exit_code = ExitCode.VERDICT_FAILED

@@ -1,0 +1,48 @@
+"""Where edgetk keeps its files: the user's data/cache/config dirs (platformdirs), overridable by env vars.
+
+EDGETK_HOME puts everything under one directory (tests use it to stay hermetic).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _home(sub: str, default: str) -> Path:
+    base = os.environ.get("EDGETK_HOME")
+    path = Path(base) / sub if base else Path(default)
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def data_dir() -> Path:
+    """Results store and other durable user data."""
+    return _home("data", platformdirs.user_data_dir("edgetk"))
+
+
+def cache_dir() -> Path:
+    """Emulator images, downloaded wheels, the legacy converter environment: safe to delete.
+
+    EDGETK_CACHE wins over EDGETK_HOME so hermetic tests can still share expensive cached images.
+    """
+    explicit = os.environ.get("EDGETK_CACHE")
+    if explicit:
+        path = Path(explicit)
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+    return _home("cache", platformdirs.user_cache_dir("edgetk"))
+
+
+def config_dir() -> Path:
+    """User-level devices.toml and extra target descriptors."""
+    return _home("config", platformdirs.user_config_dir("edgetk"))
+
+
+def shipped_targets_dir() -> Path:
+    """Target descriptors and probed op-support tables shipped with edgetk."""
+    return REPO_ROOT / "targets"

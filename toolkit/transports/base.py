@@ -1,0 +1,90 @@
+"""The one interface every way of reaching a device implements.
+
+A transport copies files to a device (atomically, verified by sha256, cached by content so an unchanged
+model is not sent again), runs argv lists there (never shell strings assembled from user input), fetches
+files back, and cleans up its per-run working directory. Bench, deploy and on-device check only talk to
+this interface, so every transport measures the same way: by running the one device-side runner
+(``toolkit/runtimes/runner.py``) and parsing the JSON document it prints.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What a command run on the device gave back."""
+
+    argv: tuple[str, ...]
+    returncode: int
+    stdout: str
+    stderr: str
+    duration_s: float
+    signal: str | None = None  # e.g. "SIGSEGV" when the process was killed by a signal
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0 and self.signal is None
+
+
+def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        while block := fh.read(chunk):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+class Transport(ABC):
+    """connect → put/run/get → close. Use as a context manager so cleanup also runs on failure and Ctrl-C."""
+
+    #: short name used in device inventories and results ("local", "emulator", "tflm", "ssh", "adb")
+    kind: str = ""
+    #: True when timings are not a real device's (qemu-user): reports label them "emulated"
+    emulated: bool = False
+
+    @abstractmethod
+    def connect(self) -> None:
+        """Open the connection and create this run's working directory; clean leftovers of earlier runs."""
+
+    @abstractmethod
+    def put(self, local: Path, name: str | None = None) -> str:
+        """Copy ``local`` to the device and return its path there.
+
+        Atomic (temporary name, then rename), verified by sha256, cached by content: a file whose hash is
+        already on the device is not sent again.
+        """
+
+    @abstractmethod
+    def run(self, argv: Sequence[str], *, timeout: float | None = None) -> RunResult:
+        """Run ``argv`` on the device. Arguments are passed as a list; any quoting is the transport's job."""
+
+    @abstractmethod
+    def get(self, remote: str, local: Path) -> None:
+        """Fetch a file from the device."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Remove this run's working directory and close the connection. Safe to call twice."""
+
+    @abstractmethod
+    def python_argv(self) -> list[str]:
+        """The argv prefix that starts the device's Python interpreter (e.g. ["python3"])."""
+
+    def __enter__(self) -> Transport:
+        self.connect()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
