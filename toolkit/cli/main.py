@@ -11,8 +11,9 @@ import sys
 import traceback
 from datetime import datetime, timezone
 
-import click
 import typer
+from typer import exceptions as typer_exceptions
+from typer._click import exceptions as click_exceptions  # typer >= 0.29 vendors click here
 
 from toolkit import __version__
 from toolkit.errors import ExitCode, ToolkitError
@@ -93,13 +94,10 @@ def main(argv: list[str] | None = None) -> int:
     except ToolkitError as exc:
         _err(exc.message)
         return int(exc.exit_code)
-    except click.exceptions.Abort:
+    except (typer_exceptions.Abort, KeyboardInterrupt):
         _err("interrupted")
         return int(ExitCode.INTERRUPTED)
-    except KeyboardInterrupt:
-        _err("interrupted")
-        return int(ExitCode.INTERRUPTED)
-    except click.ClickException as exc:
+    except click_exceptions.ClickException as exc:
         exc.show()
         return int(exc.exit_code)
     except Exception as exc:  # noqa: BLE001 - the one place unexpected errors are caught
