@@ -9,7 +9,7 @@ from __future__ import annotations
 import importlib
 import sys
 import traceback
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import typer
 from typer import exceptions as typer_exceptions
@@ -80,7 +80,7 @@ def _write_debug_log(exc: BaseException) -> str:
 
     logs = cache_dir() / "logs"
     logs.mkdir(parents=True, exist_ok=True)
-    path = logs / f"edgetk-debug-{datetime.now(timezone.utc):%Y%m%dT%H%M%S%f}.log"
+    path = logs / f"edgetk-debug-{datetime.now(UTC):%Y%m%dT%H%M%S%f}.log"
     text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
     path.write_text(f"edgetk {__version__}\nargv: {sys.argv[:2]}\n{text}")
     return str(path)
