@@ -80,6 +80,18 @@ class DeviceError(ToolkitError):
     exit_code = ExitCode.DEVICE_ERROR
 
 
+class EmulatorImageError(ToolkitError):
+    """Building an emulator image failed; names the image, the step and where the build log is."""
+
+    exit_code = ExitCode.MISSING_DEPENDENCY
+
+    def __init__(self, image: str, step: str, detail: str) -> None:
+        super().__init__(f"building emulator image {image} failed at {step}: {detail}")
+        self.image = image
+        self.step = step
+        self.detail = detail
+
+
 class HostKeyError(DeviceError):
     pass
 

@@ -1,0 +1,30 @@
+"""The device inventory (devices.toml) and the transports its entries describe."""
+
+from toolkit.devices.connect import transport_for_device
+from toolkit.devices.inventory import (
+    AdbDevice,
+    Device,
+    EmulatorDevice,
+    Inventory,
+    LocalDevice,
+    SshDevice,
+    add_device,
+    inventory_path,
+    load_inventory,
+)
+from toolkit.devices.probe import DeviceFacts, probe_device
+
+__all__ = [
+    "AdbDevice",
+    "Device",
+    "DeviceFacts",
+    "EmulatorDevice",
+    "Inventory",
+    "LocalDevice",
+    "SshDevice",
+    "add_device",
+    "inventory_path",
+    "load_inventory",
+    "probe_device",
+    "transport_for_device",
+]

@@ -1,0 +1,67 @@
+"""The MCU latency estimate reproduces its MLPerf Tiny v0.5 calibration within the error it reports."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from toolkit.bench.mcu_estimate import (
+    estimate_mcu_latency,
+    fit_coefficients,
+    leave_one_out,
+    load_coefficients,
+    relative_error,
+)
+from toolkit.targets import load_registry
+
+
+@pytest.fixture(scope="module")
+def samples(tiny_models):
+    from benchmarks.mlperf_tiny_models import calibration_samples
+
+    return calibration_samples()
+
+
+def _reported(kind: str) -> float:
+    summary = load_coefficients.__globals__["_calibration_note"]()
+    match = re.search(rf"{kind} max \|error\| ([0-9.]+) %", summary)
+    assert match, summary
+    return float(match.group(1)) / 100
+
+
+def test_stored_coefficients_reproduce_calibration_within_reported_error(samples) -> None:
+    k = load_coefficients()
+    bound = _reported("fit") + 0.005
+    errors = {s.name: relative_error(s, k) for s in samples}
+    assert all(abs(e) <= bound for e in errors.values()), errors
+    assert abs(errors["kws"]) < 0.10 and abs(errors["vww"]) < 0.10
+
+
+def test_stored_coefficients_are_the_fit(samples) -> None:
+    stored = load_coefficients()
+    refit = fit_coefficients(samples, stored)
+    assert refit.cycles_per_mac == pytest.approx(stored.cycles_per_mac, rel=1e-3)
+    assert refit.cycles_per_output == pytest.approx(stored.cycles_per_output, rel=1e-3)
+
+
+def test_leave_one_out_error_is_what_the_docs_report(samples) -> None:
+    loo = leave_one_out(samples, load_coefficients())
+    assert max(abs(e) for e in loo.values()) == pytest.approx(_reported("leave-one-out"), abs=0.001)
+
+
+def test_estimate_scales_with_clock_and_is_labelled(tiny_models) -> None:
+    from toolkit.model import load_model
+    from toolkit.model.cost import estimate_cost
+
+    reg = load_registry()
+    model = load_model(tiny_models["kws"])
+    cost = estimate_cost(model)
+    m4 = estimate_mcu_latency(model, cost, reg.get("cortex-m4"))
+    m7 = estimate_mcu_latency(model, cost, reg.get("cortex-m7"))
+    cmsis = estimate_mcu_latency(model, cost, reg.get("cortex-m4"), kernels="cmsis-nn")
+    assert m4.to_dict()["estimated"] is True
+    assert m4.latency_ms == pytest.approx(181.9, rel=0.10)
+    assert m7.latency_ms < m4.latency_ms  # 216 MHz and 1 MAC/cycle vs 120 MHz and 0.5
+    assert cmsis.latency_ms < m4.latency_ms / 2
+    assert sum(op["cycles"] for op in m4.per_op) == pytest.approx(m4.total_cycles, rel=1e-3)

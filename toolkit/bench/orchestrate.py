@@ -1,0 +1,250 @@
+"""bench_model: run the device-side runner on a target through its transport and interpret the answer.
+
+The one library function behind `edgetk bench`. It opens the transport ``for_target`` picks, sends the
+runner and the model (content-cached), runs the runner, and turns its JSON into a ``BenchResult``:
+memory findings against the descriptor (TFLM arena vs RAM, model vs flash), the roofline efficiency, an
+estimated per-op breakdown (labelled "estimated": no Python interpreter API offers per-op timing), the
+"emulated" label for qemu timings and, for TFLM targets, the estimated MCU latency. Failures become one
+ToolkitError: a signal is ``RuntimeCrashError(signal_name=...)`` naming the phase that was running.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from toolkit import __version__
+from toolkit.bench.stats import roofline, stats_problems
+from toolkit.errors import BadInputError, DeviceError, MissingDependencyError, RuntimeCrashError
+from toolkit.transports.base import RunResult, Transport
+
+RUNNER_PATH = Path(__file__).resolve().parent.parent / "runtimes" / "runner.py"
+BENCH_SCHEMA = "edgetk.bench/1"
+
+
+@dataclass(frozen=True)
+class BenchOptions:
+    runs: int = 50
+    warmup: int = 5
+    threads: int | None = None
+    xnnpack: bool = True
+    inputs: Path | None = None  # .npz with one array per input (by name, input_N or arr_N)
+    seed: int = 0
+    keep_outputs: Path | None = None  # local .npz to receive the inputs and outputs (numerical validation)
+    timeout: float = 600.0
+    runtime: str | None = None  # override the descriptor's runtime (e.g. "tflite-runtime" on the host)
+    arena_bytes: int | None = None  # TFLM arena to give the interpreter (default: generous; use is measured)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "runs": self.runs, "warmup": self.warmup, "threads": self.threads, "xnnpack": self.xnnpack,
+            "inputs": str(self.inputs) if self.inputs else None, "seed": self.seed,
+            "keep_outputs": str(self.keep_outputs) if self.keep_outputs else None, "timeout": self.timeout,
+            "runtime": self.runtime, "arena_bytes": self.arena_bytes,
+        }  # fmt: skip
+
+
+@dataclass(frozen=True)
+class BenchFinding:
+    rule: str  # "arena-exceeds-ram", "model-exceeds-flash", "latency-stats", ...
+    severity: str  # "error" | "warning" | "info"
+    message: str
+
+    def to_dict(self) -> dict[str, str]:
+        return {"rule": self.rule, "severity": self.severity, "message": self.message}
+
+
+@dataclass(frozen=True)
+class BenchResult:
+    model_path: str
+    model_sha256: str
+    model_size: int
+    target: str
+    device: str | None
+    transport: str
+    emulated: bool
+    runner: dict[str, Any]
+    options: BenchOptions
+    findings: tuple[BenchFinding, ...] = ()
+    roofline: dict[str, Any] | None = None
+    per_op_estimate: dict[str, Any] | None = None
+    mcu_estimate: dict[str, Any] | None = None
+    created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    edgetk_version: str = __version__
+    record_id: int | None = None
+
+    @property
+    def latency_ms(self) -> dict[str, Any]:
+        return self.runner.get("latency_ms") or {}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": BENCH_SCHEMA, "id": self.record_id, "created_at": self.created_at,
+            "edgetk_version": self.edgetk_version,
+            "model": {"path": self.model_path, "sha256": self.model_sha256, "size_bytes": self.model_size},
+            "target": self.target, "device": self.device, "transport": self.transport, "emulated": self.emulated,
+            "timing_note": _timing_note(self), "options": self.options.to_dict(),
+            "findings": [f.to_dict() for f in self.findings], "roofline": self.roofline,
+            "per_op_estimate": self.per_op_estimate, "mcu_estimate": self.mcu_estimate, "runner": self.runner,
+        }  # fmt: skip
+
+    def record_fields(self) -> dict[str, Any]:
+        """What the results store keeps (see toolkit.bench.store)."""
+        runtime = self.runner.get("runtime") or {}
+        bench = {k: v for k, v in self.to_dict().items() if k != "runner"}
+        return {
+            "created_at": self.created_at, "model_path": self.model_path, "model_sha256": self.model_sha256,
+            "target": self.target, "device": self.device, "transport": self.transport,
+            "runtime": runtime.get("name"), "runtime_version": runtime.get("version"),
+            "options": self.options.to_dict(), "runner": self.runner, "edgetk_version": self.edgetk_version,
+            "bench": bench,
+        }  # fmt: skip
+
+
+def _timing_note(result: BenchResult) -> str:
+    if result.transport == "tflm":
+        return "TFLM on the host: latency is the host's; see mcu_estimate (estimated) for the MCU"
+    if result.emulated:
+        return "emulated (qemu-user): for relative comparisons only, not the device's latency"
+    return "measured"
+
+
+def runner_argv(python: list[str], runner: str, model: str, runtime: str, options: BenchOptions) -> list[str]:
+    argv = [*python, runner, "--model", model, "--runtime", runtime, "--runs", str(options.runs),
+            "--warmup", str(options.warmup), "--seed", str(options.seed),
+            "--max-seconds", f"{max(options.timeout * 0.5, 1.0):g}"]  # fmt: skip
+    if options.threads:
+        argv += ["--threads", str(options.threads)]
+    if not options.xnnpack:
+        argv.append("--no-xnnpack")
+    if options.arena_bytes:
+        argv += ["--arena-bytes", str(options.arena_bytes)]
+    return argv
+
+
+def bench_model(
+    model_path: Path | str, target: Any, *, device: str | None = None, options: BenchOptions | None = None,
+    transport: Transport | None = None,
+) -> BenchResult:
+    """Benchmark ``model_path`` on ``target`` (a TargetDescriptor). ``transport`` overrides the dispatch."""
+    from toolkit.model import load_model
+    from toolkit.transports import for_target
+
+    options = options or BenchOptions()
+    model_path = Path(model_path)
+    model = load_model(model_path)
+    transport = transport or for_target(target, device)
+    runtime = options.runtime or getattr(transport, "runtime", None) or target.runtime.name
+    with transport:
+        runner = transport.put(RUNNER_PATH, "edgetk_runner.py")
+        remote_model = transport.put(model_path, "model.tflite")
+        argv = runner_argv(transport.python_argv(), runner, remote_model, runtime, options)
+        if options.inputs:
+            argv += ["--inputs", transport.put(Path(options.inputs), "inputs.npz")]
+        if options.keep_outputs:
+            argv += ["--outputs-npz", "outputs.npz"]
+        result = transport.run(argv, timeout=options.timeout)
+        doc = parse_runner_output(result, model_path.name, target.name)
+        if options.keep_outputs:
+            transport.get("outputs.npz", Path(options.keep_outputs))
+    return _interpret(model, target, device, transport, doc, options)
+
+
+_PHASE = re.compile(r"edgetk-runner: phase=([\w-]+)")
+
+
+def parse_runner_output(result: RunResult, model_name: str, target_name: str) -> dict[str, Any]:
+    """The runner's JSON document, or the ToolkitError its failure means."""
+    phases = _PHASE.findall(result.stderr)
+    where = f"{model_name} on {target_name}"
+    if result.signal:
+        phase = phases[-1] if phases else "start-up"
+        raise RuntimeCrashError(f"the runtime died running {where} during {phase}", signal_name=result.signal)
+    doc = _last_json(result.stdout)
+    if doc is None:
+        tail = next((ln for ln in reversed(result.stderr.splitlines()) if ln.strip()), "no output")
+        raise DeviceError(f"the runner gave no result for {where} (exit {result.returncode}): {tail[:300]}")
+    error = doc.get("error")
+    if error:
+        kind, message, op = error.get("kind", ""), error.get("message", ""), error.get("op")
+        if kind == "missing-runtime":
+            raise MissingDependencyError(f"a TFLite runtime on {target_name}", message)
+        if kind == "bad-input":
+            raise BadInputError(message)
+        if kind == "missing-kernel":
+            raise RuntimeCrashError(f"{where}: the runtime has no kernel for {op} ({message})")
+        raise RuntimeCrashError(f"{where}: {message}", op=op)
+    return doc
+
+
+def _last_json(stdout: str) -> dict[str, Any] | None:
+    for line in reversed(stdout.strip().splitlines()):
+        if line.startswith("{"):
+            try:
+                return json.loads(line)
+            except json.JSONDecodeError:
+                return None
+    return None
+
+
+def _interpret(
+    model: Any, target: Any, device: str | None, transport: Transport, doc: dict[str, Any], options: BenchOptions
+) -> BenchResult:
+    from toolkit.bench.mcu_estimate import estimate_mcu_latency
+    from toolkit.model.cost import estimate_cost
+
+    cost = estimate_cost(model)
+    findings = list(_memory_findings(model, target, doc))
+    problems = stats_problems(doc.get("latency_ms") or {})
+    if problems:
+        findings.append(BenchFinding("latency-stats", "warning", "; ".join(problems)))
+    is_tflm = transport.kind == "tflm" or (doc.get("runtime") or {}).get("name") == "tflm"
+    mcu = estimate_mcu_latency(model, cost, target).to_dict() if is_tflm else None
+    roof = None
+    latency = doc.get("latency_ms") or {}
+    if not is_tflm and cost.total_macs and latency.get("p50"):
+        cores = min(options.threads or 1, target.cpu.cores)
+        roof = roofline(cost.total_macs, target.cpu.clock_hz, target.cpu.macs_per_cycle, latency["p50"], cores)
+        roof = dict(roof.to_dict(), emulated=transport.emulated)
+    per_op = None if is_tflm else _per_op_estimate(cost, latency.get("p50"))
+    return BenchResult(
+        model_path=str(model.path), model_sha256=model.sha256, model_size=model.size_bytes, target=target.name,
+        device=device, transport=transport.kind, emulated=transport.emulated, runner=doc, options=options,
+        findings=tuple(findings), roofline=roof, per_op_estimate=per_op, mcu_estimate=mcu,
+    )  # fmt: skip
+
+
+def _memory_findings(model: Any, target: Any, doc: dict[str, Any]) -> list[BenchFinding]:
+    found = []
+    arena = (doc.get("arena") or {}).get("total_bytes")
+    ram, flash = target.memory.ram_bytes, target.memory.flash_bytes
+    if arena is not None and ram:
+        verdict = "exceeds" if arena > ram else "fits in"
+        found.append(BenchFinding(
+            "arena-exceeds-ram" if arena > ram else "arena-fits-ram", "error" if arena > ram else "info",
+            f"TFLM arena {arena:,} bytes {verdict} {target.name} RAM {ram:,} bytes",
+        ))  # fmt: skip
+    if flash and doc.get("runtime", {}).get("name") == "tflm":
+        size = model.size_bytes
+        found.append(BenchFinding(
+            "model-exceeds-flash" if size > flash else "model-fits-flash", "error" if size > flash else "info",
+            f"model {size:,} bytes {'exceeds' if size > flash else 'fits in'} {target.name} flash {flash:,} bytes",
+        ))  # fmt: skip
+    return found
+
+
+def _per_op_estimate(cost: Any, measured_ms: float | None) -> dict[str, Any] | None:
+    """Share the measured latency among ops by static cost (FLOPs + bytes moved): an estimate, labelled so."""
+    if not measured_ms or not cost.ops:
+        return None
+    weights = [op.flops + op.bytes_moved for op in cost.ops]
+    total = sum(weights) or 1
+    ops = [
+        {"subgraph": op.subgraph, "index": op.index, "op": op.name, "ms": measured_ms * w / total}
+        for op, w in zip(cost.ops, weights, strict=True)
+    ]
+    return {"estimated": True, "method": "measured p50 shared by static cost (FLOPs + bytes moved)", "ops": ops}

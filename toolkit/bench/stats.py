@@ -1,0 +1,80 @@
+"""Latency statistics and roofline efficiency, shared by bench, compare and the performance suite.
+
+The runner computes the same statistics on the device (it cannot import edgetk); these helpers are for
+host-side checks and for combining samples. Percentiles use linear interpolation (numpy's default).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+
+STAT_KEYS = ("min", "mean", "p50", "p90", "p99", "max", "std")
+
+
+@dataclass(frozen=True)
+class LatencyStats:
+    """Milliseconds over ``runs`` timed inferences."""
+
+    runs: int
+    min: float
+    mean: float
+    p50: float
+    p90: float
+    p99: float
+    max: float
+    std: float
+
+    def to_dict(self) -> dict[str, float | int]:
+        return asdict(self)
+
+
+def summarize(samples_ms: Sequence[float]) -> LatencyStats:
+    values = np.asarray(samples_ms, dtype=np.float64)
+    if values.size == 0:
+        raise ValueError("no latency samples")
+    p50, p90, p99 = (float(v) for v in np.percentile(values, [50, 90, 99]))
+    return LatencyStats(
+        runs=int(values.size), min=float(values.min()), mean=float(values.mean()), p50=p50, p90=p90, p99=p99,
+        max=float(values.max()), std=float(values.std()),
+    )  # fmt: skip
+
+
+def stats_problems(latency: Mapping[str, Any]) -> list[str]:
+    """Why a latency block (the runner's "latency_ms") is not sane; empty when it is."""
+    missing = [k for k in STAT_KEYS if not isinstance(latency.get(k), int | float)]
+    if missing:
+        return [f"missing {', '.join(missing)}"]
+    problems = []
+    order = [latency[k] for k in ("min", "p50", "p90", "p99", "max")]
+    if any(a > b + 1e-9 for a, b in zip(order, order[1:], strict=False)):
+        problems.append("percentiles out of order (min <= p50 <= p90 <= p99 <= max violated)")
+    if not latency["min"] - 1e-9 <= latency["mean"] <= latency["max"] + 1e-9:
+        problems.append("mean outside [min, max]")
+    if latency["min"] < 0 or latency["std"] < 0:
+        problems.append("negative latency or std")
+    return problems
+
+
+@dataclass(frozen=True)
+class Roofline:
+    """How close a measured latency comes to the descriptor's peak MAC rate (compute roof only)."""
+
+    total_macs: int
+    peak_macs_per_s: float
+    ideal_ms: float
+    measured_ms: float
+    efficiency: float  # ideal / measured, 0..1 (above 1 means the descriptor's peak is too low)
+
+    def to_dict(self) -> dict[str, float | int]:
+        return asdict(self)
+
+
+def roofline(total_macs: int, clock_hz: float, macs_per_cycle: float, measured_ms: float, cores: int = 1) -> Roofline:
+    peak = clock_hz * macs_per_cycle * max(cores, 1)
+    ideal_ms = total_macs / peak * 1e3
+    efficiency = ideal_ms / measured_ms if measured_ms > 0 else 0.0
+    return Roofline(int(total_macs), peak, ideal_ms, float(measured_ms), efficiency)

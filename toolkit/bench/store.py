@@ -1,0 +1,228 @@
+"""The results store: every bench result appended to an embedded SQLite database.
+
+Why SQLite: one file, no server, safe for several edgetk processes at once. WAL mode lets readers run
+while one process writes; a busy timeout makes concurrent writers wait instead of failing. The schema is
+versioned (``schema_version`` table) and migrated forward in place, one step at a time inside an
+IMMEDIATE transaction, so a database written by an older edgetk is upgraded and never overwritten. A file
+that is not a database (or one from a newer edgetk) is an error naming the file; edgetk never replaces it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import sqlite3
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from toolkit.errors import BadInputError
+from toolkit.paths import data_dir
+
+BUSY_TIMEOUT_MS = 30_000
+
+
+class ResultsStoreError(BadInputError):
+    def __init__(self, path: Path, detail: str) -> None:
+        super().__init__(f"results database {path}: {detail}")
+        self.path = path
+        self.detail = detail
+
+
+def default_db_path() -> Path:
+    return data_dir() / "results.sqlite"
+
+
+# Version 1: the record itself. Version 2: the full bench document (findings, estimates) + lookup index.
+_V1 = """
+CREATE TABLE results (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    created_at TEXT NOT NULL,
+    model_path TEXT NOT NULL,
+    model_sha256 TEXT NOT NULL,
+    target TEXT NOT NULL,
+    device TEXT,
+    transport TEXT NOT NULL,
+    runtime TEXT,
+    runtime_version TEXT,
+    options_json TEXT NOT NULL,
+    runner_json TEXT NOT NULL,
+    edgetk_version TEXT NOT NULL
+);
+"""
+_V2 = """
+ALTER TABLE results ADD COLUMN bench_json TEXT;
+CREATE INDEX results_by_model_target ON results (model_sha256, target);
+"""
+
+
+def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
+    def apply(conn: sqlite3.Connection) -> None:
+        for statement in filter(str.strip, sql.split(";")):
+            conn.execute(statement)
+
+    return apply
+
+
+#: MIGRATIONS[n] takes a database from version n to n + 1 (0 = empty file).
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_script(_V1), _script(_V2)]
+SCHEMA_VERSION = len(MIGRATIONS)
+
+_COLUMNS = (
+    "id", "created_at", "model_path", "model_sha256", "target", "device", "transport", "runtime",
+    "runtime_version", "options_json", "runner_json", "edgetk_version", "bench_json",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ResultRecord:
+    id: int
+    created_at: str
+    model_path: str
+    model_sha256: str
+    target: str
+    device: str | None
+    transport: str
+    runtime: str | None
+    runtime_version: str | None
+    options: dict[str, Any]
+    runner: dict[str, Any]
+    edgetk_version: str
+    bench: dict[str, Any] | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+    def summary(self) -> dict[str, Any]:
+        """The flat row `results list` and CSV export show."""
+        latency = self.runner.get("latency_ms") or {}
+        return {
+            "id": self.id, "created_at": self.created_at, "model": Path(self.model_path).name,
+            "model_sha256": self.model_sha256[:12], "target": self.target, "device": self.device or "",
+            "transport": self.transport, "runtime": f"{self.runtime or ''} {self.runtime_version or ''}".strip(),
+            "p50_ms": latency.get("p50"), "mean_ms": latency.get("mean"), "runs": latency.get("runs"),
+            "emulated": bool((self.bench or {}).get("emulated")), "edgetk_version": self.edgetk_version,
+        }  # fmt: skip
+
+
+class ResultsStore:
+    """Append-only store of bench results. Open per use; every method is one short transaction."""
+
+    def __init__(self, path: Path | str | None = None) -> None:
+        self.path = Path(path) if path is not None else default_db_path()
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as conn:
+            self._migrate(conn)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        try:
+            conn = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        except sqlite3.Error as exc:
+            raise ResultsStoreError(self.path, f"cannot open ({exc})") from None
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            yield conn
+        except sqlite3.OperationalError as exc:
+            if "locked" in str(exc) or "busy" in str(exc):
+                raise ResultsStoreError(self.path, f"busy for more than {BUSY_TIMEOUT_MS // 1000} s ({exc})") from None
+            raise ResultsStoreError(self.path, f"not a usable edgetk results database ({exc})") from None
+        except sqlite3.DatabaseError as exc:
+            raise ResultsStoreError(self.path, f"not a usable edgetk results database ({exc})") from None
+        finally:
+            conn.close()
+
+    @contextmanager
+    def _write(self, conn: sqlite3.Connection) -> Iterator[None]:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def _migrate(self, conn: sqlite3.Connection) -> None:
+        with self._write(conn):
+            conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            row = conn.execute("SELECT MAX(version) FROM schema_version").fetchone()
+            version = row[0] or 0
+            if version == 0 and conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'results'").fetchone():
+                raise ResultsStoreError(self.path, "has a results table but no schema version; not an edgetk database")
+            if version > SCHEMA_VERSION:
+                raise ResultsStoreError(
+                    self.path, f"schema version {version} is newer than this edgetk understands ({SCHEMA_VERSION})"
+                )
+            for step in range(version, SCHEMA_VERSION):
+                MIGRATIONS[step](conn)
+                conn.execute("INSERT INTO schema_version (version) VALUES (?)", (step + 1,))
+
+    def schema_version(self) -> int:
+        with self._connect() as conn:
+            return int(conn.execute("SELECT MAX(version) FROM schema_version").fetchone()[0])
+
+    def append(self, result: Any) -> int:
+        """Store a BenchResult (anything with ``record_fields()``) or a dict of the record's fields."""
+        fields = result.record_fields() if hasattr(result, "record_fields") else dict(result)
+        row = {
+            "created_at": fields["created_at"], "model_path": str(fields["model_path"]),
+            "model_sha256": fields["model_sha256"], "target": fields["target"], "device": fields.get("device"),
+            "transport": fields["transport"], "runtime": fields.get("runtime"),
+            "runtime_version": fields.get("runtime_version"), "options_json": json.dumps(fields["options"]),
+            "runner_json": json.dumps(fields["runner"]), "edgetk_version": fields["edgetk_version"],
+            "bench_json": json.dumps(fields["bench"]) if fields.get("bench") is not None else None,
+        }  # fmt: skip
+        names = ", ".join(row)
+        marks = ", ".join("?" for _ in row)
+        with self._connect() as conn, self._write(conn):
+            cursor = conn.execute(f"INSERT INTO results ({names}) VALUES ({marks})", tuple(row.values()))  # noqa: S608
+            return int(cursor.lastrowid)
+
+    def list(self, *, target: str | None = None, limit: int | None = None) -> list[ResultRecord]:
+        sql = f"SELECT {', '.join(_COLUMNS)} FROM results"  # noqa: S608
+        params: list[Any] = []
+        if target:
+            sql += " WHERE target = ?"
+            params.append(target)
+        sql += " ORDER BY id"
+        if limit:
+            sql += " LIMIT ?"
+            params.append(limit)
+        with self._connect() as conn:
+            return [_record(r) for r in conn.execute(sql, params).fetchall()]
+
+    def get(self, record_id: int) -> ResultRecord:
+        with self._connect() as conn:
+            row = conn.execute(f"SELECT {', '.join(_COLUMNS)} FROM results WHERE id = ?", (record_id,)).fetchone()  # noqa: S608
+        if row is None:
+            raise BadInputError(f"no result with id {record_id} in {self.path}")
+        return _record(row)
+
+    def export(self, fmt: str = "json") -> str:
+        records = self.list()
+        if fmt == "json":
+            return json.dumps({"schema": "edgetk.results/1", "results": [r.to_dict() for r in records]}, indent=2)
+        if fmt == "csv":
+            buffer = io.StringIO()
+            rows = [r.summary() for r in records]
+            fieldnames = list(rows[0]) if rows else ["id"]
+            writer = csv.DictWriter(buffer, fieldnames=fieldnames, lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(rows)
+            return buffer.getvalue()
+        raise BadInputError(f"unknown export format '{fmt}' (known: csv, json)")
+
+
+def _record(row: tuple[Any, ...]) -> ResultRecord:
+    d = dict(zip(_COLUMNS, row, strict=True))
+    return ResultRecord(
+        id=d["id"], created_at=d["created_at"], model_path=d["model_path"], model_sha256=d["model_sha256"],
+        target=d["target"], device=d["device"], transport=d["transport"], runtime=d["runtime"],
+        runtime_version=d["runtime_version"], options=json.loads(d["options_json"]),
+        runner=json.loads(d["runner_json"]), edgetk_version=d["edgetk_version"],
+        bench=json.loads(d["bench_json"]) if d["bench_json"] else None,
+    )  # fmt: skip

@@ -1,0 +1,97 @@
+"""`edgetk bench MODEL --target NAME`: run the model on the target's device and show latency statistics."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    app.command("bench")(bench)
+
+
+def bench(
+    model: Path = typer.Argument(..., help="The .tflite model to run."),
+    target: str = typer.Option(..., "--target", "-t", help="Target descriptor name (see `edgetk targets list`)."),
+    device: str = typer.Option(None, "--device", help="A device from the inventory instead of the target's default."),
+    runs: int = typer.Option(50, "--runs", min=1, help="Timed inferences."),
+    warmup: int = typer.Option(5, "--warmup", min=0, help="Untimed inferences before timing."),
+    threads: int = typer.Option(None, "--threads", min=1, help="Interpreter threads (LiteRT / tflite-runtime)."),
+    no_xnnpack: bool = typer.Option(False, "--no-xnnpack", help="Use the built-in CPU kernels only."),
+    inputs: Path = typer.Option(None, "--inputs", help=".npz with one array per input (default: seeded random)."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the generated inputs."),
+    runtime: str = typer.Option(None, "--runtime", help="Override the target's runtime (litert, tflite-runtime, tflm)."),
+    timeout: float = typer.Option(600.0, "--timeout", help="Seconds before the run is abandoned."),
+    as_json: bool = typer.Option(False, "--json", help="Print the edgetk.bench/1 JSON document."),
+    db: Path = typer.Option(None, "--db", help="Results database (default: the user's data dir)."),
+    no_store: bool = typer.Option(False, "--no-store", help="Do not append the result to the results database."),
+) -> None:
+    """Benchmark MODEL on a target: local, emulated Raspberry Pi, TFLM (with an estimated MCU latency)."""
+    from toolkit.bench import BenchOptions, ResultsStore, bench_model
+    from toolkit.errors import BadInputError
+    from toolkit.targets import load_registry
+
+    if runtime is not None and runtime not in ("litert", "tflite-runtime", "tflm"):
+        raise BadInputError(f"unknown runtime '{runtime}' (known: litert, tflite-runtime, tflm)")
+    descriptor = load_registry().get(target)
+    options = BenchOptions(
+        runs=runs, warmup=warmup, threads=threads, xnnpack=not no_xnnpack, inputs=inputs, seed=seed,
+        timeout=timeout, runtime=runtime,
+    )  # fmt: skip
+    result = bench_model(model, descriptor, device=device, options=options)
+    if not no_store:
+        record_id = ResultsStore(db).append(result)
+        from dataclasses import replace
+
+        result = replace(result, record_id=record_id)
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(), indent=2))
+    else:
+        render(result.to_dict())
+
+
+def _ms(value: Any) -> str:
+    return f"{value:.3f}" if isinstance(value, int | float) else "-"
+
+
+def render(doc: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(highlight=False)
+    runner = doc["runner"]
+    rt, dev = runner.get("runtime", {}), runner.get("device", {})
+    console.print(
+        f"[bold]{Path(doc['model']['path']).name}[/] on [bold]{doc['target']}[/] via {doc['transport']}"
+        f" — {rt.get('name')} {rt.get('version')}, {dev.get('arch')} {dev.get('cpu_model') or ''}".rstrip()
+    )
+    label = {"measured": "measured"}.get(doc["timing_note"], doc["timing_note"])
+    table = Table(title=f"latency, ms ({label})", title_justify="left")
+    lat = runner.get("latency_ms", {})
+    for key in ("runs", "min", "mean", "p50", "p90", "p99", "max", "std"):
+        table.add_column(key, justify="right")
+    table.add_row(str(lat.get("runs")), *(_ms(lat.get(k)) for k in ("min", "mean", "p50", "p90", "p99", "max", "std")))
+    console.print(table)
+    console.print(
+        f"init {_ms(runner.get('init_ms'))} ms · first inference {_ms(runner.get('first_inference_ms'))} ms · "
+        f"warm-up mean {_ms(runner.get('warmup_mean_ms'))} ms · peak RSS {runner.get('peak_rss_bytes', 0) / 2**20:.1f} MiB"
+    )
+    if runner.get("arena"):
+        console.print(f"TFLM arena: {runner['arena'].get('total_bytes', '?'):,} bytes (measured)")
+    if doc.get("roofline"):
+        r = doc["roofline"]
+        console.print(f"roofline: ideal {_ms(r['ideal_ms'])} ms at peak → efficiency {r['efficiency']:.1%}")
+    if doc.get("mcu_estimate"):
+        m = doc["mcu_estimate"]
+        console.print(
+            f"[bold]MCU latency (estimated)[/]: {m['latency_ms']:.1f} ms at {m['clock_hz'] / 1e6:g} MHz, "
+            f"{m['kernels']} kernels — calibration: {m['calibration_error']}"
+        )
+    for finding in doc.get("findings", []):
+        style = {"error": "red", "warning": "yellow"}.get(finding["severity"], "dim")
+        console.print(f"[{style}]{finding['severity']}[/]: {finding['message']}")
+    if doc.get("id") is not None:
+        console.print(f"[dim]stored as result {doc['id']}[/]")

@@ -1,0 +1,89 @@
+"""`edgetk convert SOURCE -o OUT.tflite`: parse options, call ``convert_model``, render the report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from toolkit.errors import BadInputError
+
+
+def _shapes(text: str | None) -> tuple[tuple[int, ...], ...] | None:
+    """'1,10,4:1,5' → ((1, 10, 4), (1, 5)): one shape per input, in input order."""
+    if not text:
+        return None
+    try:
+        return tuple(tuple(int(d) for d in part.split(",")) for part in text.split(":"))
+    except ValueError as exc:
+        raise BadInputError(f"--input-shapes '{text}': expected e.g. 1,10,4:1,5") from exc
+
+
+def _names(text: str | None) -> tuple[str, ...]:
+    return tuple(n.strip() for n in text.split(",") if n.strip()) if text else ()
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("convert")
+    def convert(
+        source: str = typer.Argument(..., help="SavedModel dir, .keras/.h5, path/to/file.py:function, or frozen .pb"),
+        output: Path = typer.Option(..., "-o", "--output", help="Where to write the .tflite"),
+        format: str = typer.Option("auto", "--format", help="auto|saved_model|keras|python|graphdef"),
+        batch: int = typer.Option(1, "--batch", help="Fixed batch size for dynamic-batch inputs"),
+        seq_len: int | None = typer.Option(None, "--seq-len", help="Fix a dynamic sequence length (dim 1)"),
+        input_shapes: str | None = typer.Option(None, "--input-shapes", help="Shapes per input, e.g. 1,10,4:1,5"),
+        input_arrays: str | None = typer.Option(None, "--input-arrays", help="Frozen .pb: input names, comma-separated"),
+        output_arrays: str | None = typer.Option(None, "--output-arrays", help="Frozen .pb: output names"),
+        signature: str | None = typer.Option(None, "--signature", help="SavedModel signature key"),
+        rnn: str = typer.Option("auto", "--rnn", help="LSTM lowering: fused|loop|auto (auto: by --target)"),
+        quantize: str = typer.Option("none", "--quantize", help="none|dynamic|float16|int8|int16x8"),
+        calibration: Path | None = typer.Option(None, "--calibration", help=".npz with one array per input"),
+        integer_io: bool = typer.Option(False, "--integer-io", help="int8 (int16) inputs/outputs for MCUs"),
+        allow_flex: bool = typer.Option(False, "--allow-flex", help="Accept Flex (TF Select) ops"),
+        allow_custom: bool = typer.Option(False, "--allow-custom", help="Accept custom ops"),
+        allow_resource_variables: bool = typer.Option(False, "--allow-resource-variables",
+                                                      help="Accept VAR_HANDLE/READ_VARIABLE ops (intended state)"),
+        target: list[str] = typer.Option([], "--target", help="Check the output against this target (repeatable)"),
+        check_runtime: list[str] = typer.Option(["litert"], "--check-runtime",
+                                                help="Run the numerical check in litert|litert-no-xnnpack|tflm"),
+        no_verify: bool = typer.Option(False, "--no-verify", help="Skip the numerical check against TF"),
+        seed: int = typer.Option(0, "--seed", help="Seed of the check inputs"),
+        report: Path | None = typer.Option(None, "--report", help="Write the report as JSON (edgetk.convert/1)"),
+        as_json: bool = typer.Option(False, "--json", help="Print the report (or the error) as JSON"),
+    ) -> None:
+        """Convert a TensorFlow/Keras model to .tflite with fixed-batch RNNs, checked against TF."""
+        from toolkit.convert import ConverterFailed, ConvertOptions, convert_model
+
+        options = ConvertOptions(
+            format=format, batch=batch, seq_len=seq_len, input_shapes=_shapes(input_shapes),
+            input_arrays=_names(input_arrays), output_arrays=_names(output_arrays), signature=signature, rnn=rnn,
+            quantize=quantize, calibration=str(calibration) if calibration else None, integer_io=integer_io,
+            allow_flex=allow_flex, allow_custom=allow_custom, allow_resource_variables=allow_resource_variables,
+            targets=tuple(target), seed=seed, verify=not no_verify)
+        from rich.console import Console
+
+        err = Console(stderr=True, highlight=False, soft_wrap=True)
+        try:
+            if as_json:
+                result = convert_model(source, output, options, check_runtimes=tuple(check_runtime))
+            else:
+                with err.status("starting the converter", spinner="dots") as status:
+                    result = convert_model(source, output, options, check_runtimes=tuple(check_runtime),
+                                           progress=lambda text: status.update(text))
+        except ConverterFailed as exc:
+            if as_json:
+                typer.echo(json.dumps(exc.to_json(), indent=2))
+            elif exc.details:
+                err.print(exc.details, markup=False)
+            raise
+        doc = result.to_json()
+        if report:
+            report.parent.mkdir(parents=True, exist_ok=True)
+            report.write_text(json.dumps(doc, indent=2))
+        if as_json:
+            typer.echo(json.dumps(doc, indent=2))
+        else:
+            from toolkit.convert.render import print_report
+
+            print_report(result, Console(highlight=False, soft_wrap=True))

@@ -1,0 +1,31 @@
+"""`edgetk deploy MODEL --device NAME`: put the model and the runner on a device, verified by sha256."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("deploy")
+    def deploy(
+        model: Path = typer.Argument(..., help="The .tflite model."),
+        device: str = typer.Option(..., "--device", "-d", help="Device name from devices.toml."),
+        inventory: Path | None = typer.Option(None, "--inventory", help="devices.toml to use."),
+        trust_new_host_key: bool = typer.Option(
+            False, "--trust-new-host-key", help="Accept and remember an SSH host key seen for the first time."
+        ),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    ) -> None:
+        """Upload MODEL and the device-side runner (atomic, hash-verified, cached by content)."""
+        from toolkit.devices.deploy import deploy_model
+
+        result = deploy_model(model, device, inventory=inventory, trust_new_host_key=trust_new_host_key)
+        if as_json:
+            typer.echo(json.dumps(result.to_dict(), indent=2))
+            return
+        for f in result.files:
+            state = "cached (not sent)" if f.cached else f"sent {f.bytes_sent} bytes"
+            typer.echo(f"{result.device}: {f.name} -> {f.remote_path} [sha256 {f.sha256[:12]}, {state}]")

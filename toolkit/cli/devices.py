@@ -1,0 +1,107 @@
+"""`edgetk devices list|add|check`: the device inventory (devices.toml)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+INVENTORY_HELP = "devices.toml to use (default ./devices.toml, else the user config dir)."
+
+
+def _describe(dev) -> str:
+    if dev.transport == "ssh":
+        where = f"{dev.user}@{dev.host}" if dev.user else dev.host
+        return f"{where}:{dev.port}" if dev.port else where
+    if dev.transport == "adb":
+        return f"serial {dev.serial}" if dev.serial else "the only adb device"
+    if dev.transport == "emulator":
+        return f"image {dev.image}" if dev.image else "target's image"
+    return "this machine"
+
+
+def register(app: typer.Typer) -> None:
+    devices = typer.Typer(help="Named devices (devices.toml): list, add, check.", no_args_is_help=True)
+    app.add_typer(devices, name="devices")
+
+    @devices.command("list")
+    def list_(
+        inventory: Path | None = typer.Option(None, "--inventory", help=INVENTORY_HELP),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    ) -> None:
+        """List the devices in the inventory."""
+        from toolkit.devices import load_inventory
+
+        inv = load_inventory(inventory)
+        if as_json:
+            typer.echo(json.dumps({"inventory": str(inv.path), "devices": [
+                inv.devices[n].model_dump(exclude_none=True) for n in inv.names()]}, indent=2))
+            return
+        if not inv.devices:
+            typer.echo(f"no devices in {inv.path} (add one with `edgetk devices add`)")
+            return
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(title=f"Devices ({inv.path})", title_justify="left")
+        for col in ("name", "target", "transport", "where"):
+            table.add_column(col)
+        for name in inv.names():
+            dev = inv.devices[name]
+            table.add_row(name, dev.target, dev.transport, _describe(dev))
+        Console(highlight=False).print(table)
+
+    @devices.command("add")
+    def add(
+        name: str = typer.Argument(..., help="Device name (letters, digits, - and _)."),
+        target: str = typer.Option(..., "--target", help="Target descriptor, e.g. rpi4-arm64."),
+        transport: str = typer.Option(..., "--transport", help="ssh | adb | local | emulator"),
+        host: str | None = typer.Option(None, "--host", help="ssh: host name or ~/.ssh/config alias."),
+        port: int | None = typer.Option(None, "--port", help="ssh: port."),
+        user: str | None = typer.Option(None, "--user", help="ssh: user."),
+        identity_file: str | None = typer.Option(None, "--identity-file", help="ssh: private key file."),
+        known_hosts: str | None = typer.Option(None, "--known-hosts", help="ssh: known_hosts file."),
+        password_env: str | None = typer.Option(
+            None, "--password-env", help="ssh: NAME of the environment variable holding the password."
+        ),
+        remote_dir: str | None = typer.Option(None, "--remote-dir", help="Device directory for edgetk files."),
+        python: str | None = typer.Option(None, "--python", help="Device Python (default python3)."),
+        serial: str | None = typer.Option(None, "--serial", help="adb: device serial."),
+        adb: str | None = typer.Option(None, "--adb", help="adb: client binary."),
+        image: str | None = typer.Option(None, "--image", help="emulator: image name."),
+        inventory: Path | None = typer.Option(None, "--inventory", help=INVENTORY_HELP),
+    ) -> None:
+        """Add a device to the inventory (validated before it is written)."""
+        from toolkit.devices import add_device
+
+        fields = dict(target=target, transport=transport, host=host, port=port, user=user,
+                      identity_file=identity_file, known_hosts=known_hosts, password_env=password_env,
+                      remote_dir=remote_dir, python=python, serial=serial, adb=adb, image=image)
+        path, _ = add_device(name, fields, inventory)
+        typer.echo(f"added {name} to {path}")
+
+    @devices.command("check")
+    def check(
+        name: str = typer.Argument(..., help="Device name."),
+        inventory: Path | None = typer.Option(None, "--inventory", help=INVENTORY_HELP),
+        trust_new_host_key: bool = typer.Option(
+            False, "--trust-new-host-key", help="Accept and remember an SSH host key seen for the first time."
+        ),
+        as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    ) -> None:
+        """Connect and report arch, OS, Python and installed runtimes (with install hints)."""
+        from toolkit.devices import probe_device, transport_for_device
+
+        with transport_for_device(name, inventory=inventory, trust_new_host_key=trust_new_host_key) as tr:
+            facts = probe_device(tr)
+        if as_json:
+            typer.echo(json.dumps({"device": name, **facts.to_dict()}, indent=2))
+        else:
+            runtimes = ", ".join(f"{k} {v}" for k, v in facts.runtimes.items() if v) or "none"
+            typer.echo(f"{name}: {facts.arch}, {facts.os}, Python {facts.python or 'missing'}, "
+                       f"numpy {facts.numpy or 'missing'}, runtimes: {runtimes}")
+            for hint in facts.hints:
+                typer.echo(f"  hint: {hint}")
+        if not facts.ready:
+            raise typer.Exit(1)

@@ -1,0 +1,64 @@
+"""`edgetk legacy setup|status|convert`: the old converter (TOCO) in its own cached TF 2.17 environment."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+from toolkit.errors import ConversionError
+
+legacy_app = typer.Typer(help="The old converter (TOCO, TF 2.17.1) in an isolated cached environment.", no_args_is_help=True)
+
+
+@legacy_app.command("setup")
+def setup(force: bool = typer.Option(False, "--force", help="Recreate the environment even if it is ready.")) -> None:
+    """Create the TF 2.17.1 + tf-keras 2.17 environment once (≈45 s, ≈1.3 GB download); later runs reuse it."""
+    from toolkit.convert.legacy import legacy_env_status, setup_legacy_env
+
+    typer.echo("setting up the legacy converter environment (tensorflow-cpu 2.17.1, tf-keras 2.17.0)...")
+    setup_legacy_env(force=force)
+    status = legacy_env_status()
+    typer.echo(f"ready: {status.path} (tensorflow {status.tensorflow}, tf-keras {status.tf_keras})")
+
+
+@legacy_app.command("status")
+def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Say whether the legacy environment is ready, where it is, and what it contains."""
+    from dataclasses import asdict
+
+    from toolkit.convert.legacy import legacy_env_status
+
+    st = legacy_env_status()
+    if as_json:
+        typer.echo(json.dumps(asdict(st), indent=2))
+    elif st.ready:
+        typer.echo(f"ready: {st.path} (tensorflow {st.tensorflow}, tf-keras {st.tf_keras}, numpy {st.numpy})")
+    else:
+        typer.echo(f"not set up ({st.path}); run: edgetk legacy setup")
+
+
+@legacy_app.command("convert")
+def convert(
+    source: str = typer.Argument(..., help="SavedModel dir, .h5/.keras file, or file.py:function."),
+    out: Path = typer.Option(..., "-o", "--out", help="Where to write the TOCO .tflite."),
+    signature_key: str = typer.Option(None, "--signature-key", help="SavedModel signature to convert."),
+    optimize: bool = typer.Option(False, "--optimize", help="Dynamic-range quantization (Optimize.DEFAULT)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
+) -> None:
+    """Convert SOURCE with TOCO. When TOCO refuses the model, print why (the ops it wanted) and exit 5."""
+    from toolkit.convert.legacy import LegacyOptions, convert_legacy
+
+    result = convert_legacy(source, out, LegacyOptions(signature_key=signature_key, optimize_default=optimize))
+    if as_json:
+        typer.echo(json.dumps(result.to_dict(), indent=2))
+    elif result.ok:
+        typer.echo(f"wrote {result.output} ({result.producer}, TF {result.tf_version})")
+    if not result.ok:
+        reasons = "; ".join(f.message for f in result.findings)
+        raise ConversionError(f"{source}: {reasons}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(legacy_app, name="legacy")

@@ -1,0 +1,37 @@
+"""`edgetk report RESULTS.json... --html report.html [--junit FILE]`: one page (or JUnit) from saved results."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from toolkit.errors import BadInputError
+
+
+def report(
+    results: list[Path] = typer.Argument(..., help="JSON files from check/bench/compare --json or convert --report."),
+    html_out: Path = typer.Option(None, "--html", help="Write one self-contained HTML page here."),
+    junit: Path = typer.Option(None, "--junit", help="Write JUnit XML for the check and compare documents."),
+    title: str = typer.Option("edgetk report", "--title", help="Page title."),
+) -> None:
+    """Render saved results: HTML with plots (latency, op support, per-op cost, new vs old) and/or JUnit."""
+    from toolkit.report.html import load_results, write_html_report
+
+    if not html_out and not junit:
+        raise BadInputError("nothing to write: give --html FILE and/or --junit FILE")
+    docs = load_results(results)
+    if html_out:
+        write_html_report(html_out, docs, title)
+        typer.echo(f"wrote {html_out}")
+    if junit:
+        from toolkit.report.junit import check_suite, compare_suite, write_junit
+
+        suites = [compare_suite(d) if d["schema"].startswith("edgetk.compare") else check_suite(d, Path(d["model"]["path"]).name)
+                  for d in docs if d["schema"].startswith(("edgetk.compare", "edgetk.check"))]
+        write_junit(junit, suites)
+        typer.echo(f"wrote {junit}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("report")(report)

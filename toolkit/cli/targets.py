@@ -1,0 +1,87 @@
+"""`edgetk targets list|show|probe|docs`: the known targets, their descriptors, and the measured op tables."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+
+targets_app = typer.Typer(help="List and show target descriptors; probe runtimes; generate SUPPORTED_OPS.md.",
+                          no_args_is_help=True)
+
+
+@targets_app.command("list")
+def list_cmd(as_json: bool = typer.Option(False, "--json", help="Print a JSON list.")) -> None:
+    """List every known target (shipped and user descriptors)."""
+    from toolkit.targets import load_registry
+
+    targets = load_registry().all()
+    if as_json:
+        rows = [{"name": t.name, "title": t.title, "runtime": t.runtime.name, "transport": t.reach.transport,
+                 "file": t.source_file} for t in targets]  # fmt: skip
+        typer.echo(json.dumps(rows, indent=1))
+        return
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(title="edgetk targets")
+    for column in ("name", "runtime", "reach", "title"):
+        table.add_column(column, overflow="fold")
+    for t in targets:
+        table.add_row(t.name, escape(f"{t.runtime.name} {t.runtime.version}"), t.reach.transport, escape(t.title))
+    Console().print(table)
+
+
+@targets_app.command("show")
+def show_cmd(
+    name: str = typer.Argument(..., help="Target name."),
+    as_json: bool = typer.Option(False, "--json", help="Print the resolved descriptor as JSON."),
+) -> None:
+    """Show one target's resolved descriptor (after `extends`)."""
+    from toolkit.targets import load_registry
+
+    target = load_registry().get(name)
+    doc = target.model_dump(mode="json")
+    if as_json:
+        typer.echo(json.dumps({**doc, "source_file": target.source_file}, indent=1))
+        return
+    typer.echo(f"# {target.name} — {target.title}\n# from {target.source_file}")
+    for key, value in doc.items():
+        if value in (None, [], {}, ""):
+            continue
+        typer.echo(f"{key}: {json.dumps(value)}")
+
+
+@targets_app.command("probe")
+def probe_cmd(
+    runtime: list[str] = typer.Option([], "--runtime", "-r", help="litert | tflite-runtime | tflm (repeatable; default all)."),
+    out: Path = typer.Option(None, "--out", help="Directory for <runtime>.json (default: the shipped targets/optables)."),
+) -> None:
+    """Measure which ops/versions/dtypes each real runtime supports (children; ~seconds per runtime)."""
+    from toolkit.paths import shipped_targets_dir
+    from toolkit.targets.probe import RUNTIMES, probe_runtime, write_table
+
+    out_dir = out or shipped_targets_dir() / "optables"
+    for name in runtime or list(RUNTIMES):
+        table = probe_runtime(name)
+        path = write_table(table, out_dir)
+        present = sum(1 for e in table["ops"].values() if e["status"] == "present")
+        typer.echo(f"{name} {table['runtime']['version']}: {present}/{len(table['ops'])} builtin ops have a kernel "
+                   f"({table['probe_seconds']} s) -> {path}")
+
+
+@targets_app.command("docs")
+def docs_cmd(out: Path = typer.Option(Path("docs/SUPPORTED_OPS.md"), "--out", help="Where to write the Markdown.")) -> None:
+    """Generate the supported-ops document from descriptors, probed tables and rule docstrings."""
+    from toolkit.targets import load_registry
+    from toolkit.targets.docs import supported_ops_markdown
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(supported_ops_markdown(load_registry()))
+    typer.echo(f"wrote {out}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(targets_app, name="targets")

@@ -1,0 +1,230 @@
+"""``convert_model``: the library function behind `edgetk convert`. Never imports TensorFlow itself.
+
+The TF work runs in ``toolkit.convert.worker`` (a child), the numerical check runs the .tflite in LiteRT
+(and optionally TFLM) in further children, the output is refused if it lost its weights or needs Flex/custom
+ops, and the target verdicts come from ``toolkit.targets.check_model``.
+"""
+
+from __future__ import annotations
+
+import collections
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from toolkit.convert import error_trace
+from toolkit.convert.frontends import pick_frontend
+from toolkit.convert.options import (
+    QUANTIZE_MODES,
+    RNN_MODES,
+    ConversionReport,
+    ConvertOptions,
+    OutputError,
+    RuntimeCheck,
+)
+from toolkit.convert.postcheck import refuse_unsafe_ops
+from toolkit.errors import BadInputError, ConversionError
+
+Progress = Callable[[str], None]
+CHECK_RUNTIMES = ("litert", "litert-no-xnnpack", "tflm")
+
+
+class ConverterFailed(ConversionError):
+    """A conversion failed; ``details`` is the block printed under the one red line, ``traced`` the data."""
+
+    def __init__(self, message: str, details: str = "", traced: list[error_trace.TracedError] | None = None,
+                 note: str | None = None) -> None:
+        super().__init__(message)
+        self.details = details
+        self.traced = traced or []
+        self.note = note
+
+    def to_json(self) -> dict[str, Any]:
+        return {"error": self.message, "note": self.note, "errors": [t.to_json() for t in self.traced]}
+
+
+def _validate(source: str, options: ConvertOptions) -> None:
+    if options.rnn not in RNN_MODES:
+        raise BadInputError(f"--rnn must be one of {', '.join(RNN_MODES)}, not '{options.rnn}'")
+    if options.quantize not in QUANTIZE_MODES:
+        raise BadInputError(f"--quantize must be one of {', '.join(QUANTIZE_MODES)}, not '{options.quantize}'")
+    if options.batch < 1:
+        raise BadInputError("--batch must be at least 1")
+    if options.calibration and not Path(options.calibration).is_file():
+        raise BadInputError(f"{options.calibration}: calibration file not found")
+    pick_frontend(source, options.format)
+
+
+def resolve_rnn_auto(targets: tuple[str, ...]) -> tuple[str, str]:
+    """(form, why) for --rnn auto: the targets' measured preference, else by runtime kind."""
+    if not targets:
+        return "loop", "--rnn auto without --target: WHILE loop (fastest on LiteRT+XNNPACK hosts)"
+    from toolkit.targets import load_registry
+
+    registry = load_registry()
+    prefs = []
+    for name in targets:
+        desc = registry.get(name)
+        if desc.rnn.prefer:
+            prefs.append((desc.rnn.prefer, f"{name} prefers {desc.rnn.prefer}"))
+        elif desc.runtime.name in ("tflm", "tflite-runtime"):
+            prefs.append(("fused", f"{name} runs {desc.runtime.name}: fused"))
+        else:
+            prefs.append(("loop", f"{name} runs LiteRT+XNNPACK: loop"))
+    form = "fused" if any(p == "fused" for p, _ in prefs) else "loop"
+    return form, "--rnn auto → " + form + " (" + "; ".join(w for _, w in prefs) + ")"
+
+
+def _run_worker(jobs: list[dict[str, Any]], req_path: Path, progress: Progress) -> list[dict[str, Any]]:
+    """Run the worker on a list of jobs; a job without a result (the worker died) becomes a failure."""
+    req_path.write_text(json.dumps({"jobs": jobs}))
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONUNBUFFERED": "1"}
+    proc = subprocess.Popen([sys.executable, "-m", "toolkit.convert.worker", str(req_path)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    tail: collections.deque[str] = collections.deque(maxlen=20)
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if line.startswith("EDGETK-STAGE "):
+            progress(line[len("EDGETK-STAGE "):].strip())
+        elif line.strip():
+            tail.append(line.rstrip())
+    code = proc.wait()
+    why = f"killed by {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
+    results = []
+    for job in jobs:
+        path = Path(job["result"])
+        if path.exists():
+            results.append(json.loads(path.read_text()))
+        else:
+            last = tail[-1] if tail else "no output"
+            results.append({"ok": False, "kind": "died", "message": f"the converter process died ({why}): {last}"})
+    return results
+
+
+def _raise_failure(result: dict[str, Any]) -> None:
+    note = result.get("note")
+    if result["kind"] == "converter":
+        traced = error_trace.trace_converter_error(result.get("errors", []), result["message"])
+    elif result["kind"] in ("refused", "died"):
+        raise ConverterFailed(result["message"].splitlines()[0], note=note)
+    else:
+        text = result["message"].splitlines()[0] if result["message"] else result.get("error_type", "error")
+        traced = [error_trace.trace_python_exception(f"{result.get('error_type')}: {text}", result["frames"])]
+    details = error_trace.render(traced)
+    if note:
+        details += f"\n  note: {note}"
+    raise ConverterFailed(error_trace.one_line(traced[0]), details, traced, note)
+
+
+def _numeric_check(out: Path, data: str, runtime: str) -> RuntimeCheck:
+    proc = subprocess.run([sys.executable, "-m", "toolkit.convert.numcheck", str(out), data, "--runtime", runtime],
+                          capture_output=True, text=True, timeout=600)
+    if proc.returncode != 0:
+        why = f"killed by {signal.Signals(-proc.returncode).name}" if proc.returncode < 0 else proc.stderr.strip()[-200:]
+        return RuntimeCheck(runtime=runtime, ok=False, error=why)
+    doc = json.loads(proc.stdout.strip().splitlines()[-1])
+    outputs = tuple(OutputError(**o) for o in doc.get("outputs", []))
+    return RuntimeCheck(runtime=runtime, ok=doc["ok"], outputs=outputs, error=doc.get("error"))
+
+
+def _target_verdicts(out: Path, targets: tuple[str, ...]) -> tuple[list[dict[str, Any]], list[str]]:
+    if not targets:
+        return [], []
+    try:
+        from toolkit.model import load_model
+        from toolkit.targets import check_model, load_registry
+    except ImportError as exc:
+        return [], [f"target checks unavailable in this checkout ({exc})"]
+    registry = load_registry()
+    report = check_model(load_model(out), [registry.get(t) for t in targets])
+    rows = []
+    for r in report.results:
+        name = getattr(r.target, "name", r.target)
+        rows.append({"target": name, "verdict": r.verdict,
+                     "findings": [f.message for f in r.findings]})
+    return rows, []
+
+
+def convert_model(source: str | Path, out: str | Path, options: ConvertOptions = ConvertOptions(),
+                  *, check_runtimes: tuple[str, ...] = ("litert",), progress: Progress | None = None
+                  ) -> ConversionReport:
+    """Convert ``source`` to ``out`` (.tflite) and return the conversion report.
+
+    Raises ConverterFailed (exit 5) with the user's file:line first when the converter rejects the model,
+    ConversionError when the output would be wrong (weight loss) or needs Flex/custom ops not opted into.
+    """
+    result = convert_many([(source, out, options)], check_runtimes=check_runtimes, progress=progress)[0]
+    if isinstance(result, Exception):
+        raise result
+    return result
+
+
+def convert_many(items: list[tuple[str | Path, str | Path, ConvertOptions]], *,
+                 check_runtimes: tuple[str, ...] = ("litert",), progress: Progress | None = None
+                 ) -> list[ConversionReport | ConversionError]:
+    """Convert several models with ONE TensorFlow process; each entry is a report or the error it raised."""
+    started = time.perf_counter()
+    progress = progress or (lambda _text: None)
+    unknown = [r for r in check_runtimes if r not in CHECK_RUNTIMES]
+    if unknown:
+        raise BadInputError(f"unknown check runtime(s) {', '.join(unknown)} (known: {', '.join(CHECK_RUNTIMES)})")
+    with tempfile.TemporaryDirectory(prefix="edgetk-convert-") as tmp:
+        jobs, extras = [], []
+        for i, (source, _out, options) in enumerate(items):
+            _validate(str(source), options)
+            job: dict[str, Any] = {"source": str(source), "options": options.to_json(),
+                                   "output": f"{tmp}/model{i}.tflite", "result": f"{tmp}/result{i}.json",
+                                   "reference_npz": f"{tmp}/reference{i}.npz"}
+            extra = []
+            if options.rnn == "auto":
+                job["rnn_auto"], why = resolve_rnn_auto(options.targets)
+                extra.append(why)
+            jobs.append(job)
+            extras.append(extra)
+        results = _run_worker(jobs, Path(tmp) / "request.json", progress)
+        reports: list[ConversionReport | ConversionError] = []
+        for (source, out, options), job, result, extra in zip(items, jobs, results, extras, strict=True):
+            try:
+                reports.append(_finish(str(source), Path(out), options, job, result, extra, check_runtimes, progress))
+            except ConversionError as exc:
+                reports.append(exc)
+    if len(items) == 1 and isinstance(reports[0], ConversionReport):
+        reports[0].total_seconds = round(time.perf_counter() - started, 3)
+    return reports
+
+
+def _finish(source: str, out: Path, options: ConvertOptions, job: dict[str, Any], result: dict[str, Any],
+            extra_fixes: list[str], check_runtimes: tuple[str, ...], progress: Progress) -> ConversionReport:
+    """Refuse unsafe outputs, move the .tflite into place, check numerics and targets, build the report."""
+    if not result["ok"]:
+        _raise_failure(result)
+    progress("checking the converted ops")
+    summary = refuse_unsafe_ops(Path(job["output"]), allow_flex=options.allow_flex,
+                                allow_custom=options.allow_custom,
+                                allow_resource_variables=options.allow_resource_variables)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(job["output"], out)
+    checks = []
+    if result.get("reference_npz"):
+        for runtime in check_runtimes:
+            progress(f"running the .tflite in {runtime} against TF")
+            checks.append(_numeric_check(out, result["reference_npz"], runtime))
+    targets, target_warnings = _target_verdicts(out, options.targets)
+    litert = next((c for c in checks if c.runtime.startswith("litert") and c.ok), None)
+    return ConversionReport(
+        source=source, output=str(out), frontend=result["frontend"], ops=summary.counts,
+        size_bytes=out.stat().st_size, builtin_only=summary.builtin_only,
+        convert_seconds=round(result["convert_seconds"], 3), total_seconds=0.0,
+        input_shapes=result["input_shapes"], rnn_form=result["rnn_form"], quantize=options.quantize,
+        fixes=result["fixes"] + (extra_fixes if result["rnn_form"] else []),
+        warnings=result["warnings"] + target_warnings, numerics=checks,
+        quantization_error=list(litert.outputs) if litert and options.quantize != "none" else [],
+        targets=targets)

@@ -1,0 +1,90 @@
+"""Runs INSIDE the legacy TF 2.17 venv (child process): convert one source with TOCO and print the outcome.
+
+Self-contained (stdlib + that env's TensorFlow): it must not import ``toolkit``, whose dependencies are not
+installed there. Input: one JSON argument (source, out, options). Output: one line
+``EDGETK_LEGACY_RESULT {json}`` on stdout. TOCO refusing the model is a normal result (``ok`` false with
+the converter's message), so the parent can turn it into findings.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+import traceback
+
+
+def _load_function_source(spec: str):
+    """``file.py:function`` -> whatever the function returns (model, tf.function or concrete function)."""
+    file_name, func_name = spec.rsplit(":", 1)
+    module_spec = importlib.util.spec_from_file_location("edgetk_legacy_source", file_name)
+    module = importlib.util.module_from_spec(module_spec)
+    sys.path.insert(0, os.path.dirname(os.path.abspath(file_name)))
+    module_spec.loader.exec_module(module)
+    return getattr(module, func_name)()
+
+
+def _load_keras_file(path: str):
+    """Load .h5/.keras with tf-keras 2.17, accepting the InputLayer config newer Keras versions write.
+
+    tf-keras 2.21 adds ``optional`` and Keras 3 says ``batch_shape`` where 2.17 wants
+    ``batch_input_shape``; everything else in a Keras-2-API model file loads as is.
+    """
+    import tf_keras
+
+    class CompatInputLayer(tf_keras.layers.InputLayer):
+        def __init__(self, *args, batch_shape=None, optional=None, **kwargs):
+            if batch_shape is not None and "batch_input_shape" not in kwargs:
+                kwargs["batch_input_shape"] = batch_shape
+            super().__init__(*args, **kwargs)
+
+    return tf_keras.models.load_model(path, compile=False, custom_objects={"InputLayer": CompatInputLayer})
+
+
+def _converter_for(tf, request: dict):
+    source = request["source"]
+    if os.path.isdir(source):
+        keys = [request["signature_key"]] if request.get("signature_key") else None
+        return tf.lite.TFLiteConverter.from_saved_model(source, signature_keys=keys)
+    if source.endswith((".h5", ".keras")):
+        model = _load_keras_file(source)
+        return tf.lite.TFLiteConverter.from_keras_model(model)
+    obj = _load_function_source(source)
+    if hasattr(obj, "layers") and hasattr(obj, "predict"):
+        return tf.lite.TFLiteConverter.from_keras_model(obj)
+    functions = obj if isinstance(obj, (list, tuple)) else [obj]
+    concrete = [f.get_concrete_function() if hasattr(f, "get_concrete_function") else f for f in functions]
+    return tf.lite.TFLiteConverter.from_concrete_functions(concrete)
+
+
+def convert(request: dict) -> dict:
+    import tensorflow as tf
+
+    reply = {"tf_version": tf.__version__}
+    try:
+        converter = _converter_for(tf, request)
+        converter.experimental_new_converter = False  # TOCO: the whole point of this environment
+        if request.get("optimize_default"):
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]
+        converter.allow_custom_ops = bool(request.get("allow_custom_ops"))
+        flatbuffer = converter.convert()
+    except Exception as exc:  # noqa: BLE001 - every converter failure is reported to the parent
+        reply.update(ok=False, error=f"{type(exc).__name__}: {exc}", trace=traceback.format_exc()[-2000:])
+        return reply
+    with open(request["out"], "wb") as fh:
+        fh.write(flatbuffer)
+    reply.update(ok=True, bytes=len(flatbuffer))
+    return reply
+
+
+def main() -> int:
+    request = json.loads(sys.argv[1])
+    reply = convert(request)
+    sys.stdout.write("EDGETK_LEGACY_RESULT " + json.dumps(reply) + "\n")
+    sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,95 @@
+"""What a conversion is asked to do (ConvertOptions) and what it gives back (ConversionReport).
+
+Both are plain frozen dataclasses that round-trip through JSON, because the TensorFlow work runs in a child
+process (toolkit.convert.worker) and the request/result cross the process boundary as JSON documents.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+RNN_MODES = ("auto", "fused", "loop")
+QUANTIZE_MODES = ("none", "dynamic", "float16", "int8", "int16x8")
+FORMATS = ("auto", "saved_model", "keras", "python", "graphdef")
+REPORT_SCHEMA = "edgetk.convert/1"
+
+
+@dataclass(frozen=True)
+class ConvertOptions:
+    """Every knob of `edgetk convert`; defaults are what a user gets without flags."""
+
+    format: str = "auto"
+    batch: int = 1
+    seq_len: int | None = None
+    input_shapes: tuple[tuple[int, ...], ...] | None = None  # overrides the signature's shapes, in input order
+    input_arrays: tuple[str, ...] = ()  # frozen GraphDef only
+    output_arrays: tuple[str, ...] = ()  # frozen GraphDef only
+    signature: str | None = None  # SavedModel signature key (default: serving_default or the only one)
+    rnn: str = "auto"
+    quantize: str = "none"
+    calibration: str | None = None  # .npz with one array per input (name or arr_i), first axis = samples
+    integer_io: bool = False
+    allow_flex: bool = False
+    allow_custom: bool = False
+    allow_resource_variables: bool = False
+    targets: tuple[str, ...] = ()
+    seed: int = 0
+    check_samples: int = 3
+    verify: bool = True
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> ConvertOptions:
+        data = dict(data)
+        if data.get("input_shapes") is not None:
+            data["input_shapes"] = tuple(tuple(s) for s in data["input_shapes"])
+        for key in ("input_arrays", "output_arrays", "targets"):
+            data[key] = tuple(data.get(key) or ())
+        return cls(**data)
+
+
+@dataclass(frozen=True)
+class OutputError:
+    """Numerical difference of one output of the .tflite against the TensorFlow model."""
+
+    name: str
+    max_abs: float
+    max_rel: float
+
+
+@dataclass(frozen=True)
+class RuntimeCheck:
+    """One run of the converted model in a runtime (its own child process) against TF's outputs."""
+
+    runtime: str  # "litert", "litert-no-xnnpack", "tflm"
+    ok: bool
+    outputs: tuple[OutputError, ...] = ()
+    error: str | None = None
+
+
+@dataclass
+class ConversionReport:
+    """The conversion report: printed by the CLI, written by --report as "edgetk.convert/1" JSON."""
+
+    source: str
+    output: str
+    frontend: str
+    ops: dict[str, int] = field(default_factory=dict)
+    size_bytes: int = 0
+    builtin_only: bool = True
+    convert_seconds: float = 0.0
+    total_seconds: float = 0.0
+    input_shapes: list[list[int]] = field(default_factory=list)
+    rnn_form: str | None = None  # "fused" | "loop" | None when the model has no RNN layer
+    quantize: str = "none"
+    fixes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    numerics: list[RuntimeCheck] = field(default_factory=list)
+    quantization_error: list[OutputError] = field(default_factory=list)
+    targets: list[dict[str, Any]] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"schema": REPORT_SCHEMA, **asdict(self)}

@@ -1,0 +1,94 @@
+"""Quantization settings and calibration data. Runs inside the worker (the converter object is TF's).
+
+Calibration comes from ``--calibration data.npz`` (one array per input, by input name or arr_i, first axis
+= samples). Without it int8/int16x8 calibrate on random inputs, which gives scales that match no real
+data: the worker emits a loud warning that the report carries.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from toolkit.convert.frontends import InputSpec
+from toolkit.convert.options import ConvertOptions
+from toolkit.errors import BadInputError
+
+RANDOM_CALIBRATION_WARNING = (
+    "QUANTIZED WITH RANDOM CALIBRATION DATA: scales fit random inputs, not your data; accuracy on real "
+    "inputs is unknown. Pass --calibration data.npz")
+CONTROL_FLOW_NOTE = (
+    "full-integer quantization of a model with WHILE/RNN loops: TF 2.21 quantizes the loop body's tensors "
+    "as well where it can; use --rnn fused for MCU int8 LSTMs (the fused op has int8 kernels)")
+
+
+def random_inputs(inputs: list[InputSpec], count: int, seed: int, int_high: int = 10) -> list[np.ndarray]:
+    """Seeded inputs with a leading sample axis: uniform [-1, 1) floats, integers in [0, int_high)."""
+    rng = np.random.default_rng(seed)
+    arrays = []
+    for spec in inputs:
+        shape = (count, *[d or 1 for d in spec.shape])
+        if np.issubdtype(np.dtype(spec.dtype), np.integer):
+            arrays.append(rng.integers(0, max(int_high, 1), size=shape).astype(spec.dtype))
+        elif spec.dtype == "bool":
+            arrays.append(rng.integers(0, 2, size=shape).astype(bool))
+        else:
+            arrays.append(rng.uniform(-1.0, 1.0, size=shape).astype(spec.dtype))
+    return arrays
+
+
+def load_calibration(path: str, inputs: list[InputSpec]) -> list[np.ndarray]:
+    """Arrays from an .npz, matched to inputs by name, else by arr_i / position; shapes are checked."""
+    with np.load(path) as data:
+        keys = list(data.keys())
+        arrays = []
+        for i, spec in enumerate(inputs):
+            key = spec.name if spec.name in keys else f"arr_{i}" if f"arr_{i}" in keys else (
+                keys[i] if i < len(keys) else None)
+            if key is None:
+                raise BadInputError(f"{path}: no array for input '{spec.name}' (arrays: {', '.join(keys)})")
+            arr = np.asarray(data[key])
+            if list(arr.shape[1:]) != [d for d in spec.shape]:
+                if arr.shape[1:] == tuple(spec.shape[1:]):  # samples given without the batch axis
+                    arr = arr.reshape((arr.shape[0], *spec.shape))
+                else:
+                    raise BadInputError(f"{path}: array '{key}' has shape {list(arr.shape)}, expected "
+                                        f"[samples, {', '.join(map(str, spec.shape))}]")
+            arrays.append(arr.astype(spec.dtype))
+    return arrays
+
+
+def apply_quantization(converter: Any, options: ConvertOptions, calibration: list[np.ndarray] | None) -> None:
+    """Set optimizations, representative dataset, supported ops and I/O types on a TFLiteConverter."""
+    import tensorflow as tf
+
+    mode = options.quantize
+    ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+    if mode != "none":
+        converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    if mode == "float16":
+        converter.target_spec.supported_types = [tf.float16]
+    if mode in ("int8", "int16x8"):
+        assert calibration is not None
+        samples = calibration[0].shape[0]
+
+        def dataset() -> Any:
+            for i in range(samples):
+                yield [arr[i] for arr in calibration]
+
+        converter.representative_dataset = dataset
+        if mode == "int8":
+            ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+            io_type = tf.int8
+        else:
+            ops = [tf.lite.OpsSet.EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8]
+            io_type = tf.int16
+        if options.integer_io:
+            converter.inference_input_type = io_type
+            converter.inference_output_type = io_type
+    if options.allow_flex:
+        ops.append(tf.lite.OpsSet.SELECT_TF_OPS)
+    if options.allow_custom:
+        converter.allow_custom_ops = True
+    converter.target_spec.supported_ops = ops

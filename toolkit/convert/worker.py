@@ -1,0 +1,186 @@
+"""The TensorFlow side of a conversion, run as ``python -m toolkit.convert.worker REQUEST.json``.
+
+The request holds a list of jobs (one per model) so a batch of conversions pays the TF import once.
+It runs in its own process so a TF crash or abort never takes the CLI down, and so the .tflite can be run
+by LiteRT/TFLM in other children that never import TF. Protocol: the request names the source, the output
+path, the options and where to write the result JSON; progress goes to stderr as ``EDGETK-STAGE <text>``
+lines. The worker also writes the seeded (or calibration) inputs and TF's outputs to an .npz so the parent
+can check the .tflite numerically without TensorFlow.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+STAGE_PREFIX = "EDGETK-STAGE "
+
+
+def stage(text: str) -> None:
+    print(f"{STAGE_PREFIX}{text}", file=sys.stderr, flush=True)
+
+
+def _specs(inputs: list[Any]) -> list[Any]:
+    import tensorflow as tf
+
+    return [tf.TensorSpec(s.shape, tf.as_dtype(s.dtype), name=s.name) for s in inputs]
+
+
+def _choose_rnn_form(options: Any, info: Any, request: dict[str, Any], warnings: list[str]) -> str | None:
+    if not info.has_rnn:
+        return None
+    form = options.rnn
+    if form == "auto":
+        form = request.get("rnn_auto") or "loop"
+    if form == "fused" and info.lstm_count == 0:
+        warnings.append("no LSTM layer to fuse (GRU/SimpleRNN have no fused TFLite op): kept the WHILE loop")
+        return "loop"
+    if form == "fused" and info.gru_count:
+        warnings.append("GRU has no fused TFLite op: GRU layers stay WHILE loops, LSTM layers are fused")
+    return form
+
+
+def _converter_for(loaded: Any, fixed: list[Any], form: str | None, fixes: list[str],
+                   output_arrays: list[str]) -> tuple[Any, Any]:
+    """(converter, concrete function or None). Never passes the trackable object: that drops weights."""
+    import tensorflow as tf
+
+    from toolkit.convert import rnn
+
+    if loaded.graphdef_path:
+        shapes = {s.name: s.shape for s in fixed if s.shape}
+        conv = tf.compat.v1.lite.TFLiteConverter.from_frozen_graph(
+            loaded.graphdef_path, [s.name for s in fixed], output_arrays, input_shapes=shapes or None)
+        return conv, None
+    if form == "fused":
+        stage("rebuilding LSTM layers as Keras 2 layers (fused UNIDIRECTIONAL_SEQUENCE_LSTM)")
+        rebuilt = rnn.rebuild_as_tf_keras(loaded.keras_model, fixed)
+        fixes.append("LSTM layers fused into UNIDIRECTIONAL_SEQUENCE_LSTM (Keras 2 rebuild, same weights)")
+        return tf.lite.TFLiteConverter.from_keras_model(rebuilt), None
+    stage(f"tracing at fixed shapes {[s.shape for s in fixed]}")
+    cf = tf.function(loaded.fn).get_concrete_function(*_specs(fixed))
+    return tf.lite.TFLiteConverter.from_concrete_functions([cf]), cf
+
+
+def _reference(loaded: Any, arrays: list[Any]) -> list[Any]:
+    """TF's outputs for each sample (the original model, not the rewrite)."""
+    import numpy as np
+    import tensorflow as tf
+
+    outs: list[list[Any]] = []
+    for i in range(arrays[0].shape[0]):
+        result = loaded.fn(*[tf.constant(a[i]) for a in arrays])
+        flat = tf.nest.flatten(result)
+        outs.append([np.asarray(t) for t in flat])
+    return [np.stack([o[j] for o in outs]) for j in range(len(outs[0]))]
+
+
+def convert(request: dict[str, Any]) -> dict[str, Any]:
+    from toolkit.convert.options import ConvertOptions
+
+    options = ConvertOptions.from_json(request["options"])
+    stage("loading TensorFlow")
+    import numpy as np
+    import tensorflow  # noqa: F401 - imported here so the "loading TensorFlow" stage is what takes the time
+
+    from toolkit.convert import quantize, rnn
+    from toolkit.convert.frontends import pick_frontend
+
+    warnings: list[str] = []
+    frontend = pick_frontend(request["source"], options.format)
+    stage(f"loading {frontend.name} model")
+    loaded = frontend.load(request["source"], options)
+    info = rnn.inspect_keras(loaded.keras_model) if loaded.keras_model is not None else rnn.RnnInfo()
+    if info.stateful:
+        raise _Refused(f"stateful RNN layer(s) {', '.join(info.stateful)}: their state lives in variables that a "
+                       "builtin-only .tflite cannot keep; convert a stateless copy (stateful=False, return_state=True) "
+                       "and carry the state through explicit inputs/outputs")
+    if info.masking:
+        warnings.append(f"masking ({', '.join(info.masking)}) adds SELECT (v1) ops, which TFLM lacks")
+    fixed, fixes = rnn.fix_input_shapes(loaded.inputs, options.batch, options.seq_len, options.input_shapes,
+                                        needs_static=info.has_rnn)
+    form = _choose_rnn_form(options, info, request, warnings)
+    converter, cf = _converter_for(loaded, fixed, form, fixes, list(options.output_arrays))
+    if cf is not None:
+        info.graph_loops = rnn.graph_loop_ops(cf)
+    arrays = (quantize.load_calibration(options.calibration, fixed) if options.calibration else None)
+    vocab = _embedding_vocab(loaded.keras_model)
+    if options.quantize in ("int8", "int16x8") and arrays is None:
+        warnings.append(quantize.RANDOM_CALIBRATION_WARNING)
+        arrays = quantize.random_inputs(fixed, 16, options.seed + 1, vocab)
+    quantize.apply_quantization(converter, options, arrays)
+    stage("converting (MLIR)")
+    start = time.perf_counter()
+    try:
+        blob = converter.convert()
+    except Exception as exc:
+        if options.quantize in ("int8", "int16x8") and info.has_loops:
+            exc.edgetk_note = quantize.CONTROL_FLOW_NOTE
+        raise
+    seconds = time.perf_counter() - start
+    Path(request["output"]).write_bytes(blob)
+    if options.quantize in ("int8", "int16x8") and info.has_loops:
+        warnings.append(quantize.CONTROL_FLOW_NOTE)
+    check = None
+    if options.verify and not loaded.graphdef_path:
+        stage("computing TF reference outputs")
+        if arrays is None or options.quantize == "none":
+            arrays = quantize.random_inputs(fixed, options.check_samples, options.seed, vocab)
+        refs = _reference(loaded, arrays)
+        check = request["reference_npz"]
+        np.savez(check, **{f"in{i}": a for i, a in enumerate(arrays)}, **{f"ref{j}": r for j, r in enumerate(refs)})
+    return {"ok": True, "frontend": frontend.name, "input_shapes": [s.shape for s in fixed], "fixes": fixes,
+            "warnings": warnings, "rnn_form": form, "rnn_layers": info.layers,
+            "graph_loops": sorted(info.graph_loops), "convert_seconds": seconds, "reference_npz": check,
+            "notes": loaded.notes}
+
+
+def _embedding_vocab(model: Any) -> int:
+    """Integer inputs feed Embedding layers: stay below the smallest vocabulary."""
+    if model is None:
+        return 10
+    from toolkit.convert.rnn import _walk_layers
+
+    sizes = [layer.get_config()["input_dim"] for layer in _walk_layers(model) if type(layer).__name__ == "Embedding"]
+    return min(sizes) if sizes else 10
+
+
+class _Refused(Exception):
+    pass
+
+
+def _failure(exc: BaseException) -> dict[str, Any]:
+    from toolkit.errors import ToolkitError
+
+    frames = [(f.filename, f.lineno) for f in traceback.extract_tb(exc.__traceback__)]
+    base = {"ok": False, "message": str(exc).strip(), "frames": frames, "note": getattr(exc, "edgetk_note", None)}
+    if type(exc).__name__ == "ConverterError":
+        from google.protobuf.json_format import MessageToDict
+
+        errors = [MessageToDict(e, preserving_proto_field_name=True) for e in getattr(exc, "errors", [])]
+        return {**base, "kind": "converter", "errors": errors}
+    if isinstance(exc, _Refused | ToolkitError):
+        return {**base, "kind": "refused", "error_type": type(exc).__name__}
+    return {**base, "kind": "exception", "error_type": type(exc).__name__}
+
+
+def main(argv: list[str]) -> int:
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    request = json.loads(Path(argv[0]).read_text())
+    for job in request["jobs"]:  # several conversions share one TensorFlow import
+        stage(f"job {job['source']}")
+        try:
+            result = convert(job)
+        except Exception as exc:  # noqa: BLE001 - every failure goes back to the parent as data
+            result = _failure(exc)
+        Path(job["result"]).write_text(json.dumps(result, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,67 @@
+"""Turn an inventory entry into a ready-to-connect Transport (the one place that knows every kind)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from toolkit.devices.inventory import (
+    AdbDevice,
+    Device,
+    EmulatorDevice,
+    LocalDevice,
+    SshDevice,
+    load_inventory,
+)
+from toolkit.errors import BadInputError
+from toolkit.transports.base import Transport
+
+
+def ssh_settings(device: SshDevice, *, trust_new_host_key: bool = False, progress: bool | None = None):
+    """SshSettings for an inventory entry (imported lazily: paramiko is only needed when SSH is used)."""
+    from toolkit.transports.ssh import SshSettings
+
+    return SshSettings(
+        host=device.host, port=device.port, user=device.user, identity_file=device.identity_file,
+        known_hosts=device.known_hosts, password_env=device.password_env,
+        connect_timeout=device.connect_timeout, run_timeout=device.run_timeout, remote_dir=device.remote_dir,
+        python=device.python, trust_new_host_key=trust_new_host_key, progress=progress, label=device.name,
+    )
+
+
+def transport_for_device(
+    device: str | Device,
+    *,
+    inventory: Path | str | None = None,
+    trust_new_host_key: bool = False,
+    progress: bool | None = None,
+) -> Transport:
+    """The transport for a device name (looked up in the inventory) or an inventory entry."""
+    entry = load_inventory(inventory).get(device) if isinstance(device, str) else device
+    if isinstance(entry, SshDevice):
+        from toolkit.transports.ssh import SshTransport
+
+        return SshTransport(ssh_settings(entry, trust_new_host_key=trust_new_host_key, progress=progress))
+    if isinstance(entry, AdbDevice):
+        from toolkit.transports.adb import AdbTransport
+
+        return AdbTransport(entry.serial, entry.adb, remote_dir=entry.remote_dir, python=entry.python,
+                            run_timeout=entry.run_timeout, label=entry.name)
+    if isinstance(entry, LocalDevice):
+        from toolkit.transports.local import LocalTransport
+
+        return LocalTransport()
+    if isinstance(entry, EmulatorDevice):
+        from toolkit.transports.emulator import EmulatorTransport
+
+        image = entry.image or _target_image(entry.target)
+        return EmulatorTransport(image=image)
+    raise BadInputError(f"device {entry!r}: unsupported transport")
+
+
+def _target_image(target: str) -> str:
+    from toolkit.targets import load_registry
+
+    desc = load_registry().get(target)
+    if not desc.reach.image:
+        raise BadInputError(f"device uses the emulator but target '{target}' names no reach.image; set image =")
+    return desc.reach.image

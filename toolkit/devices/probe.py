@@ -1,0 +1,88 @@
+"""`edgetk devices check`: what is on the device, and what to install when something is missing.
+
+Runs a few commands through the device's transport (so it checks exactly the path bench will use):
+``uname -m``, /etc/os-release (or Android's getprop), and a small Python script that reports the Python
+version and which runtimes are importable, without importing the interpreters themselves (that takes
+seconds on a small board and can crash on an unsupported CPU).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+
+from toolkit.transports.base import Transport
+
+_PY_PROBE = r"""
+import importlib.util, json, platform, sys
+def ver(mod, dist):
+    if importlib.util.find_spec(mod) is None:
+        return None
+    try:
+        from importlib.metadata import version
+        return version(dist)
+    except Exception:
+        return "installed"
+print(json.dumps({"python": platform.python_version(), "machine": platform.machine(),
+  "numpy": ver("numpy", "numpy"), "ai_edge_litert": ver("ai_edge_litert", "ai-edge-litert"),
+  "tflite_runtime": ver("tflite_runtime", "tflite-runtime")}))
+"""
+
+
+@dataclass
+class DeviceFacts:
+    arch: str = ""
+    os: str = ""
+    python: str | None = None
+    numpy: str | None = None
+    runtimes: dict[str, str | None] = field(default_factory=dict)
+    hints: list[str] = field(default_factory=list)
+
+    @property
+    def ready(self) -> bool:
+        return bool(self.python and self.numpy and any(self.runtimes.values()))
+
+    def to_dict(self) -> dict[str, object]:
+        return {**asdict(self), "ready": self.ready}
+
+
+def _os_name(transport: Transport) -> str:
+    res = transport.run(["cat", "/etc/os-release"], timeout=60)
+    for line in res.stdout.splitlines() if res.ok else []:
+        if line.startswith("PRETTY_NAME="):
+            return line.split("=", 1)[1].strip().strip('"')
+    res = transport.run(["getprop", "ro.build.version.release"], timeout=60)
+    return f"Android {res.stdout.strip()}" if res.ok and res.stdout.strip() else "unknown"
+
+
+def probe_device(transport: Transport) -> DeviceFacts:
+    """Facts about a connected device, with one install hint per missing piece."""
+    facts = DeviceFacts()
+    uname = transport.run(["uname", "-m"], timeout=60)
+    facts.arch = uname.stdout.strip() if uname.ok else "unknown"
+    facts.os = _os_name(transport)
+    res = transport.run([*transport.python_argv(), "-c", _PY_PROBE], timeout=300)
+    if not res.ok:
+        facts.hints.append(
+            f"{' '.join(transport.python_argv())} does not run on the device ({res.stderr.strip()[:120] or res.returncode}): "
+            "install Python 3 (Debian/Raspberry Pi OS: sudo apt install python3 python3-numpy; "
+            "Android: Termux `pkg install python`), or set python = in devices.toml"
+        )
+        return facts
+    info = json.loads(res.stdout.strip().splitlines()[-1])
+    facts.arch = info.get("machine") or facts.arch
+    facts.python, facts.numpy = info["python"], info["numpy"]
+    facts.runtimes = {"ai_edge_litert": info["ai_edge_litert"], "tflite_runtime": info["tflite_runtime"]}
+    if not facts.numpy:
+        facts.hints.append("numpy is missing: sudo apt install python3-numpy (or pip install 'numpy<2')")
+    if not any(facts.runtimes.values()):
+        facts.hints.append(_runtime_hint(facts.arch, facts.python))
+    return facts
+
+
+def _runtime_hint(arch: str, python: str) -> str:
+    if arch in ("armv7l", "armv6l"):
+        return ("no TFLite runtime: pip install tflite-runtime==2.14.0 (armv7l wheels exist for Python 3.7-3.11; "
+                "ai-edge-litert has no 32-bit ARM wheels)")
+    return (f"no TFLite runtime: pip install ai-edge-litert (wheels for {arch or 'this arch'}, Python {python}), "
+            "or pip install tflite-runtime==2.14.0 (Python <= 3.11)")

@@ -1,0 +1,282 @@
+"""New converter output vs old (TOCO or any baseline .tflite): structure, op support, numerics, latency.
+
+``compare_models`` gathers the facts (each from the area that owns them: the model reader, ``check_model``,
+the bench, a child-process interpreter) and ``toolkit.report.verdicts`` turns them into findings and one
+regression verdict that CI can gate on (exit code 1). When TOCO could not convert the model at all the
+old side is a failure with the ops it wanted: a finding, never a crash.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from toolkit.errors import ExitCode, ToolkitError
+from toolkit.report.latency import BenchPlan, LatencyRow, compare_latency
+from toolkit.report.numerics import Numerics, compare_numerics
+from toolkit.report.verdicts import overall_verdict, support_change
+
+COMPARE_SCHEMA = "edgetk.compare/1"
+NOT_CONVERTED = "not-converted"
+
+
+@dataclass
+class ModelSide:
+    """What one model is made of: the facts the op diff and the report tables need."""
+
+    path: str
+    producer: str | None
+    size_bytes: int
+    sha256: str
+    subgraphs: int
+    operators: int
+    op_counts: dict[str, int]
+    op_versions: dict[str, list[int]]
+    flex_ops: list[str]
+    custom_ops: list[str]
+    inputs: list[dict]
+    outputs: list[dict]
+    total_macs: int | None = None
+    cost_top: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class OpDiff:
+    added: list[str]
+    removed: list[str]
+    version_changed: list[dict]
+    count_changed: list[dict]
+
+
+@dataclass
+class TargetRow:
+    target: str
+    new_verdict: str
+    old_verdict: str | None
+    change: str  # "regression" | "improvement" | "unchanged" | "no-baseline"
+    new_unsupported: list[str] = field(default_factory=list)
+    old_unsupported: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Comparison:
+    new: ModelSide
+    old: ModelSide | None
+    old_failure: dict | None
+    ops: OpDiff | None
+    targets: list[TargetRow]
+    numerics: Numerics | None
+    latency: list[LatencyRow]
+    findings: list[dict]
+    threshold: float
+    verdict: str = "pass"
+
+    @property
+    def exit_code(self) -> ExitCode:
+        return ExitCode.VERDICT_FAILED if self.verdict == "regression" else ExitCode.OK
+
+    def to_dict(self) -> dict:
+        """The ``edgetk.compare/1`` JSON document (docs/schemas/compare.md)."""
+        return {
+            "schema": COMPARE_SCHEMA,
+            "verdict": self.verdict,
+            "threshold": self.threshold,
+            "new": asdict(self.new),
+            "old": asdict(self.old) if self.old else None,
+            "old_failure": self.old_failure,
+            "ops": asdict(self.ops) if self.ops else None,
+            "targets": [asdict(t) for t in self.targets],
+            "numerics": self.numerics.to_dict() if self.numerics else None,
+            "latency": [row.to_dict() for row in self.latency],
+            "findings": self.findings,
+        }
+
+
+def _tensor_specs(model: Any, indices: Any) -> list[dict]:
+    sg = model.subgraphs[0]
+    return [{"name": sg.tensors[i].name, "dtype": sg.tensors[i].dtype, "shape": list(sg.tensors[i].shape)} for i in indices]
+
+
+def cost_top(model: Any, top_n: int = 12) -> tuple[int | None, list[dict]]:
+    """Top-N operators by MACs; (None, []) when the cost model is not installed or refuses this model."""
+    try:
+        from toolkit.model.cost import estimate_cost
+
+        cost = estimate_cost(model)
+    except (ImportError, ToolkitError):
+        return None, []
+    ops = sorted(cost.ops, key=lambda c: c.macs, reverse=True)[:top_n]
+    rows = [{"op": f"{c.name}#{c.subgraph}.{c.index}", "name": c.name, "macs": int(c.macs)} for c in ops]
+    return int(cost.total_macs), rows
+
+
+def summarize_model(path: str | Path) -> ModelSide:
+    """Read a .tflite (no TensorFlow) into the facts a comparison needs."""
+    from toolkit.model import load_model
+
+    m = load_model(path)
+    ops = [op for sg in m.subgraphs for op in sg.operators]
+    versions: dict[str, set[int]] = {}
+    for op in ops:
+        versions.setdefault(op.name, set()).add(int(op.version))
+    total_macs, top = cost_top(m)
+    return ModelSide(
+        path=str(path), producer=m.producer, size_bytes=int(m.size_bytes), sha256=m.sha256,
+        subgraphs=len(m.subgraphs), operators=len(ops), op_counts=dict(sorted(m.op_counts().items())),
+        op_versions={k: sorted(v) for k, v in sorted(versions.items())},
+        flex_ops=sorted({op.name for op in ops if op.is_flex}),
+        custom_ops=sorted({op.name for op in ops if op.is_custom and not op.is_flex}),
+        inputs=_tensor_specs(m, m.subgraphs[0].inputs), outputs=_tensor_specs(m, m.subgraphs[0].outputs),
+        total_macs=total_macs, cost_top=top,
+    )
+
+
+def diff_ops(new: ModelSide, old: ModelSide) -> OpDiff:
+    """Added / removed op types, and ops present in both whose versions or counts changed."""
+    both = sorted(set(new.op_counts) & set(old.op_counts))
+    return OpDiff(
+        added=sorted(set(new.op_counts) - set(old.op_counts)),
+        removed=sorted(set(old.op_counts) - set(new.op_counts)),
+        version_changed=[{"op": op, "new": new.op_versions[op], "old": old.op_versions[op]}
+                         for op in both if new.op_versions[op] != old.op_versions[op]],
+        count_changed=[{"op": op, "new": new.op_counts[op], "old": old.op_counts[op]}
+                       for op in both if new.op_counts[op] != old.op_counts[op]],
+    )
+
+
+def _check(path: str, descriptors: list) -> dict[str, tuple[str, list[str]]]:
+    """target -> (verdict, ops the target cannot run) from the targets area's check."""
+    from toolkit.model import load_model
+    from toolkit.targets import check_model
+
+    report = check_model(load_model(path), descriptors)
+    return {r.target: (r.verdict, sorted({f.op for f in r.findings if f.op and f.severity == "error"}))
+            for r in report.results}
+
+
+def compare_targets(new_path: str, old_path: str | None, targets: list[str]) -> list[TargetRow]:
+    """Op support per target for both models; an old model that never converted counts as not running."""
+    if not targets:
+        return []
+    from toolkit.targets import load_registry
+
+    reg = load_registry()
+    descriptors = [reg.get(name) for name in targets]
+    new = _check(new_path, descriptors)
+    old = _check(old_path, descriptors) if old_path else {}
+    rows = []
+    for name in targets:
+        new_verdict, new_ops = new[name]
+        old_verdict, old_ops = old.get(name, (NOT_CONVERTED, []))
+        rows.append(TargetRow(name, new_verdict, old_verdict, support_change(new_verdict, old_verdict), new_ops, old_ops))
+    return rows
+
+
+def comparison_findings(cmp: Comparison) -> list[dict]:
+    """Every fact that deserves a line in the report, each with a severity; "regression" fails the verdict."""
+    out: list[dict] = []
+    if cmp.old_failure:
+        out.append({"severity": "info", "kind": "old-conversion-failed", "message": cmp.old_failure["message"],
+                    "ops": cmp.old_failure.get("ops", [])})
+    if cmp.old and cmp.new.producer != cmp.old.producer:
+        out.append({"severity": "info", "kind": "producer",
+                    "message": f"producers differ: new '{cmp.new.producer}', old '{cmp.old.producer}'"})
+    if cmp.ops and (cmp.ops.added or cmp.ops.removed):
+        out.append({"severity": "info", "kind": "ops",
+                    "message": f"ops added {cmp.ops.added or '[]'}, removed {cmp.ops.removed or '[]'}"})
+    if cmp.old and [(t["dtype"], t["shape"]) for t in cmp.new.inputs] != [(t["dtype"], t["shape"]) for t in cmp.old.inputs]:
+        out.append({"severity": "warning", "kind": "signature",
+                    "message": f"inputs differ: new {_io(cmp.new.inputs)}, old {_io(cmp.old.inputs)}"})
+    out += _target_findings(cmp.targets)
+    out += _numerics_findings(cmp.numerics)
+    for row in cmp.latency:
+        if row.verdict in ("slower", "faster"):
+            out.append({"severity": "regression" if row.verdict == "slower" else "improvement", "kind": "latency",
+                        "target": row.target, "message": row.message(cmp.threshold)})
+    return out
+
+
+def _io(specs: list[dict]) -> str:
+    return ", ".join(f"{t['dtype']}{t['shape']}" for t in specs)
+
+
+def _target_findings(rows: list[TargetRow]) -> list[dict]:
+    out = []
+    for row in rows:
+        if row.change == "regression":
+            ops = ", ".join(row.new_unsupported) or "see check"
+            out.append({"severity": "regression", "kind": "support", "target": row.target,
+                        "message": f"{row.target}: old model {row.old_verdict}, new model does not run ({ops})"})
+        elif row.change == "improvement":
+            out.append({"severity": "improvement", "kind": "support", "target": row.target,
+                        "message": f"{row.target}: new model {row.new_verdict}, old model {row.old_verdict}"})
+    return out
+
+
+def _numerics_findings(num: Numerics | None) -> list[dict]:
+    if num is None:
+        return []
+    out = []
+    for tag, status in (("new", num.new_status), ("old", num.old_status)):
+        if status not in (None, "ok"):
+            out.append({"severity": "warning", "kind": "numerics", "message": f"{tag} model did not run on the host: {status}"})
+    out += [{"severity": "warning", "kind": "numerics", "message": note} for note in num.notes]
+    for d in num.diffs:
+        if not d.within:
+            out.append({"severity": "regression", "kind": "numerics",
+                        "message": f"output {d.index} differs from {d.against}: max abs {d.max_abs:.3g}, "
+                                   f"max rel {d.max_rel:.3g} (atol {num.atol:g}, rtol {num.rtol:g})"})
+    return out
+
+
+def compare_models(
+    new_path: str | Path,
+    old: str | Path | Any,
+    *,
+    targets: list[str] | None = None,
+    bench: BenchPlan | None = None,
+    reference: str | Path | None = None,
+    threshold: float = 0.1,
+    atol: float = 1e-4,
+    rtol: float = 1e-3,
+    seed: int = 0,
+    numerics: bool = True,
+) -> Comparison:
+    """Compare NEW against OLD: a .tflite path, or a ``LegacyResult`` (a failed TOCO run is a finding).
+
+    ``targets``: descriptor names for op support (and the bench's default targets); ``bench``: latency
+    plan (None = no latency); ``reference``: .npz with ``input_<i>``/``output_<i>`` (e.g. the TF model's
+    outputs) that both models are also held against.
+    """
+    targets = list(targets or [])
+    old_path, old_failure = _resolve_old(old)
+    new_side = summarize_model(new_path)
+    old_side = summarize_model(old_path) if old_path else None
+    num = None
+    if numerics:
+        num = compare_numerics(Path(new_path), Path(old_path) if old_path else None, seed=seed, atol=atol, rtol=rtol,
+                               reference=Path(reference) if reference else None)
+    latency = compare_latency(str(new_path), old_path, bench, targets, threshold) if bench and old_path else []
+    cmp = Comparison(
+        new=new_side, old=old_side, old_failure=old_failure,
+        ops=diff_ops(new_side, old_side) if old_side else None,
+        targets=compare_targets(str(new_path), old_path, targets),
+        numerics=num, latency=latency, findings=[], threshold=threshold,
+    )
+    cmp.findings = comparison_findings(cmp)
+    cmp.verdict = overall_verdict(cmp.findings)
+    return cmp
+
+
+def _resolve_old(old: Any) -> tuple[str | None, dict | None]:
+    """(path to the old .tflite or None, failure dict when the old converter refused the model)."""
+    if isinstance(old, (str, Path)):
+        return str(old), None
+    if getattr(old, "ok", False):
+        return str(old.output), None
+    findings = list(getattr(old, "findings", []))
+    ops = sorted({op for f in findings for op in getattr(f, "ops", [])})
+    message = "; ".join(f.message for f in findings) or "the old converter failed"
+    return None, {"converter": "TOCO", "source": getattr(old, "source", None), "message": message, "ops": ops,
+                  "kinds": [f.kind for f in findings]}

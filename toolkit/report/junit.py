@@ -1,0 +1,138 @@
+"""JUnit XML for CI: one <testcase> per model x target, a <failure> where the verdict fails.
+
+CI systems (GitHub Actions, GitLab, Jenkins) all render this format, so `check --junit` and
+`compare --junit` make a failing target show up as a failing test with the reason as its message.
+Written with xml.etree so names with quotes, ampersands or non-ASCII stay well-formed.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass(frozen=True)
+class JUnitCase:
+    """One test case; ``failure`` (the one-line reason) makes it fail, ``details`` goes in the body."""
+
+    name: str
+    classname: str
+    failure: str | None = None
+    details: str = ""
+    skipped: str | None = None
+    time_s: float = 0.0
+    properties: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class JUnitSuite:
+    name: str
+    cases: list[JUnitCase]
+
+
+def junit_xml(suites: Iterable[JUnitSuite]) -> str:
+    """Serialise suites to a JUnit XML document (``<testsuites>`` root)."""
+    suites = list(suites)
+    root = ET.Element("testsuites", name="edgetk")
+    totals = {"tests": 0, "failures": 0, "skipped": 0}
+    for suite in suites:
+        failures = sum(1 for c in suite.cases if c.failure)
+        skipped = sum(1 for c in suite.cases if c.skipped and not c.failure)
+        el = ET.SubElement(
+            root, "testsuite", name=suite.name, tests=str(len(suite.cases)),
+            failures=str(failures), errors="0", skipped=str(skipped),
+        )
+        totals["tests"] += len(suite.cases)
+        totals["failures"] += failures
+        totals["skipped"] += skipped
+        for case in suite.cases:
+            _case_element(el, case)
+    for key, value in totals.items():
+        root.set(key, str(value))
+    root.set("errors", "0")
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _case_element(parent: ET.Element, case: JUnitCase) -> None:
+    el = ET.SubElement(parent, "testcase", name=case.name, classname=case.classname, time=f"{case.time_s:.3f}")
+    if case.properties:
+        props = ET.SubElement(el, "properties")
+        for key, value in case.properties.items():
+            ET.SubElement(props, "property", name=key, value=str(value))
+    if case.failure:
+        fail = ET.SubElement(el, "failure", message=case.failure, type="verdict")
+        fail.text = case.details or case.failure
+    elif case.skipped:
+        ET.SubElement(el, "skipped", message=case.skipped)
+
+
+def write_junit(path: str | Path, suites: Iterable[JUnitSuite]) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(junit_xml(suites), encoding="utf-8")
+    return path
+
+
+def _get(obj: Any, name: str, default: Any = None) -> Any:
+    """Read a field from a dataclass/pydantic object or from its JSON dict form alike."""
+    if isinstance(obj, dict):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
+
+
+def check_suite(report: Any, model_name: str) -> JUnitSuite:
+    """Cases for a ``CheckReport`` (or its JSON dict): a target fails when its verdict is "does-not-run"."""
+    cases = []
+    for result in _get(report, "results", []):
+        target = str(_get(result, "target"))
+        verdict = str(_get(result, "verdict"))
+        findings = _get(result, "findings", []) or []
+        lines = [str(_get(f, "message", f)) for f in findings]
+        failure = None
+        if verdict == "does-not-run":
+            failure = f"{model_name} does not run on {target}: " + (lines[0] if lines else "see details")
+        cases.append(JUnitCase(
+            name=f"{model_name} on {target}", classname=f"edgetk.check.{_ident(model_name)}",
+            failure=failure, details="\n".join(lines), properties={"verdict": verdict},
+        ))
+    return JUnitSuite(name=f"edgetk check {model_name}", cases=cases)
+
+
+def _ident(text: str) -> str:
+    return "".join(ch if ch.isalnum() else "_" for ch in Path(text).stem) or "model"
+
+
+def compare_suite(doc: dict) -> JUnitSuite:
+    """Cases for an ``edgetk.compare/1`` dict: one per target (support + latency), one for numerics.
+
+    With no targets, one case stands for the whole comparison so CI still sees a pass/fail.
+    """
+    model = Path(doc["new"]["path"]).name
+    regressions = [f for f in doc["findings"] if f["severity"] == "regression"]
+    classname = f"edgetk.compare.{_ident(model)}"
+    cases = []
+    for row in doc["targets"]:
+        mine = [f["message"] for f in regressions if f.get("target") == row["target"]]
+        cases.append(JUnitCase(
+            name=f"{model} on {row['target']}", classname=classname,
+            failure=mine[0] if mine else None, details="\n".join(mine),
+            properties={"new": row["new_verdict"], "old": str(row["old_verdict"]), "change": row["change"]},
+        ))
+    covered = {row["target"] for row in doc["targets"]}
+    for row in doc["latency"]:  # benched targets that were not also checked
+        if row["target"] not in covered:
+            mine = [f["message"] for f in regressions if f.get("target") == row["target"]]
+            cases.append(JUnitCase(name=f"{model} on {row['target']}", classname=classname,
+                                   failure=mine[0] if mine else None, details="\n".join(mine)))
+    numeric = [f["message"] for f in regressions if f["kind"] == "numerics"]
+    if doc.get("numerics") or not cases:
+        rest = [f["message"] for f in regressions if not f.get("target")]
+        failing = numeric if doc.get("numerics") else rest
+        cases.append(JUnitCase(name=f"{model} numerics" if doc.get("numerics") else f"{model} compare",
+                               classname=classname, failure=failing[0] if failing else None,
+                               details="\n".join(failing)))
+    return JUnitSuite(name=f"edgetk compare {model}", cases=cases)

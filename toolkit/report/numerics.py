@@ -1,0 +1,103 @@
+"""Numerics of a comparison: both models' outputs on the same seeded inputs, and against a reference.
+
+The interpreters run in a child process (``run_pair.py``) so a native abort in either model becomes a
+finding. The reference is an .npz with ``input_<i>`` and ``output_<i>`` arrays (e.g. the TF model's
+outputs saved by ``edgetk convert``); when given, its inputs replace the seeded ones.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from toolkit.report.verdicts import within_tolerance
+
+_RUN_PAIR = Path(__file__).with_name("run_pair.py")
+
+
+@dataclass
+class OutputDiff:
+    index: int
+    against: str  # "old" | "reference"
+    shape: list[int]
+    max_abs: float
+    max_rel: float
+    within: bool
+
+
+@dataclass
+class Numerics:
+    seed: int
+    atol: float
+    rtol: float
+    new_status: str
+    old_status: str | None
+    diffs: list[OutputDiff] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def worst(self, against: str) -> OutputDiff | None:
+        rows = [d for d in self.diffs if d.against == against]
+        return max(rows, key=lambda d: d.max_abs) if rows else None
+
+    def to_dict(self) -> dict:
+        data = asdict(self)
+        for against in ("old", "reference"):
+            worst = self.worst(against)
+            data[f"max_abs_vs_{against}"] = worst.max_abs if worst else None
+            data[f"max_rel_vs_{against}"] = max((d.max_rel for d in self.diffs if d.against == against), default=None)
+        return data
+
+
+def _diff(index: int, against: str, actual: np.ndarray, expected: np.ndarray, atol: float, rtol: float) -> OutputDiff:
+    actual = np.asarray(actual, dtype=np.float64)
+    expected = np.asarray(expected, dtype=np.float64)
+    err = np.abs(actual - expected)
+    rel = err / np.maximum(np.abs(expected), 1e-12)
+    return OutputDiff(
+        index=index, against=against, shape=list(actual.shape),
+        max_abs=float(err.max(initial=0.0)), max_rel=float(rel.max(initial=0.0)),
+        within=within_tolerance(actual, expected, atol, rtol),
+    )
+
+
+def _compare_outputs(num: Numerics, arrays: dict, against: str, prefix: str) -> None:
+    i = 0
+    while f"new_output_{i}" in arrays and f"{prefix}{i}" in arrays:
+        actual, expected = arrays[f"new_output_{i}"], arrays[f"{prefix}{i}"]
+        if actual.shape != expected.shape:
+            num.notes.append(f"output {i}: shapes differ (new {list(actual.shape)} vs {against} {list(expected.shape)})")
+        else:
+            num.diffs.append(_diff(i, against, actual, expected, num.atol, num.rtol))
+        i += 1
+
+
+def compare_numerics(
+    new_path: Path, old_path: Path | None, *, seed: int = 0, atol: float = 1e-4, rtol: float = 1e-3,
+    reference: Path | None = None, timeout_s: float = 300.0,
+) -> Numerics:
+    """Run both models (old may be None: TOCO failed) on the same inputs; diff new vs old and vs reference."""
+    with tempfile.TemporaryDirectory(prefix="edgetk-numerics-") as tmp:
+        out = Path(tmp) / "outputs.npz"
+        argv = [sys.executable, str(_RUN_PAIR), str(new_path), str(old_path or "-"), str(out), str(seed),
+                str(reference or "-")]
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout_s)
+        if proc.returncode != 0 or not out.exists():
+            why = f"signal {-proc.returncode}" if proc.returncode < 0 else (proc.stderr.strip().splitlines() or ["?"])[-1]
+            return Numerics(seed, atol, rtol, new_status=f"child failed: {why}", old_status=None)
+        status = json.loads(proc.stdout.strip().splitlines()[-1])
+        with np.load(out) as data:
+            arrays = {k: data[k] for k in data.files}
+    num = Numerics(seed, atol, rtol, new_status=status.get("new", "not run"), old_status=status.get("old"))
+    if num.new_status == "ok" and num.old_status == "ok":
+        _compare_outputs(num, arrays, "old", "old_output_")
+    if reference is not None and num.new_status == "ok":
+        with np.load(reference) as ref:
+            arrays.update({f"reference_output_{k[len('output_'):]}": ref[k] for k in ref.files if k.startswith("output_")})
+        _compare_outputs(num, arrays, "reference", "reference_output_")
+    return num

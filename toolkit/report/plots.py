@@ -1,0 +1,125 @@
+"""Plots for the HTML report, as inline SVG strings (matplotlib, Agg backend, no files, no network).
+
+Each function takes plain data and returns one ``<svg>`` element ready to paste into HTML. The SVG is
+stripped of its XML prolog, RDF metadata and namespace URLs so the page holds no http(s) reference at all
+(HTML5 parses inline ``<svg>`` and ``xlink:href`` without the declarations).
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from collections.abc import Sequence
+
+NEW_COLOR, OLD_COLOR = "#1f77b4", "#ff7f0e"
+_SUPPORT_COLORS = ("#d62728", "#ffbf00", "#2ca02c")  # does not run, delegate fallback, runs
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg", force=True)
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({"svg.fonttype": "path", "svg.hashsalt": "edgetk", "font.size": 9})
+    return plt
+
+
+def svg_of(fig) -> str:
+    """Serialise and close a figure; only the self-contained ``<svg>`` element remains."""
+    plt = _pyplot()
+    buf = io.StringIO()
+    fig.savefig(buf, format="svg", bbox_inches="tight", metadata={"Date": None})
+    plt.close(fig)
+    text = buf.getvalue()
+    text = text[text.index("<svg"):]
+    text = re.sub(r"<metadata>.*?</metadata>", "", text, flags=re.S)
+    return re.sub(r'\s+xmlns(:\w+)?="[^"]*"', "", text)
+
+
+def latency_plot(series: Sequence[tuple[str, Sequence[float]]], title: str = "latency per target (ms)") -> str:
+    """Box plot per label, with a violin behind it when there are enough samples to show a shape."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8, 0.55 * len(series) + 1.4))
+    data = [list(map(float, s)) for _, s in series]
+    positions = list(range(1, len(series) + 1))
+    rich = [i for i, d in enumerate(data) if len(d) >= 5]
+    if rich:
+        parts = ax.violinplot([data[i] for i in rich], positions=[positions[i] for i in rich], vert=False,
+                              showextrema=False)
+        for body in parts["bodies"]:
+            body.set_alpha(0.25)
+    ax.boxplot(data, positions=positions, vert=False, widths=0.35)
+    ax.set_yticks(positions, [label for label, _ in series])
+    ax.set_xlabel("ms")
+    ax.set_title(title)
+    ax.grid(axis="x", alpha=0.3)
+    return svg_of(fig)
+
+
+def support_heatmap(ops: Sequence[str], columns: Sequence[str], cells: Sequence[Sequence[float]]) -> str:
+    """ops x targets: 1 runs, 0.5 delegate fallback, 0 does not run, NaN op absent from that model."""
+    plt = _pyplot()
+    from matplotlib.colors import ListedColormap
+
+    fig, ax = plt.subplots(figsize=(1.2 * len(columns) + 3, 0.32 * len(ops) + 1.6))
+    cmap = ListedColormap(_SUPPORT_COLORS)
+    cmap.set_bad("#eeeeee")
+    import numpy as np
+
+    grid = np.array(cells, dtype=float).reshape(len(ops), len(columns))
+    ax.imshow(np.ma.masked_invalid(grid), cmap=cmap, vmin=0, vmax=1, aspect="auto")
+    ax.set_xticks(range(len(columns)), columns, rotation=30, ha="right")
+    ax.set_yticks(range(len(ops)), ops)
+    marks = {0.0: "no", 0.5: "fb", 1.0: "ok"}
+    for (r, c), v in np.ndenumerate(grid):
+        if not math.isnan(v):
+            ax.text(c, r, marks.get(float(v), ""), ha="center", va="center", fontsize=7, color="white" if v < 0.75 else "black")
+    ax.set_title("op support (ok = runs, fb = delegate fallback, no = does not run, grey = op absent)")
+    return svg_of(fig)
+
+
+def cost_plot(rows: Sequence[tuple[str, float]], title: str) -> str:
+    """Horizontal bars of the top operators by MACs."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8, 0.3 * len(rows) + 1.3))
+    labels = [label for label, _ in rows][::-1]
+    values = [float(v) for _, v in rows][::-1]
+    ax.barh(labels, values, color=NEW_COLOR)
+    ax.set_xlabel("MACs")
+    ax.set_title(title)
+    ax.grid(axis="x", alpha=0.3)
+    return svg_of(fig)
+
+
+def new_old_bars(metrics: Sequence[tuple[str, float | None, float | None]], title: str) -> str:
+    """One small panel per metric (size, operators, MACs, latency...) with the new and the old bar."""
+    plt = _pyplot()
+    metrics = [m for m in metrics if m[1] is not None or m[2] is not None]
+    fig, axes = plt.subplots(1, max(len(metrics), 1), figsize=(2.1 * max(len(metrics), 1) + 0.5, 2.6), squeeze=False)
+    for ax, (name, new, old) in zip(axes[0], metrics, strict=False):
+        values = [new or 0.0, old or 0.0]
+        bars = ax.bar(["new", "old"], values, color=[NEW_COLOR, OLD_COLOR])
+        for bar, v, raw in zip(bars, values, (new, old), strict=True):
+            ax.text(bar.get_x() + bar.get_width() / 2, v, "n/a" if raw is None else f"{v:.4g}", ha="center", va="bottom", fontsize=7)
+        ax.set_title(name, fontsize=8)
+        ax.set_yticks([])
+    fig.suptitle(title, fontsize=9)
+    return svg_of(fig)
+
+
+def op_count_bars(ops: Sequence[str], new: Sequence[int], old: Sequence[int], title: str) -> str:
+    """Grouped bars: how many of each op type the new and the old model contain."""
+    plt = _pyplot()
+    import numpy as np
+
+    fig, ax = plt.subplots(figsize=(max(4.0, 0.6 * len(ops) + 2), 3.2))
+    x = np.arange(len(ops))
+    ax.bar(x - 0.2, new, 0.4, label="new", color=NEW_COLOR)
+    ax.bar(x + 0.2, old, 0.4, label="old", color=OLD_COLOR)
+    ax.set_xticks(x, ops, rotation=35, ha="right")
+    ax.set_ylabel("count")
+    ax.legend()
+    ax.set_title(title)
+    return svg_of(fig)

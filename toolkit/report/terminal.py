@@ -1,0 +1,75 @@
+"""Terminal rendering (rich) of a comparison, from its ``edgetk.compare/1`` dict.
+
+Rendering from the JSON form means `edgetk compare` and a saved results file print identically.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+_SEVERITY_STYLE = {"regression": "bold red", "warning": "yellow", "improvement": "green", "info": "cyan"}
+
+
+def _side_rows(doc: dict) -> list[tuple[str, str, str]]:
+    new, old = doc["new"], doc.get("old") or {}
+    def val(side: dict, key: str) -> str:
+        return "-" if not side else str(side.get(key))
+    rows = [(k, val(new, k), val(old, k) if old else "not converted")
+            for k in ("producer", "size_bytes", "subgraphs", "operators", "total_macs")]
+    rows.append(("flex/custom ops", ", ".join(new["flex_ops"] + new["custom_ops"]) or "none",
+                 (", ".join(old["flex_ops"] + old["custom_ops"]) or "none") if old else "-"))
+    return rows
+
+
+def render_comparison(doc: dict, console: Any = None) -> None:
+    """Print models side by side, op changes, per-target support, numerics, latency and findings."""
+    from rich.console import Console
+    from rich.table import Table
+
+    console = console or Console()
+    sides = Table(title="new vs old", show_lines=False)
+    for col in ("", "new", "old"):
+        sides.add_column(col)
+    for row in _side_rows(doc):
+        sides.add_row(*row)
+    console.print(sides)
+    ops = doc.get("ops")
+    if ops:
+        console.print(f"ops added: {ops['added'] or '-'}   removed: {ops['removed'] or '-'}")
+        for ch in ops["version_changed"]:
+            console.print(f"  {ch['op']}: version {ch['old']} -> {ch['new']}")
+        for ch in ops["count_changed"]:
+            console.print(f"  {ch['op']}: count {ch['old']} -> {ch['new']}")
+    if doc["targets"]:
+        table = Table(title="op support per target")
+        for col in ("target", "new", "old", "change"):
+            table.add_column(col)
+        for t in doc["targets"]:
+            style = _SEVERITY_STYLE.get(t["change"], "")
+            table.add_row(t["target"], t["new_verdict"], str(t["old_verdict"]), f"[{style}]{t['change']}[/]" if style else t["change"])
+        console.print(table)
+    _render_numerics(doc.get("numerics"), console)
+    if doc["latency"]:
+        table = Table(title="latency (ms, per-round medians: min / median / max)")
+        for col in ("target", "new", "old", "ratio", "verdict"):
+            table.add_column(col)
+        for row in doc["latency"]:
+            fmt = "{min_ms:.3f} / {median_ms:.3f} / {max_ms:.3f}"
+            table.add_row(row["target"] + (" [emulated]" if row["emulated"] else ""), fmt.format(**row["new"]),
+                          fmt.format(**row["old"]), f"x{row['ratio']:.2f}", row["verdict"])
+        console.print(table)
+    for f in doc["findings"]:
+        style = _SEVERITY_STYLE.get(f["severity"], "")
+        console.print(f"[{style}]{f['severity']}[/] {f['message']}", highlight=False)
+    style = "bold red" if doc["verdict"] == "regression" else "bold green"
+    console.print(f"verdict: [{style}]{doc['verdict']}[/]")
+
+
+def _render_numerics(num: dict | None, console: Any) -> None:
+    if not num:
+        return
+    for against in ("old", "reference"):
+        worst = num.get(f"max_abs_vs_{against}")
+        if worst is not None:
+            console.print(f"numerics vs {against}: max abs {worst:.3g}, max rel {num[f'max_rel_vs_{against}']:.3g} "
+                          f"(seed {num['seed']}, atol {num['atol']:g}, rtol {num['rtol']:g})")

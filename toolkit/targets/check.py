@@ -1,0 +1,92 @@
+"""`check_model`: run every compatibility rule for a model against each target and give a verdict.
+
+Verdicts: "does-not-run" (any error finding), "delegate-fallback" (runs, but some ops leave a delegate),
+"runs". The JSON form (`CheckReport.to_dict`, schema "edgetk.check/1") is documented in
+docs/schemas/check.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from toolkit.model import TfliteModel
+from toolkit.targets.arena import estimate_arena_bytes
+from toolkit.targets.optable import load_op_table, table_path
+from toolkit.targets.rules import CheckContext, Finding, run_rules
+from toolkit.targets.schema import TargetDescriptor
+
+CHECK_SCHEMA = "edgetk.check/1"
+RUNS, FALLBACK, DOES_NOT_RUN = "runs", "delegate-fallback", "does-not-run"
+
+
+@dataclass(frozen=True)
+class TargetVerdict:
+    target: str
+    verdict: str
+    findings: list[Finding]
+    runtime: str
+    op_table: str
+    arena_estimate_bytes: int
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "target": self.target, "verdict": self.verdict, "runtime": self.runtime, "op_table": self.op_table,
+            "arena_estimate_bytes": self.arena_estimate_bytes, "findings": [f.to_dict() for f in self.findings],
+        }  # fmt: skip
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    model: str
+    sha256: str
+    size_bytes: int
+    results: list[TargetVerdict] = field(default_factory=list)
+
+    @property
+    def all_run(self) -> bool:
+        return all(r.verdict != DOES_NOT_RUN for r in self.results)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": CHECK_SCHEMA,
+            "model": {"path": self.model, "sha256": self.sha256, "size_bytes": self.size_bytes},
+            "all_run": self.all_run,
+            "results": [r.to_dict() for r in self.results],
+        }
+
+
+def verdict_of(findings: Sequence[Finding]) -> str:
+    severities = {f.severity for f in findings}
+    if "error" in severities:
+        return DOES_NOT_RUN
+    return FALLBACK if "fallback" in severities else RUNS
+
+
+def check_target(model: TfliteModel, target: TargetDescriptor) -> TargetVerdict:
+    table = load_op_table(table_path(target.runtime.op_table, target.source_file or None))
+    findings = run_rules(CheckContext(model, target, table))
+    return TargetVerdict(
+        target=target.name,
+        verdict=verdict_of(findings),
+        findings=findings,
+        runtime=f"{table.runtime} {table.version}",
+        op_table=str(table.path.name),
+        arena_estimate_bytes=estimate_arena_bytes(model),
+    )
+
+
+def check_model(model: TfliteModel, targets: Sequence[TargetDescriptor | str]) -> CheckReport:
+    """Check one loaded model against targets (descriptors, or names looked up in the registry)."""
+    if any(isinstance(t, str) for t in targets):
+        from toolkit.targets.registry import load_registry
+
+        registry = load_registry()
+        targets = [registry.get(t) if isinstance(t, str) else t for t in targets]
+    results = [check_target(model, t) for t in targets if isinstance(t, TargetDescriptor)]
+    return CheckReport(model=str(model.path), sha256=model.sha256, size_bytes=model.size_bytes, results=results)

@@ -1,0 +1,141 @@
+"""Self-contained op-support probe child: stdlib + one runtime (+ numpy for "run" cases). No edgetk import.
+
+Run as ``python probe_child.py --runtime litert|tflite-runtime|tflm --manifest M.json --results R.jsonl
+[--start K]``. The manifest is a JSON list of {"path": model file, "mode": "kernel"|"run"}. For each entry
+from K on, one "start" line then one result line are appended to the results file, flushed, so a parent
+that sees this process die by a signal knows which model killed it and restarts after it. Copy this one
+file to another machine (or run it under qemu-user) to probe the runtime installed there.
+"""
+
+import argparse
+import json
+import os
+import platform
+import sys
+import tempfile
+
+MISSING_MARKERS = (
+    "Didn't find op for builtin opcode",
+    "Failed to get registration from op code",
+    "Encountered unresolved custom op",
+    "builtin_code out of range",
+    "Select TensorFlow op(s)",
+    "is not supported by this interpreter",
+)
+
+
+def _make_interpreter(runtime, data):
+    if runtime == "litert":
+        from ai_edge_litert.interpreter import Interpreter
+
+        return Interpreter(model_content=data)
+    if runtime == "tflite-runtime":
+        from tflite_runtime.interpreter import Interpreter
+
+        return Interpreter(model_content=data)
+    from tflite_micro.python.tflite_micro import runtime as tflm
+
+    return tflm.Interpreter.from_bytes(data, arena_size=1 << 20)
+
+
+def runtime_version(runtime):
+    try:
+        if runtime == "litert":
+            from importlib.metadata import version
+
+            return version("ai-edge-litert")
+        if runtime == "tflite-runtime":
+            import tflite_runtime
+
+            return tflite_runtime.__version__
+        from importlib.metadata import version
+
+        return version("tflite-micro")
+    except Exception as exc:  # noqa: BLE001 - report, do not die: the table says why
+        return f"unknown ({exc})"
+
+
+class _CaptureFd2:
+    """Native runtimes print their reasons on C-level stderr: capture fd 2 into a temp file."""
+
+    def __enter__(self):
+        sys.stderr.flush()
+        self.tmp = tempfile.TemporaryFile()
+        self.saved = os.dup(2)
+        os.dup2(self.tmp.fileno(), 2)
+        return self
+
+    def __exit__(self, *exc):
+        sys.stderr.flush()
+        os.dup2(self.saved, 2)
+        os.close(self.saved)
+        self.tmp.seek(0)
+        self.text = self.tmp.read().decode("utf-8", "replace")
+        self.tmp.close()
+        return False
+
+
+def _fill_inputs(runtime, interp):
+    import numpy as np
+
+    if runtime == "tflm":
+        n = 0
+        while True:
+            try:
+                d = interp.get_input_details(n)
+            except Exception:  # noqa: BLE001 - the TFLM wrapper has no input count
+                return
+            interp.set_input(np.ones(d["shape"], d["dtype"]), n)
+            n += 1
+    interp.allocate_tensors()
+    for d in interp.get_input_details():
+        interp.set_tensor(d["index"], np.ones(d["shape"], d["dtype"]))
+
+
+def probe_one(runtime, path, mode):
+    """Return (status, detail). kernel mode: present|missing. run mode: ok|failed."""
+    with open(path, "rb") as fh:
+        data = fh.read()
+    error = None
+    with _CaptureFd2() as cap:
+        try:
+            interp = _make_interpreter(runtime, data)
+            if mode == "run":
+                _fill_inputs(runtime, interp)
+                interp.invoke()
+        except Exception as exc:  # noqa: BLE001 - every failure is data here
+            error = f"{type(exc).__name__}: {exc}"
+    text = " ".join(((error or "") + " " + cap.text).split())[:400]
+    if mode == "run":
+        return ("ok", "") if error is None else ("failed", text)
+    if any(marker in text for marker in MISSING_MARKERS):
+        return "missing", text
+    return "present", text if error else ""
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runtime", required=True, choices=["litert", "tflite-runtime", "tflm"])
+    ap.add_argument("--manifest", required=True)
+    ap.add_argument("--results", required=True)
+    ap.add_argument("--start", type=int, default=0)
+    args = ap.parse_args(argv)
+    with open(args.manifest) as fh:
+        manifest = json.load(fh)
+    with open(args.results, "a") as out:
+
+        def emit(obj):
+            out.write(json.dumps(obj) + "\n")
+            out.flush()
+
+        emit({"event": "hello", "runtime": args.runtime, "version": runtime_version(args.runtime),
+              "machine": platform.machine(), "python": platform.python_version()})
+        for i in range(args.start, len(manifest)):
+            emit({"event": "start", "i": i})
+            status, detail = probe_one(args.runtime, manifest[i]["path"], manifest[i].get("mode", "kernel"))
+            emit({"event": "result", "i": i, "status": status, "detail": detail})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,196 @@
+"""Compatibility rules: one small function per reason a model may not run on a target.
+
+Each rule's docstring IS the message the user reads (a str.format template, Vela style); the rule only
+decides *whether* and with which fields. `edgetk targets docs` prints the same docstrings, so the docs
+cannot drift from the code. Severity: "error" (does not run), "fallback" (runs, some ops leave the
+delegate), "warning" (runs, but read this).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from toolkit.model import Operator, TfliteModel
+from toolkit.targets.arena import estimate_arena_bytes
+from toolkit.targets.optable import OpSupportTable
+from toolkit.targets.schema import TargetDescriptor
+
+RESOURCE_VARIABLE_OPS = {"VAR_HANDLE", "READ_VARIABLE", "ASSIGN_VARIABLE"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    severity: str  # "error" | "fallback" | "warning"
+    message: str
+    op: str | None = None
+    subgraph: int | None = None
+    op_index: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    model: TfliteModel
+    target: TargetDescriptor
+    table: OpSupportTable
+
+    @property
+    def runtime(self) -> str:
+        return f"{self.table.runtime} {self.table.version}"
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    severity: str
+    fn: Callable[[CheckContext], Iterator[Finding]]
+
+    @property
+    def template(self) -> str:
+        return " ".join((self.fn.__doc__ or "").split())
+
+
+RULES: list[Rule] = []
+
+
+def rule(severity: str) -> Callable[[Callable[..., Iterator[Finding]]], Callable[..., Iterator[Finding]]]:
+    def register(fn: Callable[..., Iterator[Finding]]) -> Callable[..., Iterator[Finding]]:
+        RULES.append(Rule(fn.__name__, severity, fn))
+        return fn
+
+    return register
+
+
+def _finding(fn: Callable[..., Any], severity: str, op: Operator | None = None, **fields: Any) -> Finding:
+    message = " ".join((fn.__doc__ or "").split()).format(op=op.name if op else None, **fields)
+    if op is None:
+        return Finding(fn.__name__, severity, message)
+    return Finding(fn.__name__, severity, message, op.name, op.subgraph, op.index)
+
+
+def _builtin_ops(ctx: CheckContext) -> Iterator[Operator]:
+    return (op for op in ctx.model.operators() if not op.is_custom)
+
+
+@rule("error")
+def flex_op(ctx: CheckContext) -> Iterator[Finding]:
+    """{op} is a Flex (Select TF ops) op: {runtime} here has no Flex delegate to run it."""
+    for op in ctx.model.operators():
+        if op.is_flex:
+            yield _finding(flex_op, "error", op, runtime=ctx.runtime)
+
+
+@rule("error")
+def custom_op(ctx: CheckContext) -> Iterator[Finding]:
+    """Custom op {op} is not built into {runtime}; register it in the app (and list it in the target's
+    custom_ops) or replace it with builtin ops."""
+    for op in ctx.model.operators():
+        if op.is_custom and not op.is_flex and op.custom_code not in ctx.target.custom_ops:
+            yield _finding(custom_op, "error", op, runtime=ctx.runtime)
+
+
+@rule("error")
+def missing_kernel(ctx: CheckContext) -> Iterator[Finding]:
+    """{runtime} has no kernel for {op} (measured by the op-support probe)."""
+    for op in _builtin_ops(ctx):
+        if ctx.table.has_kernel(op.name) is False:
+            yield _finding(missing_kernel, "error", op, runtime=ctx.runtime)
+
+
+@rule("error")
+def unsupported_op_version(ctx: CheckContext) -> Iterator[Finding]:
+    """{op} version {version} is newer than {runtime} supports (highest: {max_version}); convert with an
+    older converter or use a newer runtime."""
+    for op in _builtin_ops(ctx):
+        if ctx.table.has_kernel(op.name) and not ctx.table.supports_version(op.name, op.version):
+            yield _finding(unsupported_op_version, "error", op, version=op.version,
+                           max_version=ctx.table.max_version(op.name), runtime=ctx.runtime)
+
+
+@rule("error")
+def unsupported_op_dtype(ctx: CheckContext) -> Iterator[Finding]:
+    """{runtime} rejects {op} with {dtype} input (measured: {detail})."""
+    for op in _builtin_ops(ctx):
+        first = next((i for i in op.inputs if i >= 0), None)
+        if first is None:
+            continue
+        dtype = ctx.model.subgraphs[op.subgraph].tensors[first].dtype
+        detail = ctx.table.rejected_dtype(op.name, dtype)
+        if detail:
+            yield _finding(unsupported_op_dtype, "error", op, dtype=dtype, detail=detail[:160], runtime=ctx.runtime)
+
+
+@rule("error")
+def unsupported_tensor_dtype(ctx: CheckContext) -> Iterator[Finding]:
+    """Tensor '{tensor}' (subgraph {subgraph}) is {dtype}, which {target} does not support."""
+    banned = set(ctx.target.dtypes.unsupported)
+    for sg in ctx.model.subgraphs:
+        for t in sg.tensors:
+            if t.dtype in banned:
+                yield _finding(unsupported_tensor_dtype, "error", tensor=t.name, subgraph=sg.index,
+                               dtype=t.dtype, target=ctx.target.name)
+
+
+@rule("warning")
+def dynamic_shapes(ctx: CheckContext) -> Iterator[Finding]:
+    """Input '{tensor}' has a dynamic shape {signature}; {runtime} cannot resize tensors, so it runs only at
+    the stored shape {shape}. Fix the shape at conversion to make this explicit."""
+    if ctx.target.dynamic_shapes:
+        return
+    sg = ctx.model.subgraphs[0]
+    for i in sg.inputs:
+        t = sg.tensors[i]
+        if t.is_dynamic:
+            yield _finding(dynamic_shapes, "warning", tensor=t.name, signature=list(t.shape_signature),
+                           shape=list(t.shape), runtime=ctx.runtime)
+
+
+@rule("error")
+def resource_variables(ctx: CheckContext) -> Iterator[Finding]:
+    """{op} uses resource variables, which {target} does not support."""
+    if ctx.target.resource_variables:
+        return
+    for op in _builtin_ops(ctx):
+        if op.name in RESOURCE_VARIABLE_OPS:
+            yield _finding(resource_variables, "error", op, target=ctx.target.name)
+
+
+@rule("error")
+def model_over_flash(ctx: CheckContext) -> Iterator[Finding]:
+    """The model is {size} bytes but {target} has {flash} bytes of flash."""
+    flash = ctx.target.memory.flash_bytes
+    if flash and ctx.model.size_bytes > flash:
+        yield _finding(model_over_flash, "error", size=ctx.model.size_bytes, flash=flash, target=ctx.target.name)
+
+
+@rule("error")
+def arena_over_ram(ctx: CheckContext) -> Iterator[Finding]:
+    """Estimated tensor arena {arena} bytes (greedy liveness estimate of activations) exceeds {target}'s
+    {ram} bytes of RAM."""
+    ram = ctx.target.memory.ram_bytes
+    if ram:
+        arena = estimate_arena_bytes(ctx.model)
+        if arena > ram:
+            yield _finding(arena_over_ram, "error", arena=arena, ram=ram, target=ctx.target.name)
+
+
+@rule("fallback")
+def delegate_fallback(ctx: CheckContext) -> Iterator[Finding]:
+    """The {delegate} delegate does not take {ops}; with that delegate the model runs with delegate fallback
+    to CPU for those ops."""
+    for delegate in ctx.target.delegates:
+        if delegate.ops is None:
+            continue
+        taken = set(delegate.ops)
+        left = sorted({op.name for op in ctx.model.operators() if op.name not in taken})
+        if left:
+            yield _finding(delegate_fallback, "fallback", delegate=delegate.name, ops=", ".join(left))
+
+
+def run_rules(ctx: CheckContext) -> list[Finding]:
+    return [finding for r in RULES for finding in r.fn(ctx)]

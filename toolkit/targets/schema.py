@@ -1,0 +1,82 @@
+"""The target descriptor schema: what edgetk knows about a device class, validated strictly.
+
+Descriptors are data (TOML files under targets/ and user dirs). The schema forbids unknown keys so a typo
+in a descriptor is an error naming the key, not a silently ignored setting.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+RuntimeName = Literal["litert", "tflite-runtime", "tflm"]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class RuntimeSpec(_Strict):
+    name: RuntimeName
+    version: str
+    op_table: str = Field(description="file name under targets/optables/ produced by `edgetk targets probe`")
+    alternatives: list[str] = Field(default_factory=list, description="other runtimes that also work here")
+
+
+class CpuSpec(_Strict):
+    arch: str
+    cores: int = Field(ge=1)
+    clock_hz: float = Field(gt=0)
+    macs_per_cycle: float = Field(gt=0, description="peak multiply-accumulates per cycle per core")
+
+
+class MemorySpec(_Strict):
+    ram_bytes: int | None = Field(default=None, gt=0)
+    flash_bytes: int | None = Field(default=None, gt=0)
+    notes: str = ""
+
+
+class DtypeSpec(_Strict):
+    unsupported: list[str] = Field(default_factory=list, description="tensor dtypes the target cannot run")
+    notes: str = ""
+
+
+class DelegateSpec(_Strict):
+    name: Literal["xnnpack", "gpu", "nnapi"]
+    ops: list[str] | None = Field(default=None, description="ops the delegate takes; others fall back to CPU")
+    source: str = ""
+    note: str = ""
+
+
+class ReachSpec(_Strict):
+    transport: Literal["local", "emulator", "tflm", "ssh", "adb"]
+    image: str | None = None
+
+
+class RnnSpec(_Strict):
+    prefer: Literal["fused", "loop"] | None = None
+
+
+class TargetDescriptor(_Strict):
+    """One target: runtime + op table, CPU, memory budgets, dtype limits, delegates and how to reach it."""
+
+    name: str
+    title: str = ""
+    extends: str | None = None
+    runtime: RuntimeSpec
+    cpu: CpuSpec
+    memory: MemorySpec = MemorySpec()
+    dtypes: DtypeSpec = DtypeSpec()
+    delegates: list[DelegateSpec] = Field(default_factory=list)
+    reach: ReachSpec
+    rnn: RnnSpec = RnnSpec()
+    dynamic_shapes: bool = True
+    resource_variables: bool = True
+    custom_ops: list[str] = Field(default_factory=list, description="custom ops the deployment registers")
+    notes: str = ""
+    source_file: str = Field(default="", exclude=True, description="where the descriptor was loaded from")
+
+    @property
+    def peak_macs_per_second(self) -> float:
+        return self.cpu.clock_hz * self.cpu.macs_per_cycle * self.cpu.cores

@@ -1,0 +1,210 @@
+"""An emulated Raspberry Pi: programs of a Debian 12 arm64/armhf image run under qemu-user on this machine.
+
+No root and no binfmt: every command is ``qemu-<arch>-static -L IMAGE -cpu <the Pi's core> IMAGE/prog``.
+Timings are not a Pi's (``emulated = True``); op support and numerics are the real aarch64/armv7l ones.
+
+Paths handed to the guest are the host paths of this run's work dir inside the image
+(``IMAGE/tmp/edgetk-run-PID-XXXX``). qemu-user resolves a guest path inside the image only when it already
+exists there, so a file the guest *creates* at ``/tmp/...`` would land on the host's /tmp; the host path
+of the work dir is the same file for guest and host, for reading and for writing. qemu-user is not a
+sandbox: the guest can read and write the host's files like any local process.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import subprocess
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from toolkit.emulator import ImageInfo, ensure_image, image_spec, read_image
+from toolkit.emulator.qemu import guest_command, guest_env
+from toolkit.emulator.specs import GUEST_PYTHON
+from toolkit.errors import BadInputError, DeviceError, MissingDependencyError
+from toolkit.transports.base import RunResult, Transport, sha256_file
+
+RUN_PREFIX = "edgetk-run-"
+DEFAULT_TIMEOUT = 1800.0
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _owner_pid(name: str, prefix: str) -> int | None:
+    try:
+        return int(name[len(prefix) :].split("-", 1)[0])
+    except ValueError:
+        return None
+
+
+def _check_name(name: str) -> str:
+    if not name or name in (".", "..") or "/" in name or "\0" in name:
+        raise BadInputError(f"invalid file name for the device: {name!r}")
+    return name
+
+
+def _limit_core_dumps() -> None:
+    """qemu-user writes a guest core file into the cwd on a crash: not wanted."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+class EmulatorTransport(Transport):
+    """Runs commands in an emulator image; files go to a per-run work dir, cached by sha256 in the image."""
+
+    kind = "emulator"
+    emulated = True
+
+    def __init__(self, image: str, *, cpu: str | None = None, auto_build: bool = True) -> None:
+        self.spec = image_spec(image)
+        self.cpu = cpu  # None → the image's Pi core (e.g. cortex-a72); "cortex-a76" for a Pi 5
+        self.auto_build = auto_build
+        self.info: ImageInfo | None = None
+        self.work_dir: Path | None = None
+        self.copies = 0  # files actually copied into the image's content cache
+        self.cache_hits = 0  # puts served from the content cache
+
+    # -- connection -------------------------------------------------------------------------------------
+    def connect(self) -> None:
+        if self.work_dir is not None:
+            return
+        info = ensure_image(self.spec.name) if self.auto_build else read_image(self.spec.name)
+        if info is None:
+            raise MissingDependencyError(
+                f"emulator image {self.spec.name}", f"build it with `edgetk emulator build {self.spec.alias}`"
+            )
+        self.info = info
+        tmp = info.root / "tmp"
+        self._clean_leftovers(tmp, RUN_PREFIX)
+        self._clean_leftovers(self._cache_dir(), ".partial-")
+        self.work_dir = tmp / f"{RUN_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
+        self.work_dir.mkdir(mode=0o700)
+
+    @staticmethod
+    def _clean_leftovers(parent: Path, prefix: str) -> None:
+        """Remove work dirs / partial copies whose owning process is gone (killed runs leave them behind)."""
+        if not parent.is_dir():
+            return
+        for entry in parent.iterdir():
+            if not entry.name.startswith(prefix):
+                continue
+            pid = _owner_pid(entry.name, prefix)
+            if pid is not None and pid != os.getpid() and not _pid_alive(pid):
+                shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        if self.work_dir is not None:
+            shutil.rmtree(self.work_dir, ignore_errors=True)
+            self.work_dir = None
+
+    def _require(self) -> tuple[ImageInfo, Path]:
+        if self.info is None or self.work_dir is None:
+            raise DeviceError(f"emulator {self.spec.name}: not connected")
+        return self.info, self.work_dir
+
+    def _cache_dir(self) -> Path:
+        info = self.info or read_image(self.spec.name)
+        assert info is not None
+        path = info.root / "var" / "cache" / "edgetk"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    # -- files ------------------------------------------------------------------------------------------
+    def remote_path(self, name: str) -> str:
+        """Where the guest may read or create ``name`` in this run's work dir."""
+        _info, work = self._require()
+        return str(work / _check_name(name))
+
+    def put(self, local: Path, name: str | None = None) -> str:
+        _info, work = self._require()
+        local = Path(local)
+        if not local.is_file():
+            raise BadInputError(f"{local}: no such file to copy to the emulator")
+        target = work / _check_name(name or local.name)
+        cached = self._cache_dir() / sha256_file(local)
+        if cached.is_file() and sha256_file(cached) == cached.name:
+            self.cache_hits += 1
+        else:
+            self._copy_verified(local, cached)
+            self.copies += 1
+        target.unlink(missing_ok=True)
+        os.link(cached, target)  # same file system: no copy, and the guest sees the cached bytes
+        return str(target)
+
+    def _copy_verified(self, local: Path, cached: Path) -> None:
+        partial = cached.with_name(f".partial-{os.getpid()}-{secrets.token_hex(4)}")
+        try:
+            shutil.copyfile(local, partial)
+            if sha256_file(partial) != cached.name:
+                raise DeviceError(f"{local}: copy into emulator {self.spec.name} does not match its sha256")
+            partial.chmod(0o444)
+            os.replace(partial, cached)
+        finally:
+            partial.unlink(missing_ok=True)
+
+    def get(self, remote: str, local: Path) -> None:
+        info, _work = self._require()
+        source = Path(remote)
+        in_image = info.root / remote.lstrip("/")
+        if not source.is_relative_to(info.root) and in_image.exists():
+            source = in_image  # a guest path such as /etc/os-release
+        if not source.is_file():
+            raise DeviceError(f"{remote}: no such file in emulator {self.spec.name}")
+        local = Path(local)
+        partial = local.with_name(f".{local.name}.partial-{os.getpid()}")
+        shutil.copyfile(source, partial)
+        os.replace(partial, local)
+
+    # -- commands ---------------------------------------------------------------------------------------
+    def python_argv(self) -> list[str]:
+        return [GUEST_PYTHON]
+
+    def run(
+        self, argv: Sequence[str], *, timeout: float | None = None, env: Mapping[str, str] | None = None
+    ) -> RunResult:
+        """Run guest ``argv`` (argv[0] a guest program, e.g. /usr/bin/python3) with cwd = the work dir.
+
+        A guest killed by a signal reports it (qemu re-raises the guest's signal); running past ``timeout``
+        kills the process group and raises DeviceError.
+        """
+        info, work = self._require()
+        command = guest_command(self.spec, info.root, list(argv), self.cpu)
+        limit = timeout or DEFAULT_TIMEOUT
+        started = time.monotonic()
+        proc = subprocess.Popen(
+            command,
+            cwd=work,
+            env=guest_env(str(work), env),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+            preexec_fn=_limit_core_dumps,
+        )
+        try:
+            out, err = proc.communicate(timeout=limit)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.communicate()
+            raise DeviceError(f"{argv[0]} on emulator {self.spec.name} timed out after {limit:g} s") from None
+        rc = proc.returncode
+        return RunResult(
+            argv=tuple(argv),
+            returncode=rc,
+            stdout=out.decode(errors="replace"),
+            stderr=err.decode(errors="replace"),
+            duration_s=time.monotonic() - started,
+            signal=signal.Signals(-rc).name if rc < 0 else None,
+        )

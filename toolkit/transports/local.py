@@ -1,0 +1,139 @@
+"""The runner as a child process on this machine: the 'local' transport (and the base of 'tflm').
+
+Files are kept in a content-addressed store under the cache dir (so an unchanged model is copied once)
+and hard-linked into a per-run working directory that ``close`` removes. Working directories of earlier
+runs whose process is gone (killed, Ctrl-C) are removed by the next ``connect``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+from toolkit.errors import DeviceError
+from toolkit.paths import cache_dir
+from toolkit.transports.base import RunResult, Transport, sha256_file
+
+
+def signal_name(returncode: int) -> str | None:
+    """"SIGSEGV" for a child killed by signal 11 (subprocess reports it as returncode -11)."""
+    if returncode >= 0:
+        return None
+    try:
+        return signal.Signals(-returncode).name
+    except ValueError:
+        return f"signal {-returncode}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+class LocalTransport(Transport):
+    """Runs argv lists as child processes of this Python, inside a private working directory."""
+
+    kind = "local"
+    emulated = False
+
+    def __init__(self, root: Path | None = None) -> None:
+        self.root = root or cache_dir() / "local-transport"
+        self.blobs = self.root / "blobs"
+        self.runs = self.root / "runs"
+        self.workdir: Path | None = None
+
+    # -- lifecycle
+    def connect(self) -> None:
+        self.blobs.mkdir(parents=True, exist_ok=True)
+        self.runs.mkdir(parents=True, exist_ok=True)
+        self._remove_stale_runs()
+        self.workdir = Path(tempfile.mkdtemp(prefix=f"run-{os.getpid()}-", dir=self.runs))
+
+    def _remove_stale_runs(self) -> None:
+        for entry in self.runs.iterdir():
+            parts = entry.name.split("-")
+            if len(parts) >= 3 and parts[1].isdigit() and not _pid_alive(int(parts[1])):
+                shutil.rmtree(entry, ignore_errors=True)
+
+    def close(self) -> None:
+        if self.workdir is not None:
+            shutil.rmtree(self.workdir, ignore_errors=True)
+            self.workdir = None
+
+    def _require_workdir(self) -> Path:
+        if self.workdir is None:
+            raise DeviceError(f"{self.kind} transport used before connect()")
+        return self.workdir
+
+    # -- files
+    def put(self, local: Path, name: str | None = None) -> str:
+        workdir = self._require_workdir()
+        local = Path(local)
+        if not local.is_file():
+            raise DeviceError(f"cannot send {local}: not a file")
+        digest = sha256_file(local)
+        blob = self.blobs / digest
+        if not blob.exists() or sha256_file(blob) != digest:
+            tmp = self.blobs / f".{digest}.{os.getpid()}.tmp"
+            shutil.copyfile(local, tmp)
+            if sha256_file(tmp) != digest:
+                tmp.unlink(missing_ok=True)
+                raise DeviceError(f"copy of {local} does not match its sha256 (file changed while copying?)")
+            os.replace(tmp, blob)
+        target = workdir / (name or local.name)
+        target.unlink(missing_ok=True)
+        try:
+            os.link(blob, target)
+        except OSError:
+            shutil.copyfile(blob, target)
+        return str(target)
+
+    def get(self, remote: str, local: Path) -> None:
+        source = Path(remote)
+        if not source.is_absolute():
+            source = self._require_workdir() / source
+        if not source.is_file():
+            raise DeviceError(f"{self.kind}: no file {remote} to fetch")
+        shutil.copyfile(source, local)
+
+    # -- processes
+    def python_argv(self) -> list[str]:
+        return [sys.executable]
+
+    def run(self, argv: Sequence[str], *, timeout: float | None = None) -> RunResult:
+        workdir = self._require_workdir()
+        argv = tuple(str(a) for a in argv)
+        start = time.monotonic()
+        try:
+            proc = subprocess.run(
+                list(argv), cwd=workdir, capture_output=True, text=True, timeout=timeout, env=self._env(),
+                errors="replace",
+            )
+        except subprocess.TimeoutExpired as exc:
+            raise DeviceError(f"{self.kind}: '{Path(argv[0]).name}' did not finish within {timeout:g} s") from exc
+        except OSError as exc:
+            raise DeviceError(f"{self.kind}: cannot start {argv[0]}: {exc.strerror}") from exc
+        return RunResult(
+            argv=argv, returncode=proc.returncode, stdout=proc.stdout, stderr=proc.stderr,
+            duration_s=time.monotonic() - start, signal=signal_name(proc.returncode),
+        )
+
+    def _env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        with contextlib.suppress(KeyError):
+            del env["PYTHONPATH"]  # the runner is self-contained; never let it pick up the toolkit
+        return env

@@ -1,0 +1,449 @@
+"""Reach a Linux board (Raspberry Pi, Jetson, any SBC) over SSH with paramiko.
+
+Why it is built this way:
+- Host keys are checked against known_hosts and an unknown or changed key is refused (a device on a lab
+  network is exactly where a spoofed host would go unnoticed); trusting a new key is an explicit choice.
+- Files go up over SFTP to a content-addressed cache on the device (``<remote_dir>/blobs/<sha256>``), written
+  under a temporary name, hash-checked on the device and renamed, so an interrupted upload never leaves a
+  half file that looks valid and an unchanged model is not sent twice over a slow link.
+- Every run works in its own directory ``<remote_dir>/runs/<id>`` owned by a holder process that lives as long
+  as the SSH session; ``close()`` removes it, and the next ``connect()`` removes directories whose holder is gone
+  (the session died on Ctrl-C, a crash or a dropped link).
+- Remote commands are argv lists joined with ``shlex.quote``: no string reaches the remote shell unquoted.
+- A password is read from the environment variable *named* in the settings or from a prompt at connect time,
+  handed to paramiko and dropped: it is never stored on the object, logged, or put into an exception.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import select
+import shlex
+import signal
+import socket
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from toolkit.errors import BadInputError, DeviceError, HostKeyError
+from toolkit.transports.base import RunResult, Transport, sha256_file
+
+DEFAULT_REMOTE_DIR = "~/.cache/edgetk"
+
+
+@dataclass(frozen=True)
+class SshSettings:
+    """How to reach one SSH device. ``host`` may be a ~/.ssh/config alias; explicit fields win over the config."""
+
+    host: str
+    port: int | None = None
+    user: str | None = None
+    identity_file: str | None = None
+    known_hosts: str | None = None  # default ~/.ssh/known_hosts
+    password_env: str | None = None  # the NAME of an environment variable holding the password
+    ask_password: bool = False  # prompt on the terminal at connect time
+    connect_timeout: float = 10.0
+    run_timeout: float = 600.0
+    remote_dir: str = DEFAULT_REMOTE_DIR
+    python: str = "python3"
+    trust_new_host_key: bool = False
+    ssh_config: str | None = None  # default ~/.ssh/config
+    keepalive_s: int = 15
+    progress: bool | None = None  # None: show upload bars when stderr is a terminal
+    label: str = ""  # device name for messages
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """The address a settings entry resolves to after ~/.ssh/config is applied."""
+
+    hostname: str
+    port: int
+    user: str
+    identity_files: tuple[str, ...]
+    proxy_jump: str | None
+
+    @property
+    def known_hosts_name(self) -> str:
+        return self.hostname if self.port == 22 else f"[{self.hostname}]:{self.port}"
+
+
+@dataclass(frozen=True)
+class PutRecord:
+    """One ``put``: where the file landed and whether the device already had it."""
+
+    name: str
+    remote_path: str
+    blob_path: str
+    sha256: str
+    cached: bool
+    bytes_sent: int
+
+
+def resolve_endpoint(settings: SshSettings) -> Endpoint:
+    """Apply ~/.ssh/config (HostName, Port, User, IdentityFile, ProxyJump) under the explicit settings."""
+    import paramiko
+
+    cfg_path = Path(settings.ssh_config or "~/.ssh/config").expanduser()
+    conf: dict[str, Any] = {}
+    if cfg_path.is_file():
+        conf = dict(paramiko.SSHConfig.from_path(str(cfg_path)).lookup(settings.host))
+    hostname = conf.get("hostname", settings.host)
+    port = settings.port or int(conf.get("port", 22))
+    user = settings.user or conf.get("user") or _local_user()
+    files = [settings.identity_file] if settings.identity_file else list(conf.get("identityfile", []))
+    files = [str(Path(f).expanduser()) for f in files]
+    if settings.identity_file and not Path(files[0]).is_file():
+        raise BadInputError(f"identity file {files[0]} does not exist (device {settings.label or settings.host})")
+    files = [f for f in files if Path(f).is_file()]  # ssh skips missing defaults from the config too
+    jump = conf.get("proxyjump")
+    return Endpoint(hostname, port, user, tuple(files), None if jump in (None, "none") else jump)
+
+
+def _local_user() -> str:
+    import getpass
+
+    return getpass.getuser()
+
+
+def key_fingerprint(key: Any) -> str:
+    return f"{key.get_name()} {key.fingerprint}"
+
+
+def _verify_hint(endpoint: Endpoint, known_hosts: Path) -> str:
+    return (
+        f"verify the fingerprint on the device (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub) or with "
+        f"`ssh-keyscan -p {endpoint.port} {endpoint.hostname} | ssh-keygen -lf -`, then add it to {known_hosts} "
+        f"or re-run with --trust-new-host-key"
+    )
+
+
+class _RejectUnknownHost:
+    """paramiko MissingHostKeyPolicy (duck-typed): refuse, saying how to verify the key."""
+
+    def __init__(self, endpoint: Endpoint, known_hosts: Path) -> None:
+        self.endpoint, self.known_hosts = endpoint, known_hosts
+
+    def missing_host_key(self, client: Any, hostname: str, key: Any) -> None:
+        raise HostKeyError(
+            f"unknown host key for {hostname} ({key_fingerprint(key)}) not in {self.known_hosts}; "
+            + _verify_hint(self.endpoint, self.known_hosts)
+        )
+
+
+class _TrustOnFirstUse:
+    """Accept an unknown (never a changed) key and append it to known_hosts — only with an explicit flag."""
+
+    def __init__(self, known_hosts: Path) -> None:
+        self.known_hosts = known_hosts
+
+    def missing_host_key(self, client: Any, hostname: str, key: Any) -> None:
+        self.known_hosts.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        fd = os.open(self.known_hosts, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(fd, "a") as fh:
+            fh.write(f"{hostname} {key.get_name()} {key.get_base64()}\n")
+        client.get_host_keys().add(hostname, key.get_name(), key)
+
+
+def signal_from_status(status: int) -> str | None:
+    """The remote shell reports a child killed by signal N as exit status 128+N."""
+    if 128 < status < 128 + 65:
+        try:
+            return signal.Signals(status - 128).name
+        except ValueError:
+            return None
+    return None
+
+
+def quote_argv(argv: Sequence[str]) -> str:
+    return " ".join(shlex.quote(str(a)) for a in argv)
+
+
+def check_remote_name(name: str) -> str:
+    if not name or name in (".", "..") or "/" in name or "\0" in name:
+        raise BadInputError(f"remote file name must be a plain file name, got {name!r}")
+    return name
+
+
+class SshTransport(Transport):
+    kind = "ssh"
+    emulated = False
+
+    def __init__(self, settings: SshSettings) -> None:
+        self.settings = settings
+        self.puts: list[PutRecord] = []
+        self.base = ""
+        self.run_dir = ""
+        self._client: Any = None
+        self._jumps: list[Any] = []
+        self._sftp: Any = None
+        self._holder: Any = None
+        self._endpoint: Endpoint | None = None
+
+    def __repr__(self) -> str:
+        return f"SshTransport({self.settings.label or self.settings.host!r})"
+
+    @property
+    def where(self) -> str:
+        e = self._endpoint
+        return f"{e.user}@{e.hostname}:{e.port}" if e else self.settings.host
+
+    # ---- connection -------------------------------------------------------------------------------------
+    def connect(self) -> None:
+        self._endpoint = endpoint = resolve_endpoint(self.settings)
+        sock = self._jump_sock(endpoint.proxy_jump, endpoint) if endpoint.proxy_jump else None
+        self._client = self._open_client(endpoint, sock, self.settings.trust_new_host_key)
+        try:
+            self._client.get_transport().set_keepalive(self.settings.keepalive_s)
+            self._sftp = self._client.open_sftp()
+            home = self._sftp.normalize(".")
+            rd = self.settings.remote_dir.removeprefix("~/")
+            self.base = rd if rd.startswith("/") else str(PurePosixPath(home) / rd)
+            for sub in ("", "blobs", "runs"):
+                self._sftp_makedirs(str(PurePosixPath(self.base) / sub) if sub else self.base)
+            self._start_run_dir()
+        except BaseException:
+            self.close()
+            raise
+
+    def _open_client(self, endpoint: Endpoint, sock: Any, trust_new: bool) -> Any:
+        import paramiko
+
+        where = f"{endpoint.user}@{endpoint.hostname}:{endpoint.port}"
+        known = Path(self.settings.known_hosts or "~/.ssh/known_hosts").expanduser()
+        client = paramiko.SSHClient()
+        if known.is_file():
+            client.load_host_keys(str(known))
+        policy = _TrustOnFirstUse(known) if trust_new else _RejectUnknownHost(endpoint, known)
+        client.set_missing_host_key_policy(policy)
+        password = self._read_password(where)  # local only: never stored on self
+        tried = [f"key {f}" for f in endpoint.identity_files] + ["ssh-agent"] + (["password"] if password else [])
+        try:
+            client.connect(
+                endpoint.hostname,
+                port=endpoint.port,
+                username=endpoint.user,
+                key_filename=list(endpoint.identity_files) or None,
+                password=password,
+                allow_agent=True,
+                look_for_keys=not endpoint.identity_files,
+                timeout=self.settings.connect_timeout,
+                banner_timeout=self.settings.connect_timeout,
+                auth_timeout=self.settings.connect_timeout,
+                sock=sock,
+            )
+        except HostKeyError:
+            client.close()
+            raise
+        except paramiko.BadHostKeyException as exc:
+            client.close()
+            raise HostKeyError(
+                f"host key for {endpoint.known_hosts_name} CHANGED: known_hosts {known} has "
+                f"{key_fingerprint(exc.expected_key)}, the server offers {key_fingerprint(exc.key)} — possibly a "
+                f"man-in-the-middle; if the device was reinstalled, remove the old key with "
+                f"`ssh-keygen -R '{endpoint.known_hosts_name}' -f {known}` and "
+                + _verify_hint(endpoint, known)
+            ) from None
+        except paramiko.AuthenticationException:
+            client.close()
+            raise DeviceError(
+                f"authentication failed for {where} (tried {', '.join(tried)}); check that the public key "
+                f"is in ~/.ssh/authorized_keys of {endpoint.user} on the device"
+            ) from None
+        except (OSError, paramiko.SSHException) as exc:
+            client.close()
+            reason = "timed out" if isinstance(exc, socket.timeout) else (str(exc) or type(exc).__name__)
+            raise DeviceError(
+                f"cannot reach {where}: {reason} (connect timeout {self.settings.connect_timeout:g}s)"
+            ) from None
+        finally:
+            password = None
+        return client
+
+    def _read_password(self, where: str) -> str | None:
+        s = self.settings
+        if s.password_env:
+            if s.password_env not in os.environ:
+                raise BadInputError(f"password_env names ${s.password_env}, which is not set")
+            return os.environ[s.password_env]
+        if s.ask_password:
+            import getpass
+
+            return getpass.getpass(f"password for {where}: ")
+        return None
+
+    def _jump_sock(self, proxy_jump: str, endpoint: Endpoint) -> Any:
+        """ProxyJump: hop through each jump host (checked against the same known_hosts) with direct-tcpip."""
+        hops = []
+        for hop in (h.strip() for h in proxy_jump.split(",") if h.strip()):
+            user, _, hostport = hop.rpartition("@")
+            host, _, port = hostport.partition(":")
+            hop_settings = replace(self.settings, host=host, port=int(port) if port else None, user=user or None,
+                                   identity_file=None, password_env=None, ask_password=False, label=hop)
+            hops.append((hop_settings, replace(resolve_endpoint(hop_settings), proxy_jump=None)))
+        sock = None
+        for i, (hop_settings, hop_ep) in enumerate(hops):
+            client = SshTransport(hop_settings)._open_client(hop_ep, sock, self.settings.trust_new_host_key)
+            self._jumps.append(client)
+            dest = endpoint if i == len(hops) - 1 else hops[i + 1][1]
+            sock = client.get_transport().open_channel(
+                "direct-tcpip", (dest.hostname, dest.port), ("127.0.0.1", 0), timeout=self.settings.connect_timeout
+            )
+        return sock
+
+    def _sftp_makedirs(self, path: str) -> None:
+        parts = PurePosixPath(path).parts
+        for i in range(2, len(parts) + 1):
+            p = str(PurePosixPath(*parts[:i]))
+            try:
+                self._sftp.stat(p)
+            except OSError:
+                self._sftp.mkdir(p, 0o700)
+
+    def _start_run_dir(self) -> None:
+        """Remove run dirs whose holder died, create ours, and keep a holder process alive with the session."""
+        runs = str(PurePosixPath(self.base) / "runs")
+        self.run_dir = str(PurePosixPath(runs) / f"{int(time.time())}-{secrets.token_hex(4)}")
+        script = (
+            f"cd {shlex.quote(runs)} || exit 1; "
+            'for o in */.owner; do [ -f "$o" ] || continue; p=$(cat "$o"); '
+            'kill -0 "$p" 2>/dev/null || rm -rf -- "${o%/.owner}"; done; '
+            f"mkdir -m 700 {shlex.quote(self.run_dir)} && echo $$ > {shlex.quote(self.run_dir + '/.owner')} "
+            "&& echo ready && exec cat >/dev/null"
+        )
+        chan = self._client.get_transport().open_session(timeout=self.settings.connect_timeout)
+        chan.exec_command(script)
+        line = b""
+        deadline = time.monotonic() + self.settings.connect_timeout
+        while b"ready\n" not in line:
+            if chan.exit_status_ready() and not chan.recv_ready():
+                raise DeviceError(f"could not create a run directory under {runs} on {self.where}")
+            if time.monotonic() > deadline:
+                raise DeviceError(f"timed out creating a run directory on {self.where}")
+            select.select([chan], [], [], 0.2)
+            if chan.recv_ready():
+                line += chan.recv(64)
+        self._holder = chan
+
+    def close(self) -> None:
+        try:
+            if self._holder is not None and self.run_dir and self._client is not None:
+                self.run(["rm", "-rf", "--", self.run_dir], timeout=60, cwd=False)
+        except Exception:  # noqa: BLE001 - a dead link: the next connect removes the directory
+            pass
+        for obj in (self._holder, self._sftp, self._client, *reversed(self._jumps)):
+            try:
+                if obj is not None:
+                    obj.close()
+            except Exception:  # noqa: BLE001
+                pass
+        self._holder = self._sftp = self._client = None
+        self._jumps = []
+
+    def python_argv(self) -> list[str]:
+        return [self.settings.python]
+
+    # ---- commands -------------------------------------------------------------------------------------------
+    def run(self, argv: Sequence[str], *, timeout: float | None = None, cwd: bool = True) -> RunResult:
+        """Run argv in this run's directory. Every element is shlex-quoted; ``exit $?`` keeps the shell (not
+        the program) as the session process so a signal comes back as status 128+N."""
+        if self._client is None:
+            raise DeviceError(f"not connected to {self.where}")
+        cmd = quote_argv(argv) + "; exit $?"
+        if cwd:
+            cmd = f"cd {shlex.quote(self.run_dir)} || exit 125; " + cmd
+        limit = timeout if timeout is not None else self.settings.run_timeout
+        start = time.monotonic()
+        chan = self._client.get_transport().open_session(timeout=self.settings.connect_timeout)
+        chan.exec_command(cmd)
+        out, err = bytearray(), bytearray()
+        while True:
+            while chan.recv_ready():
+                out += chan.recv(65536)
+            while chan.recv_stderr_ready():
+                err += chan.recv_stderr(65536)
+            if chan.exit_status_ready() and not chan.recv_ready() and not chan.recv_stderr_ready():
+                break
+            if time.monotonic() - start > limit:
+                chan.close()
+                raise DeviceError(f"command {argv[0]} timed out after {limit:g}s on {self.where}")
+            select.select([chan], [], [], 0.1)
+        status = chan.recv_exit_status()
+        chan.close()
+        sig = signal_from_status(status)
+        return RunResult(tuple(map(str, argv)), status, out.decode(errors="replace"),
+                         err.decode(errors="replace"), time.monotonic() - start, sig)
+
+    # ---- files ----------------------------------------------------------------------------------------------
+    def remote_sha256(self, path: str) -> str | None:
+        """sha256 of a device file (coreutils/busybox sha256sum, else python3); None if it does not exist."""
+        res = self.run(["sha256sum", "--", path], timeout=120, cwd=False)
+        if res.returncode == 127:
+            code = "import hashlib,sys;print(hashlib.sha256(open(sys.argv[1],'rb').read()).hexdigest())"
+            res = self.run([self.settings.python, "-c", code, path], timeout=120, cwd=False)
+        return res.stdout.split()[0] if res.ok and res.stdout.strip() else None
+
+    def put(self, local: Path, name: str | None = None) -> str:
+        return self.put_record(local, name).remote_path
+
+    def put_record(self, local: Path, name: str | None = None) -> PutRecord:
+        """``put`` returning the details: blob path, whether it was already cached, bytes sent."""
+        local = Path(local)
+        name = check_remote_name(name or local.name)
+        digest = sha256_file(local)
+        blob = str(PurePosixPath(self.base) / "blobs" / digest)
+        cached = self.remote_sha256(blob) == digest
+        sent = 0
+        if not cached:
+            tmp = f"{blob}.tmp-{secrets.token_hex(4)}"
+            try:
+                sent = self._upload(local, tmp, name)
+                got = self.remote_sha256(tmp)
+                if got != digest:
+                    raise DeviceError(f"upload of {local.name} to {self.where} corrupted (sha256 {got} != {digest})")
+                self._sftp.posix_rename(tmp, blob)
+            except BaseException:
+                try:
+                    self._sftp.remove(tmp)
+                except Exception:  # noqa: BLE001
+                    pass
+                raise
+        dest = str(PurePosixPath(self.run_dir) / name)
+        try:
+            self._sftp.remove(dest)
+        except OSError:
+            pass
+        self._sftp.symlink(blob, dest)
+        rec = PutRecord(name, dest, blob, digest, cached, sent)
+        self.puts.append(rec)
+        return rec
+
+    def _upload(self, local: Path, remote: str, label: str) -> int:
+        size = local.stat().st_size
+        show = self.settings.progress if self.settings.progress is not None else sys.stderr.isatty()
+        with open(local, "rb") as fh:
+            if not show:
+                self._sftp.putfo(fh, remote, file_size=size)
+                return size
+            from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+
+            with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+                          transient=True) as bar:
+                task = bar.add_task(f"{self.settings.label or self.where}: {label}", total=size)
+                cb: Callable[[int, int], None] = lambda done, _total: bar.update(task, completed=done)  # noqa: E731
+                self._sftp.putfo(fh, remote, file_size=size, callback=cb)
+        return size
+
+    def get(self, remote: str, local: Path) -> None:
+        local = Path(local)
+        tmp = local.with_name(f".{local.name}.part-{secrets.token_hex(4)}")
+        try:
+            self._sftp.get(remote, str(tmp))
+            os.replace(tmp, local)
+        except OSError as exc:
+            tmp.unlink(missing_ok=True)
+            raise DeviceError(f"cannot fetch {remote} from {self.where}: {exc.strerror or exc}") from None

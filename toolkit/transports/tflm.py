@@ -1,0 +1,16 @@
+"""Microcontroller targets on the TFLM host interpreter (PyPI tflite-micro) in a child process.
+
+There is no MCU here: this transport runs the same runner locally with ``--runtime tflm``. What it
+measures exactly is what TFLM itself decides — kernel availability, numerics and the arena size; its
+timings are the host's, so bench adds an estimated MCU latency (toolkit.bench.mcu_estimate).
+"""
+
+from __future__ import annotations
+
+from toolkit.transports.local import LocalTransport
+
+
+class TflmTransport(LocalTransport):
+    kind = "tflm"
+    #: bench passes this as the runner's --runtime whatever the descriptor says
+    runtime = "tflm"
