@@ -140,3 +140,46 @@ def fleet_table(results: Sequence[FleetResult]) -> Any:
             str(lat.get("runs")), "emulated timing" if r.result.emulated else "ok",
         )
     return table
+
+
+def fleet_cli(
+    model: Path,
+    devices: Sequence[str],
+    *,
+    all_devices: bool,
+    inventory: Path | None,
+    options: Any,
+    max_parallel: int,
+    trust_new_host_key: bool,
+    as_json: bool,
+    store: bool,
+    db: Path | None,
+) -> int:
+    """What `edgetk bench --device a --device b | --all-devices` does; returns the exit code (0 = all ran)."""
+    from toolkit.devices import load_inventory
+    from toolkit.errors import BadInputError
+
+    inv = load_inventory(inventory)
+    names = inv.names() if all_devices else list(devices)
+    if not names:
+        raise BadInputError(f"no devices in {inv.path} (add one with `edgetk devices add`)")
+    results = bench_fleet(model, [inv.get(n) for n in names], options, max_parallel,
+                          trust_new_host_key=trust_new_host_key, progress=None if not as_json else False)
+    ids: dict[str, int] = {}
+    if store:
+        from toolkit.bench import ResultsStore
+
+        results_store = ResultsStore(db)
+        ids = {r.device: results_store.append(r.result) for r in results if r.ok}
+    if as_json:
+        import json
+
+        print(json.dumps([
+            {"device": r.device, "target": r.target, "transport": r.transport, "ok": r.ok, "error": r.error,
+             "exit_code": r.exit_code, "seconds": round(r.seconds, 3), "id": ids.get(r.device),
+             "result": r.result.to_dict() if r.ok else None} for r in results], indent=2))
+    else:
+        from rich.console import Console
+
+        Console(highlight=False).print(fleet_table(results))
+    return next((r.exit_code for r in results if not r.ok), 0)
