@@ -160,8 +160,13 @@ def calibrate(write: bool) -> str:
     """Fit the two coefficients, report fit and leave-one-out errors; optionally update the TOML."""
     import re
 
-    from toolkit.bench.mcu_estimate import COEFFICIENTS_FILE, fit_coefficients, leave_one_out, load_coefficients
-    from toolkit.bench.mcu_estimate import relative_error
+    from toolkit.bench.mcu_estimate import (
+        COEFFICIENTS_FILE,
+        fit_coefficients,
+        leave_one_out,
+        load_coefficients,
+        relative_error,
+    )
 
     samples = calibration_samples()
     fitted = fit_coefficients(samples, load_coefficients())

@@ -216,3 +216,38 @@ def test_mirror_comes_from_the_apt_sources(tmp_path, monkeypatch) -> None:
         debian_mirror((tmp_path / "absent",))
     monkeypatch.setenv("EDGETK_DEBIAN_MIRROR", "http://override.example/debian")
     assert debian_mirror((deb822,)) == "http://override.example/debian"
+
+
+RUNNER = Path(__file__).resolve().parents[1] / "toolkit" / "runtimes" / "runner.py"
+RUNNER_CASES = [("arm64", "tflite-runtime"), ("arm64", "litert"), ("armhf", "tflite-runtime")]
+
+
+def _host_runner_outputs(runtime: str, model: Path, out: Path) -> np.lib.npyio.NpzFile:
+    argv = [sys.executable, str(RUNNER), "--model", str(model), "--runtime", runtime, "--runs", "1", "--warmup", "0"]
+    proc = subprocess.run([*argv, "--outputs-npz", str(out)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr[-2000:]
+    return np.load(out)
+
+
+@pytest.mark.parametrize(("image", "runtime"), RUNNER_CASES, ids=["-".join(c) for c in RUNNER_CASES])
+def test_device_runner_in_the_image_matches_the_host(images, models, tmp_path, image, runtime) -> None:
+    with EmulatorTransport(image) as device:
+        runner = device.put(RUNNER)
+        for kind, model in models.items():
+            remote_npz = device.remote_path(f"{kind}.npz")
+            argv = [runner, "--model", device.put(model), "--runtime", runtime, "--runs", "3", "--warmup", "1"]
+            result = device.run([*device.python_argv(), *argv, "--outputs-npz", remote_npz], timeout=300)
+            assert result.ok, result.stdout + result.stderr[-2000:]
+            doc = json.loads(result.stdout)
+            device.get(remote_npz, tmp_path / f"guest-{kind}.npz")
+            guest = np.load(tmp_path / f"guest-{kind}.npz")
+            host = _host_runner_outputs(runtime, model, tmp_path / f"host-{kind}.npz")
+            np.testing.assert_array_equal(guest["input_0"], host["input_0"])  # same seeded inputs
+            tolerance = 1 if kind == "int8" else 1e-5  # int8: one quantization step
+            np.testing.assert_allclose(guest["output_0"].astype(float), host["output_0"].astype(float), atol=tolerance)
+            project = {"litert": "ai-edge-litert"}.get(runtime, runtime)
+            assert doc["runtime"] == {"name": runtime, "version": images[image].versions[project]}
+            assert doc["device"]["arch"] == images[image].machine
+            assert doc["device"]["board"] == images[image].pi_model
+            stats = doc["latency_ms"]
+            assert stats["runs"] == 3 and 0 < stats["min"] <= stats["p50"] <= stats["max"]

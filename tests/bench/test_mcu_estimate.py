@@ -7,6 +7,7 @@ import re
 import pytest
 
 from toolkit.bench.mcu_estimate import (
+    calibration_summary,
     estimate_mcu_latency,
     fit_coefficients,
     leave_one_out,
@@ -24,7 +25,7 @@ def samples(tiny_models):
 
 
 def _reported(kind: str) -> float:
-    summary = load_coefficients.__globals__["_calibration_note"]()
+    summary = calibration_summary()
     match = re.search(rf"{kind} max \|error\| ([0-9.]+) %", summary)
     assert match, summary
     return float(match.group(1)) / 100

@@ -134,11 +134,11 @@ def estimate_mcu_latency(
         cycles = op_cycles(f, k, mpc, kernels)
         total += cycles
         per_op.append({"index": f.index, "op": f.name, "cycles": round(cycles), "ms": cycles / clock * 1e3})
-    note = _calibration_note()
+    note = calibration_summary()
     return McuEstimate(target.name, clock, kernels, total, total / clock * 1e3, tuple(per_op), note)
 
 
-def _calibration_note() -> str:
+def calibration_summary() -> str:
     try:
         data = tomllib.loads(COEFFICIENTS_FILE.read_text())
         return str(data["calibration"].get("error_summary", ""))

@@ -15,8 +15,12 @@ def register(app: typer.Typer) -> None:
 
 def bench(
     model: Path = typer.Argument(..., help="The .tflite model to run."),
-    target: str = typer.Option(..., "--target", "-t", help="Target descriptor name (see `edgetk targets list`)."),
-    device: str = typer.Option(None, "--device", help="A device from the inventory instead of the target's default."),
+    target: str = typer.Option(None, "--target", "-t", help="Target descriptor name (see `edgetk targets list`)."),
+    device: list[str] = typer.Option(None, "--device", help="Device(s) from devices.toml; repeat for a fleet run."),
+    all_devices: bool = typer.Option(False, "--all-devices", help="Fleet run on every device in devices.toml."),
+    inventory: Path = typer.Option(None, "--inventory", help="devices.toml to use (fleet / --device)."),
+    max_parallel: int = typer.Option(4, "--max-parallel", min=1, help="Fleet: devices benched at once."),
+    trust_new_host_key: bool = typer.Option(False, "--trust-new-host-key", help="Fleet: remember first-seen SSH host keys."),
     runs: int = typer.Option(50, "--runs", min=1, help="Timed inferences."),
     warmup: int = typer.Option(5, "--warmup", min=0, help="Untimed inferences before timing."),
     threads: int = typer.Option(None, "--threads", min=1, help="Interpreter threads (LiteRT / tflite-runtime)."),
@@ -36,12 +40,21 @@ def bench(
 
     if runtime is not None and runtime not in ("litert", "tflite-runtime", "tflm"):
         raise BadInputError(f"unknown runtime '{runtime}' (known: litert, tflite-runtime, tflm)")
-    descriptor = load_registry().get(target)
     options = BenchOptions(
         runs=runs, warmup=warmup, threads=threads, xnnpack=not no_xnnpack, inputs=inputs, seed=seed,
         timeout=timeout, runtime=runtime,
     )  # fmt: skip
-    result = bench_model(model, descriptor, device=device, options=options)
+    if all_devices or len(device or []) > 1 or (device and target is None):  # fleet: toolkit.bench.fleet
+        from toolkit.bench.fleet import fleet_cli
+
+        code = fleet_cli(model, device or [], all_devices=all_devices, inventory=inventory, options=options,
+                         max_parallel=max_parallel, trust_new_host_key=trust_new_host_key, as_json=as_json,
+                         store=not no_store, db=db)
+        raise typer.Exit(code)
+    if target is None:
+        raise BadInputError("--target is required (or --device NAME / --all-devices from devices.toml)")
+    descriptor = load_registry().get(target)
+    result = bench_model(model, descriptor, device=device[0] if device else None, options=options)
     if not no_store:
         record_id = ResultsStore(db).append(result)
         from dataclasses import replace
@@ -83,7 +96,8 @@ def render(doc: dict[str, Any]) -> None:
         console.print(f"TFLM arena: {runner['arena'].get('total_bytes', '?'):,} bytes (measured)")
     if doc.get("roofline"):
         r = doc["roofline"]
-        console.print(f"roofline: ideal {_ms(r['ideal_ms'])} ms at peak → efficiency {r['efficiency']:.1%}")
+        note = " (emulated timing: not meaningful for the device)" if r.get("emulated") else ""
+        console.print(f"roofline: ideal {_ms(r['ideal_ms'])} ms at peak → efficiency {r['efficiency']:.1%}{note}")
     if doc.get("mcu_estimate"):
         m = doc["mcu_estimate"]
         console.print(

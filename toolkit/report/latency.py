@@ -48,40 +48,35 @@ class LatencyRow:
         }
 
 
-def _runner_doc(result: Any) -> dict:
-    """The runner JSON inside a BenchResult (docs/schemas/runner.md)."""
-    for name in ("runner", "doc", "result"):
-        doc = getattr(result, name, None)
-        if isinstance(doc, dict) and "latency_ms" in doc:
-            return doc
-    if hasattr(result, "to_dict"):
-        doc = result.to_dict()
-        return doc.get("runner", doc)
-    raise TypeError(f"unexpected bench result {type(result).__name__}")
+def bench_round(model_path: str, target: Any, plan: BenchPlan, seed: int = 0) -> tuple[float, list[float], bool]:
+    """One bench run with the shared runner and seeded inputs: (median ms, samples ms, emulated?).
 
-
-def bench_round(model_path: str, target: str, plan: BenchPlan) -> tuple[float, list[float], bool]:
-    """One bench run: (median ms, every sample ms if the runner kept them, emulated?)."""
+    The runner reports statistics, not every sample, so a round contributes its p50 as its sample.
+    """
     from toolkit.bench import BenchOptions, bench_model
 
-    result = bench_model(model_path, target, device=plan.device, options=BenchOptions(runs=plan.runs, warmup=plan.warmup))
-    doc = _runner_doc(result)
-    lat = doc["latency_ms"]
+    result = bench_model(model_path, target, device=plan.device,
+                         options=BenchOptions(runs=plan.runs, warmup=plan.warmup, seed=seed))
+    lat = result.latency_ms
     samples = [float(s) for s in lat.get("samples", [])] or [float(lat["p50"])]
-    return float(lat["p50"]), samples, bool(getattr(result, "emulated", False) or doc.get("emulated", False))
+    return float(lat["p50"]), samples, bool(result.emulated)
 
 
 def compare_latency(new_path: str, old_path: str, plan: BenchPlan, targets: list[str], threshold: float) -> list[LatencyRow]:
     """Bench both models on every target in interleaved rounds and give each target a verdict."""
+    from toolkit.targets import load_registry
+
+    registry = load_registry()
     rows = []
     for target in plan.targets or tuple(targets) or ("host-x86_64",):
+        descriptor = registry.get(target)
         medians: dict[str, list[float]] = {"new": [], "old": []}
         samples: dict[str, list[float]] = {"new": [], "old": []}
         emulated = False
         for r in range(plan.rounds):
             order = (("new", new_path), ("old", old_path)) if r % 2 == 0 else (("old", old_path), ("new", new_path))
             for tag, path in order:
-                median, runs, emu = bench_round(path, target, plan)
+                median, runs, emu = bench_round(path, descriptor, plan)
                 medians[tag].append(median)
                 samples[tag].extend(runs)
                 emulated = emulated or emu

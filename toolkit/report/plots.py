@@ -64,8 +64,7 @@ def support_heatmap(ops: Sequence[str], columns: Sequence[str], cells: Sequence[
     from matplotlib.colors import ListedColormap
 
     fig, ax = plt.subplots(figsize=(1.2 * len(columns) + 3, 0.32 * len(ops) + 1.6))
-    cmap = ListedColormap(_SUPPORT_COLORS)
-    cmap.set_bad("#eeeeee")
+    cmap = ListedColormap(_SUPPORT_COLORS).with_extremes(bad="#eeeeee")
     import numpy as np
 
     grid = np.array(cells, dtype=float).reshape(len(ops), len(columns))
@@ -105,7 +104,7 @@ def new_old_bars(metrics: Sequence[tuple[str, float | None, float | None]], titl
             ax.text(bar.get_x() + bar.get_width() / 2, v, "n/a" if raw is None else f"{v:.4g}", ha="center", va="bottom", fontsize=7)
         ax.set_title(name, fontsize=8)
         ax.set_yticks([])
-    fig.suptitle(title, fontsize=9)
+    fig.suptitle(title, fontsize=9, y=1.06)
     return svg_of(fig)
 
 

@@ -171,6 +171,8 @@ def compare_section(doc: dict) -> Section:
     new, old = doc["new"], doc.get("old")
     title = f"New vs old: {_name(new['path'])} vs {_name(old['path']) if old else 'old converter (failed)'}"
     section = Section(title, notes=[f"verdict: {doc['verdict']}"])
+    if doc.get("old_failure"):
+        section.notes.append(f"old converter failed: {doc['old_failure']['message']}")
     metrics = [("size (bytes)", new["size_bytes"], old and old["size_bytes"]),
                ("operators", new["operators"], old and old["operators"]),
                ("MACs", new.get("total_macs"), old and old.get("total_macs")),

@@ -33,6 +33,13 @@ def signal_name(returncode: int) -> str | None:
         return f"signal {-returncode}"
 
 
+def _no_core_dumps() -> None:
+    """A crashing native runtime (TFLM SEGFAULT on a tiny arena) must not leave core files behind."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
 def _pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -120,7 +127,7 @@ class LocalTransport(Transport):
         try:
             proc = subprocess.run(
                 list(argv), cwd=workdir, capture_output=True, text=True, timeout=timeout, env=self._env(),
-                errors="replace",
+                errors="replace", preexec_fn=_no_core_dumps,
             )
         except subprocess.TimeoutExpired as exc:
             raise DeviceError(f"{self.kind}: '{Path(argv[0]).name}' did not finish within {timeout:g} s") from exc
