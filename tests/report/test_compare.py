@@ -113,3 +113,19 @@ def test_cli_exit_code_json_and_junit(run_cli, tmp_path: Path, make_model) -> No
     same = run_cli("compare", new, "--baseline", new)
     assert same.returncode == 0, same.stderr
     assert "verdict: pass" in same.stdout
+
+
+def test_bench_interleaves_rounds_on_the_host(make_model) -> None:
+    """Real local bench through toolkit.bench; asserts the bookkeeping, not timings (no timing assertions)."""
+    from toolkit.report.latency import BenchPlan
+
+    new = make_model("new.tflite", "RELU")
+    old = make_model("old.tflite", "TANH")
+    cmp = compare_models(new, old, targets=["host-x86_64"], bench=BenchPlan(rounds=2, runs=3, warmup=1), numerics=False)
+    [row] = cmp.latency
+    assert row.target == "host-x86_64" and not row.emulated
+    assert len(row.new.rounds_ms) == len(row.old.rounds_ms) == 2
+    assert all(v > 0 for v in row.new.rounds_ms + row.old.rounds_ms)
+    assert row.ratio == row.new.median / row.old.median
+    assert row.verdict in {"same", "slower", "faster"}
+    assert cmp.to_dict()["latency"][0]["new"]["rounds_ms"] == list(row.new.rounds_ms)
