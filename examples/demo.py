@@ -8,6 +8,7 @@ emulated Raspberry Pi and on the TFLite Micro host interpreter → one HTML repo
 from __future__ import annotations
 
 import argparse
+import json
 import shlex
 import subprocess
 import sys
@@ -17,9 +18,18 @@ HERE = Path(__file__).resolve().parent
 EDGETK = [sys.executable, "-m", "toolkit.cli"]
 
 
-def step(title: str, args: list[str], *, ok_codes: tuple[int, ...] = (0,)) -> int:
-    print(f"\n== {title}\n$ edgetk {shlex.join(args)}", flush=True)
-    code = subprocess.run([*EDGETK, *args], cwd=HERE.parent).returncode
+def step(title: str, args: list[str], *, json_to: Path | None = None, ok_codes: tuple[int, ...] = (0,)) -> int:
+    """Run one edgetk command as a user would; with json_to, add --json and keep the document in that file."""
+    if json_to is not None:
+        args = [*args, "--json"]
+    shown = f"edgetk {shlex.join(args)}" + (f" > {json_to.name}" if json_to else "")
+    print(f"\n== {title}\n$ {shown}", flush=True)
+    stdout = open(json_to, "w") if json_to else None  # noqa: SIM115 - closed right below
+    try:
+        code = subprocess.run([*EDGETK, *args], cwd=HERE.parent, stdout=stdout).returncode
+    finally:
+        if stdout:
+            stdout.close()
     if code not in ok_codes:
         sys.exit(f"demo: step '{title}' failed with exit code {code}")
     return code
@@ -36,15 +46,33 @@ def main() -> None:
     step("convert", ["convert", source, "-o", str(model), "--rnn", "fused", "--report", str(out / "convert.json")])
     step("inspect", ["inspect", str(model)])
     # exit 1 = some target cannot run the model: a finding for the report, not a demo failure
-    step("check", ["check", str(model), "--all-targets", "--json-out", str(out / "check.json"),
-                   "--junit", str(out / "check.junit.xml")], ok_codes=(0, 1))
+    step("check", ["check", str(model), "--all-targets", "--junit", str(out / "check.junit.xml")],
+         json_to=out / "check.json", ok_codes=(0, 1))
     benches = [("host-x86_64", "bench-host.json"), ("rpi4-arm64", "bench-rpi4.json"), ("cortex-m4", "bench-m4.json")]
     for target, name in benches:
         step(f"bench on {target}", ["bench", str(model), "--target", target, "--runs", "20",
-                                    "--json-out", str(out / name)])
+                                    "--db", str(out / "results.sqlite")], json_to=out / name)
     reports = [str(out / n) for n in ["convert.json", "check.json", *[b[1] for b in benches]]]
     step("report", ["report", *reports, "--html", str(out / "report.html")])
+    summarize(out, [b[1] for b in benches])
     print(f"\ndemo: report written to {out / 'report.html'}")
+
+
+def summarize(out: Path, bench_files: list[str]) -> None:
+    """One line per target: check verdict, and measured (or estimated) latency where it was benchmarked."""
+    check = json.loads((out / "check.json").read_text())
+    latency: dict[str, str] = {}
+    for name in bench_files:
+        doc = json.loads((out / name).read_text())
+        p50 = doc["runner"]["latency_ms"]["p50"]
+        label = "emulated" if doc["emulated"] else doc["transport"]
+        text = f"p50 {p50:.3f} ms ({label})"
+        if doc.get("mcu_estimate"):
+            text += f", on-MCU estimate {doc['mcu_estimate']['latency_ms']:.1f} ms (estimated)"
+        latency[doc["target"]] = text
+    print("\n== summary")
+    for result in check["results"]:
+        print(f"  {result['target']:<16} {result['verdict']:<18} {latency.get(result['target'], '')}")
 
 
 if __name__ == "__main__":

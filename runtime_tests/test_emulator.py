@@ -251,3 +251,17 @@ def test_device_runner_in_the_image_matches_the_host(images, models, tmp_path, i
             assert doc["device"]["board"] == images[image].pi_model
             stats = doc["latency_ms"]
             assert stats["runs"] == 3 and 0 < stats["min"] <= stats["p50"] <= stats["max"]
+
+
+def test_arm64_tflite_runtime_has_the_same_kernels_as_x86(images) -> None:
+    """The shipped op table was probed on x86; the aarch64 build of the same version must agree."""
+    from toolkit.emulator.probe import probe_in_image, table_differences
+
+    shipped = json.loads((Path(__file__).resolve().parents[1] / "targets/optables/tflite-runtime.json").read_text())
+    table = probe_in_image("tflite-runtime", "arm64")
+    assert table["probed_on"]["machine"] == "aarch64" and shipped["probed_on"]["machine"] == "x86_64"
+    assert table["runtime"] == shipped["runtime"]
+    assert sum(e["status"] == "present" for e in table["ops"].values()) > 100
+    assert table_differences(table, shipped) == {
+        "kernels_only_a": [], "kernels_only_b": [], "dtypes_only_a": [], "dtypes_only_b": []
+    }

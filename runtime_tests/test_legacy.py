@@ -131,3 +131,12 @@ def test_savedmodel_and_function_sources(legacy_env: Path, sources: Path, tmp_pa
     result = json.loads(proc.stdout)
     assert result["ok"] and result["producer"] == TOCO_PRODUCER
     assert load_model(tmp_path / "fn.tflite").op_counts() == FN_OPS
+
+
+def test_setup_reuses_the_cached_env(legacy_env: Path, run_cli) -> None:
+    proc = run_cli("legacy", "setup")
+    assert proc.returncode == 0, proc.stderr
+    assert f"ready: {legacy_env}" in proc.stdout and "tensorflow 2.17.1" in proc.stdout
+    status = json.loads(run_cli("legacy", "status", "--json").stdout)
+    assert status["ready"] and status["tensorflow"] == "2.17.1" and status["tf_keras"] == "2.17.0"
+    assert (legacy_env / "bin" / "toco_from_protos").exists()

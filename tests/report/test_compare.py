@@ -110,9 +110,13 @@ def test_cli_exit_code_json_and_junit(run_cli, tmp_path: Path, make_model) -> No
     assert root.get("tests") == "2" and root.get("failures") == "1"
     failing = [c.get("name") for c in root.iter("testcase") if c.find("failure") is not None]
     assert failing == ["new.tflite numerics"]
-    same = run_cli("compare", new, "--baseline", new)
+    page = tmp_path / "compare.html"
+    same = run_cli("compare", new, "--baseline", new, "--html", page)
     assert same.returncode == 0, same.stderr
     assert "verdict: pass" in same.stdout
+    assert page.read_text().count("<svg") == 4  # cost, new-vs-old bars, op counts (no targets, no bench)
+    both = run_cli("compare", new, old, "--baseline", old)
+    assert both.returncode == 2 and "exactly one of" in both.stderr
 
 
 def test_bench_interleaves_rounds_on_the_host(make_model) -> None:

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from toolkit.report.verdicts import LatencyStats, latency_verdict, overall_verdict, support_change, within_tolerance
+from toolkit.report.verdicts import (
+    LatencyStats,
+    latency_verdict,
+    overall_verdict,
+    support_change,
+    within_tolerance,
+)
 
 
 def test_slower_needs_ratio_and_no_overlap() -> None:
