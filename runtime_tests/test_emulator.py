@@ -163,7 +163,7 @@ def test_close_removes_the_work_dir_and_connect_removes_dead_runs(images) -> Non
     assert not work.exists()
 
 
-def test_archive_restores_an_image_in_a_fresh_cache(images, private_cache) -> None:
+def test_archive_restores_an_image_in_a_fresh_cache(images, private_cache, run_cli) -> None:
     shared_archive = Path(SHARED_CACHE) / "emulator" / "debian12-armhf.tar.zst"
     assert shared_archive.is_file()
     archive_path("armhf").parent.mkdir(parents=True, exist_ok=True)
@@ -173,6 +173,9 @@ def test_archive_restores_an_image_in_a_fresh_cache(images, private_cache) -> No
     with EmulatorTransport("armhf", auto_build=False) as device:
         result = device.run([*device.python_argv(), "-c", "import tflite_runtime; print(tflite_runtime.__version__)"])
     assert result.stdout.strip() == "2.14.0"
+    removed = run_cli("emulator", "rm", "armhf")
+    assert removed.returncode == 0 and removed.stdout.strip() == "debian12-armhf: removed"
+    assert read_image("armhf") is None and not archive_path("armhf").exists()
 
 
 def test_failing_build_leaves_no_valid_looking_image(private_cache, monkeypatch, run_cli) -> None:

@@ -114,7 +114,7 @@ def test_cli_exit_code_json_and_junit(run_cli, tmp_path: Path, make_model) -> No
     same = run_cli("compare", new, "--baseline", new, "--html", page)
     assert same.returncode == 0, same.stderr
     assert "verdict: pass" in same.stdout
-    assert page.read_text().count("<svg") == 4  # cost, new-vs-old bars, op counts (no targets, no bench)
+    assert page.read_text().count("<svg") == 3  # one cost plot (same file both sides), new-vs-old bars, op counts
     both = run_cli("compare", new, old, "--baseline", old)
     assert both.returncode == 2 and "exactly one of" in both.stderr
 

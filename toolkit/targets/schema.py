@@ -52,6 +52,7 @@ class DelegateSpec(_Strict):
 class ReachSpec(_Strict):
     transport: Literal["local", "emulator", "tflm", "ssh", "adb"]
     image: str | None = None
+    cpu: str | None = None  # emulator: qemu -cpu model of the real core (None = the image's default)
 
 
 class RnnSpec(_Strict):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from toolkit.errors import BadInputError, MissingDependencyError
+from toolkit.errors import BadInputError
 from toolkit.transports.base import RunResult, Transport, sha256_file
 
 __all__ = ["RunResult", "Transport", "for_target", "sha256_file"]
@@ -29,21 +29,17 @@ def for_target(target: Any, device: str | None = None) -> Transport:
 
         return TflmTransport()
     if kind == "emulator":
-        try:
-            from toolkit.transports.emulator import EmulatorTransport
-        except ModuleNotFoundError as exc:
-            raise MissingDependencyError("the emulator transport", "update edgetk (toolkit.transports.emulator)") from exc
+        from toolkit.transports.emulator import EmulatorTransport
+
         if not target.reach.image:
             raise BadInputError(f"target '{target.name}': reach.transport = 'emulator' needs reach.image")
-        return EmulatorTransport(image=target.reach.image)
+        return EmulatorTransport(image=target.reach.image, cpu=target.reach.cpu)
     raise BadInputError(
         f"target '{target.name}' is reached over {kind}: name a device from the inventory with --device"
     )
 
 
 def _for_device(device: str) -> Transport:
-    try:
-        from toolkit.devices import transport_for_device  # the device inventory (ssh / adb entries)
-    except ImportError as exc:
-        raise MissingDependencyError("the device inventory", "update edgetk (toolkit.devices)") from exc
+    from toolkit.devices import transport_for_device  # the device inventory (ssh / adb entries)
+
     return transport_for_device(device)
