@@ -151,7 +151,8 @@ def _cell(s: Spread | None, unit: str) -> str:
     if s is None:
         return "—"
     scale, shown = (1000.0, "ms") if unit == "s" and s.max < 1 else (1.0, unit)
-    digits = 1 if shown == "ms" or s.max * scale >= 100 else 3 if s.max * scale < 10 else 2
+    top = s.max * scale
+    digits = 0 if unit == "B" else 3 if top < 1 else 2 if top < 10 else 1 if top < 100 else 0
     return s.fmt(shown, scale, digits)
 
 

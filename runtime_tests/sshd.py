@@ -73,13 +73,17 @@ def authorize(user: str, pubkey: Path, *, arm_image: Path | None = None) -> Path
     return home
 
 
-def start_server(workdir: Path, users: list[str], arm_image: Path | None = None) -> SshServer:
-    """sshd for ``users`` (one shared client key ``workdir/client_key``) and a matching known_hosts file."""
+def start_server(
+    workdir: Path, users: list[str], arm_image: Path | None = None, *, password_auth: bool = False
+) -> SshServer:
+    """sshd for ``users`` (one shared client key ``workdir/client_key``) and a matching known_hosts file.
+
+    ``password_auth`` also allows passwords (set one with ``set_password``), for the --ask-password tests."""
     workdir.mkdir(parents=True, exist_ok=True)
     key = keygen(workdir / "client_key")
     for user in users:
         authorize(user, key.with_suffix(".pub"), arm_image=arm_image)
-    srv = SshServer(workdir, users).start()
+    srv = SshServer(workdir, users, password_auth=password_auth).start()
     (workdir / "known_hosts").write_text(srv.known_hosts_line())
     return srv
 
@@ -90,6 +94,7 @@ class SshServer:
     users: list[str]
     port: int = field(default_factory=free_port)
     proc: subprocess.Popen | None = None
+    password_auth: bool = False
 
     @property
     def client_key(self) -> Path:
@@ -120,7 +125,7 @@ class SshServer:
                     f"HostKey {self.host_key}",
                     f"PidFile {self.workdir / 'sshd.pid'}",
                     "PermitRootLogin no",
-                    "PasswordAuthentication no",
+                    f"PasswordAuthentication {'yes' if self.password_auth else 'no'}",
                     "KbdInteractiveAuthentication no",
                     "UsePAM no",
                     "PermitUserEnvironment yes",
@@ -154,6 +159,11 @@ class SshServer:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+
+def set_password(user: str, password: str) -> None:
+    """Give a test user a password (chpasswd reads it from stdin: never on a command line)."""
+    subprocess.run(["chpasswd"], input=f"{user}:{password}\n", text=True, check=True)
 
 
 def python_shim(bin_dir: Path, image_dir: Path, user: str) -> Path:

@@ -113,3 +113,22 @@ def test_deploy_cli_over_adb(peer: AdbPeer, tmp_path: Path, run_cli) -> None:
     files = json.loads(res.stdout)["files"]
     assert Path(files[0]["remote_path"]).read_bytes() == model.read_bytes()
     assert files[0]["remote_path"].startswith(str(peer.root) + "/blobs/")
+
+
+def test_check_on_device_over_adb(peer: AdbPeer, tmp_path: Path, run_cli) -> None:
+    """`check --device` through the real adb client: the peer's emulated aarch64 LiteRT really runs RELU and
+    really lacks CALL (what a phone's LiteRT build would say is not proven here, see the module docstring)."""
+    from toolkit.model.builder import build_single_op_model
+
+    inv = tmp_path / "devices.toml"
+    inv.write_text(f'[devices.phone]\ntarget = "android-arm64"\ntransport = "adb"\nserial = "{peer.serial}"\n'
+                   f'remote_dir = "{peer.root}"\n')
+    for op, code, verdict in (("RELU", 0, "runs"), ("CALL", 1, "does-not-run")):
+        model = tmp_path / f"{op.lower()}.tflite"
+        model.write_bytes(build_single_op_model(op))
+        res = run_cli("check", model, "--device", "phone", "--inventory", inv, "--json")
+        assert res.returncode == code, res.stderr
+        phone = json.loads(res.stdout)["results"][0]
+        assert (phone["device"], phone["transport"], phone["verdict"]) == ("phone", "adb", verdict)
+        assert (phone["observed"]["verdict"], phone["agrees"]) == (verdict, True)
+    assert phone["observed"]["message"].startswith("Didn't find op for builtin opcode 'CALL'")

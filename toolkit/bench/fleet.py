@@ -79,10 +79,13 @@ def bench_fleet(
     inventory: Path | str | None = None,
     trust_new_host_key: bool = False,
     progress: bool | None = None,
+    ask_password: bool = False,
 ) -> list[FleetResult]:
     """Bench ``model`` on every device (names from the inventory, or Device entries); results in input order.
 
     Each device runs ``toolkit.bench.bench_model`` with its inventory entry's target and transport.
+    ``ask_password`` prompts once per SSH device as it connects (one prompt at a time, plain status lines
+    instead of the live display so the prompt stays readable).
     """
     from toolkit.bench import bench_model
     from toolkit.devices import load_inventory, transport_for_device
@@ -91,7 +94,7 @@ def bench_fleet(
     inv = load_inventory(inventory) if any(isinstance(d, str) for d in devices) else None
     entries = [inv.get(d) if isinstance(d, str) and inv else d for d in devices]
     registry = load_registry()
-    lines = _Lines([e.name for e in entries], progress)
+    lines = _Lines([e.name for e in entries], False if ask_password else progress)
 
     def one(entry: Any) -> FleetResult:
         start = time.monotonic()
@@ -104,7 +107,8 @@ def bench_fleet(
         try:
             lines.update(entry.name, f"running on {entry.transport} ({entry.target})")
             target = registry.get(entry.target)
-            transport = transport_for_device(entry, trust_new_host_key=trust_new_host_key, progress=False)
+            transport = transport_for_device(entry, trust_new_host_key=trust_new_host_key, progress=False,
+                                             ask_password=ask_password)
             result = bench_model(Path(model), target, device=entry.name, options=options, transport=transport)
             lines.update(entry.name, _summary(result), done=True)
             return FleetResult(entry.name, entry.target, entry.transport, True, result, None, 0,
@@ -154,6 +158,7 @@ def fleet_cli(
     as_json: bool,
     store: bool,
     db: Path | None,
+    ask_password: bool = False,
 ) -> int:
     """What `edgetk bench --device a --device b | --all-devices` does; returns the exit code (0 = all ran)."""
     from toolkit.devices import load_inventory
@@ -164,7 +169,8 @@ def fleet_cli(
     if not names:
         raise BadInputError(f"no devices in {inv.path} (add one with `edgetk devices add`)")
     results = bench_fleet(model, [inv.get(n) for n in names], options, max_parallel,
-                          trust_new_host_key=trust_new_host_key, progress=None if not as_json else False)
+                          trust_new_host_key=trust_new_host_key, progress=None if not as_json else False,
+                          ask_password=ask_password)
     ids: dict[str, int] = {}
     if store:
         from toolkit.bench import ResultsStore

@@ -18,9 +18,10 @@ def bench(
     target: str = typer.Option(None, "--target", "-t", help="Target descriptor name (see `edgetk targets list`)."),
     device: list[str] = typer.Option(None, "--device", help="Device(s) from devices.toml; repeat for a fleet run."),
     all_devices: bool = typer.Option(False, "--all-devices", help="Fleet run on every device in devices.toml."),
-    inventory: Path = typer.Option(None, "--inventory", help="devices.toml to use (fleet / --device)."),
+    inventory: Path = typer.Option(None, "--inventory", help="devices.toml to use with --device / --all-devices."),
     max_parallel: int = typer.Option(4, "--max-parallel", min=1, help="Fleet: devices benched at once."),
-    trust_new_host_key: bool = typer.Option(False, "--trust-new-host-key", help="Fleet: remember first-seen SSH host keys."),
+    trust_new_host_key: bool = typer.Option(False, "--trust-new-host-key", help="Remember first-seen SSH host keys."),
+    ask_password: bool = typer.Option(False, "--ask-password", help="Prompt for SSH passwords (not echoed, never stored)."),
     runs: int = typer.Option(50, "--runs", min=1, help="Timed inferences."),
     warmup: int = typer.Option(5, "--warmup", min=0, help="Untimed inferences before timing."),
     threads: int = typer.Option(None, "--threads", min=1, help="Interpreter threads (LiteRT / tflite-runtime)."),
@@ -49,12 +50,19 @@ def bench(
 
         code = fleet_cli(model, device or [], all_devices=all_devices, inventory=inventory, options=options,
                          max_parallel=max_parallel, trust_new_host_key=trust_new_host_key, as_json=as_json,
-                         store=not no_store, db=db)
+                         store=not no_store, db=db, ask_password=ask_password)
         raise typer.Exit(code)
     if target is None:
         raise BadInputError("--target is required (or --device NAME / --all-devices from devices.toml)")
     descriptor = load_registry().get(target)
-    result = bench_model(model, descriptor, device=device[0] if device else None, options=options)
+    transport = None
+    if device:  # one device with an explicit --target: its transport from the same inventory as a fleet run
+        from toolkit.devices import transport_for_device
+
+        transport = transport_for_device(device[0], inventory=inventory, trust_new_host_key=trust_new_host_key,
+                                         ask_password=ask_password)
+    result = bench_model(model, descriptor, device=device[0] if device else None, options=options,
+                         transport=transport)
     if not no_store:
         record_id = ResultsStore(db).append(result)
         from dataclasses import replace

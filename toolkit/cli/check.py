@@ -1,7 +1,12 @@
 """`edgetk check MODEL --target NAME... | --all-targets [--json] [--junit FILE]`: per-target verdicts.
 
+With `--device NAME...` (or `--on-device` for every device in devices.toml) the model is also tried on each
+device through its transport (toolkit.devices.on_device): the predicted verdict for the device's target is
+shown next to the observed one, and a disagreement is printed loudly (the op table is stale).
+
 Exit 0 when every target runs the model (delegate fallback included), 1 (VERDICT_FAILED) when any
-target cannot, 2 for bad input. No TensorFlow and no runtime is imported here.
+target cannot (or any device was observed not to), 2 for bad input; a device that could not be checked
+gives its error's code (3 no runtime, 4 unreachable). No TensorFlow and no runtime is imported here.
 """
 
 from __future__ import annotations
@@ -31,6 +36,37 @@ def render(report: object) -> None:
     Console(soft_wrap=False).print(table)
 
 
+_OBSERVED = {"runs": "green", "does-not-run": "bold red", "not-checked": "yellow"}
+
+
+def render_devices(checks: list) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    from toolkit.devices.on_device import disagreement_line
+
+    table = Table(title="predicted (op table) vs observed (on the device)", show_lines=True)
+    for column in ("device", "target", "via", "predicted", "observed"):
+        table.add_column(column, no_wrap=True)
+    table.add_column("detail", overflow="fold")
+    for c in checks:
+        o = c.observed
+        via = c.transport + ("*" if c.emulated else "")
+        first = f"{o.first_inference_ms:.2f} ms" if o.first_inference_ms is not None else "?"
+        detail = o.message or f"{o.runtime}, {o.arch}: invoked once ({first})"
+        agree = "" if c.agrees is not False else "\n[bold red]DISAGREES[/]"
+        table.add_row(c.device, c.predicted.target, via, f"[{_STYLE[c.predicted.verdict]}]{c.predicted.verdict}[/]",
+                      f"[{_OBSERVED[o.verdict]}]{o.verdict}[/]{agree}", escape(detail))
+    console = Console(soft_wrap=False)
+    console.print(table)
+    if any(c.emulated for c in checks):
+        console.print("* emulated (qemu-user): real op support and numerics, not real timings")
+    for c in checks:
+        if c.agrees is False:
+            console.print(f"[bold red]{escape(disagreement_line(c))}[/]")
+
+
 def register(app: typer.Typer) -> None:
     @app.command("check")
     def check_cmd(
@@ -39,17 +75,38 @@ def register(app: typer.Typer) -> None:
         all_targets: bool = typer.Option(False, "--all-targets", help="Check against every known target."),
         as_json: bool = typer.Option(False, "--json", help="Print the edgetk.check/1 JSON document."),
         junit: Path | None = typer.Option(None, "--junit", help="Also write JUnit XML here (one case per target)."),
+        device: list[str] = typer.Option(
+            [], "--device", "-d", help="Also TRY the model on this device from devices.toml (repeatable)."
+        ),
+        on_device: bool = typer.Option(
+            False, "--on-device", help="Try the model on the --device(s); without --device: every inventory device."
+        ),
+        inventory: Path | None = typer.Option(None, "--inventory", help="devices.toml to use."),
+        trust_new_host_key: bool = typer.Option(
+            False, "--trust-new-host-key", help="Accept and remember an SSH host key seen for the first time."
+        ),
+        ask_password: bool = typer.Option(
+            False, "--ask-password", help="Prompt for the SSH password (not echoed, never stored)."
+        ),
+        timeout: float = typer.Option(600.0, "--timeout", help="Seconds per device before the try is abandoned."),
     ) -> int:
-        """Say whether each target can run the model, and why not (op, version, dtype, memory)."""
+        """Say whether each target can run the model, and why not (op, version, dtype, memory).
+
+        With --device / --on-device the model is also tried on each device: predicted vs observed.
+        """
         from toolkit.model import load_model
         from toolkit.targets import check_model, load_registry
 
-        if not target and not all_targets:
-            raise BadInputError("name at least one --target, or pass --all-targets")
+        devices = _device_names(device, on_device, inventory)
+        if not target and not all_targets and not devices:
+            raise BadInputError("name at least one --target or --device, or pass --all-targets / --on-device")
         registry = load_registry()
         descriptors = registry.all() if all_targets else [registry.get(name) for name in target]
         with load_model(model_path) as model:
             report = check_model(model, descriptors)
+        if devices:
+            return _check_devices(report, model_path, devices, inventory, trust_new_host_key, ask_password,
+                                  timeout, as_json, junit, bool(descriptors))
         if junit is not None:
             from toolkit.report.junit import check_suite, write_junit
 
@@ -59,3 +116,46 @@ def register(app: typer.Typer) -> None:
         else:
             render(report)
         return int(ExitCode.OK if report.all_run else ExitCode.VERDICT_FAILED)
+
+
+def _device_names(device: list[str], on_device: bool, inventory: Path | None) -> list[str]:
+    if device or not on_device:
+        return list(device)
+    from toolkit.devices import load_inventory
+
+    inv = load_inventory(inventory)
+    if not inv.devices:
+        raise BadInputError(f"--on-device: no devices in {inv.path} (add one with `edgetk devices add`)")
+    return inv.names()
+
+
+def _check_devices(report: object, model_path: Path, devices: list[str], inventory: Path | None,
+                   trust_new_host_key: bool, ask_password: bool, timeout: float, as_json: bool,
+                   junit: Path | None, show_targets: bool) -> int:
+    """One device after the other (an --ask-password prompt each), then one document / two tables."""
+    import sys
+
+    from toolkit.devices.on_device import (
+        check_document,
+        check_exit_code,
+        check_on_device,
+        device_junit_suite,
+        disagreement_line,
+    )  # fmt: skip
+
+    checks = [check_on_device(model_path, name, inventory=inventory, trust_new_host_key=trust_new_host_key,
+                              ask_password=ask_password, timeout=timeout) for name in devices]
+    if junit is not None:
+        from toolkit.report.junit import check_suite, write_junit
+
+        write_junit(junit, [check_suite(report, model_path.name), device_junit_suite(checks, model_path.name)])
+    if as_json:
+        typer.echo(json.dumps(check_document(report, checks), indent=1))
+        for c in checks:
+            if c.agrees is False:
+                print(disagreement_line(c), file=sys.stderr)
+    else:
+        if show_targets:
+            render(report)
+        render_devices(checks)
+    return check_exit_code(report, checks)

@@ -17,12 +17,16 @@ def register(app: typer.Typer) -> None:
         trust_new_host_key: bool = typer.Option(
             False, "--trust-new-host-key", help="Accept and remember an SSH host key seen for the first time."
         ),
+        ask_password: bool = typer.Option(
+            False, "--ask-password", help="Prompt for the SSH password (not echoed, never stored)."
+        ),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """Upload MODEL and the device-side runner (atomic, hash-verified, cached by content)."""
         from toolkit.devices.deploy import deploy_model
 
-        result = deploy_model(model, device, inventory=inventory, trust_new_host_key=trust_new_host_key)
+        result = deploy_model(model, device, inventory=inventory, trust_new_host_key=trust_new_host_key,
+                              ask_password=ask_password)
         if as_json:
             typer.echo(json.dumps(result.to_dict(), indent=2))
             return

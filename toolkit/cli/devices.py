@@ -88,12 +88,16 @@ def register(app: typer.Typer) -> None:
         trust_new_host_key: bool = typer.Option(
             False, "--trust-new-host-key", help="Accept and remember an SSH host key seen for the first time."
         ),
+        ask_password: bool = typer.Option(
+            False, "--ask-password", help="Prompt for the SSH password (not echoed, never stored)."
+        ),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """Connect and report arch, OS, Python and installed runtimes (with install hints)."""
         from toolkit.devices import probe_device, transport_for_device
 
-        with transport_for_device(name, inventory=inventory, trust_new_host_key=trust_new_host_key) as tr:
+        with transport_for_device(name, inventory=inventory, trust_new_host_key=trust_new_host_key,
+                                  ask_password=ask_password) as tr:
             facts = probe_device(tr)
         if as_json:
             typer.echo(json.dumps({"device": name, **facts.to_dict()}, indent=2))

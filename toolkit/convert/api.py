@@ -98,14 +98,24 @@ def _run_worker(jobs: list[dict[str, Any]], req_path: Path, progress: Progress) 
             tail.append(line.rstrip())
     code = proc.wait()
     why = f"killed by {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
-    results = []
+    results: list[dict[str, Any]] = []
     for job in jobs:
         path = Path(job["result"])
         if path.exists():
             results.append(json.loads(path.read_text()))
-        else:
-            last = tail[-1] if tail else "no output"
-            results.append({"ok": False, "kind": "died", "message": f"the converter process died ({why}): {last}"})
+            continue
+        if any(r.get("kind") == "died" for r in results):
+            results.append({"ok": False, "kind": "died", "message": "not converted: the converter process died "
+                            "on an earlier model of this batch"})
+            continue
+        message = f"the converter process died ({why})"
+        if code >= 0 and tail:
+            message += f": {tail[-1]}"
+        options = job["options"]
+        if options["quantize"] in ("int8", "int16x8") and options["rnn"] != "fused":
+            message += (" — TF 2.21's converter segfaults on full-integer quantization of WHILE-loop LSTMs; "
+                        "use --rnn fused (the fused LSTM op quantizes)")
+        results.append({"ok": False, "kind": "died", "message": message})
     return results
 
 
@@ -125,8 +135,12 @@ def _raise_failure(result: dict[str, Any]) -> None:
 
 
 def _numeric_check(out: Path, data: str, runtime: str) -> RuntimeCheck:
-    proc = subprocess.run([sys.executable, "-m", "toolkit.convert.numcheck", str(out), data, "--runtime", runtime],
-                          capture_output=True, text=True, timeout=600)
+    argv = [sys.executable, "-m", "toolkit.convert.numcheck", str(out), data, "--runtime", runtime]
+    limit = int(os.environ.get("EDGETK_NUMCHECK_TIMEOUT", "60"))
+    try:
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=limit)
+    except subprocess.TimeoutExpired:  # seen: TFLM spinning forever in a seq2seq WHILE loop
+        return RuntimeCheck(runtime=runtime, ok=False, error=f"no result within {limit} s (hung)")
     if proc.returncode != 0:
         why = f"killed by {signal.Signals(-proc.returncode).name}" if proc.returncode < 0 else proc.stderr.strip()[-200:]
         return RuntimeCheck(runtime=runtime, ok=False, error=why)

@@ -125,6 +125,21 @@ def frames_from_message(text: str) -> tuple[str | None, list[Frame]]:
     return first_error, frames
 
 
+def _first_sentence(text: str) -> str:
+    head = text.split(". ")[0].strip()
+    return head if len(head) < 200 else head[:197] + "..."
+
+
+def _message_frames_for(op: str | None, message: str) -> list[Frame]:
+    """Frames of the message's diagnostic about ``op`` (the structured error may lack file locations)."""
+    if not op:
+        return []
+    for chunk in re.split(r"\n(?=\S[^\n]*: error: )", message):
+        if f"'{op}'" in chunk.split("\n")[0]:
+            return frames_from_message(chunk)[1]
+    return []
+
+
 def _fix_for(text: str, op: str | None, code: str | None) -> str | None:
     for needle, fix in _TEXT_FIXES:
         if needle in text or (op and needle in op):
@@ -140,8 +155,11 @@ def trace_converter_error(errors: list[dict[str, Any]], message: str) -> list[Tr
     for err in errors:
         frames, node = frames_from_location(err.get("location") or {})
         op = (err.get("operator") or {}).get("name")
-        text = (err.get("error_message") or "").split("\n")[0]
+        text = _first_sentence((err.get("error_message") or "").split("\n")[0])
         code = err.get("error_code")
+        code = None if code in (None, "UNKNOWN") else code
+        if not any(not f.internal for f in frames):  # NAMELOC-only: look for the frames in the text
+            frames = frames + _message_frames_for(op, message)
         item = TracedError(message=text, op=op, node=node, error_code=code, frames=frames)
         key = (op, f"{item.user_frame.file}:{item.user_frame.line}" if item.user_frame else node)
         if key in seen:
@@ -155,7 +173,7 @@ def trace_converter_error(errors: list[dict[str, Any]], message: str) -> list[Tr
         code_match = re.search(r"Error code: (ERROR_[A-Z0-9_]+)", message)
         code = code_match[1] if code_match else None
         op = op_match[1] if op_match else None
-        text = first or _last_meaningful_line(message)
+        text = _first_sentence(first or _last_meaningful_line(message))
         traced.append(TracedError(message=text, op=op, error_code=code, frames=frames,
                                   fix=_fix_for(message, op, code)))
     return traced

@@ -19,8 +19,8 @@ RANDOM_CALIBRATION_WARNING = (
     "QUANTIZED WITH RANDOM CALIBRATION DATA: scales fit random inputs, not your data; accuracy on real "
     "inputs is unknown. Pass --calibration data.npz")
 CONTROL_FLOW_NOTE = (
-    "full-integer quantization of a model with WHILE/RNN loops: TF 2.21 quantizes the loop body's tensors "
-    "as well where it can; use --rnn fused for MCU int8 LSTMs (the fused op has int8 kernels)")
+    "quantization and control flow: full-integer quantization of WHILE-loop models is fragile in TF 2.21 "
+    "(a WHILE-loop LSTM segfaults the converter); for MCU int8 LSTMs use --rnn fused")
 
 
 def random_inputs(inputs: list[InputSpec], count: int, seed: int, int_high: int = 10) -> list[np.ndarray]:

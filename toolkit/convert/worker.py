@@ -19,6 +19,9 @@ from pathlib import Path
 from typing import Any
 
 STAGE_PREFIX = "EDGETK-STAGE "
+FUSED_STATE_NOTE = (
+    "the fused LSTM op keeps its h/c state in variable tensors between invocations (measured): reset them "
+    "between independent sequences (LiteRT interpreter.reset_all_variables(), TFLM reset())")
 
 
 def stage(text: str) -> None:
@@ -119,13 +122,15 @@ def convert(request: dict[str, Any]) -> dict[str, Any]:
     try:
         blob = converter.convert()
     except Exception as exc:
-        if options.quantize in ("int8", "int16x8") and info.has_loops:
+        if options.quantize in ("int8", "int16x8") and info.has_loops and form != "fused":
             exc.edgetk_note = quantize.CONTROL_FLOW_NOTE
         raise
     seconds = time.perf_counter() - start
     Path(request["output"]).write_bytes(blob)
-    if options.quantize in ("int8", "int16x8") and info.has_loops:
+    if options.quantize in ("int8", "int16x8") and info.has_loops and form != "fused":
         warnings.append(quantize.CONTROL_FLOW_NOTE)
+    if form == "fused":
+        warnings.append(FUSED_STATE_NOTE)
     check = None
     if options.verify and not loaded.graphdef_path:
         stage("computing TF reference outputs")

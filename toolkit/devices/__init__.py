@@ -12,17 +12,21 @@ from toolkit.devices.inventory import (
     inventory_path,
     load_inventory,
 )
+from toolkit.devices.on_device import DeviceCheck, Observed, check_on_device
 from toolkit.devices.probe import DeviceFacts, probe_device
 
 __all__ = [
     "AdbDevice",
     "Device",
+    "DeviceCheck",
     "DeviceFacts",
     "EmulatorDevice",
     "Inventory",
     "LocalDevice",
+    "Observed",
     "SshDevice",
     "add_device",
+    "check_on_device",
     "inventory_path",
     "load_inventory",
     "probe_device",

@@ -16,8 +16,12 @@ from toolkit.errors import BadInputError
 from toolkit.transports.base import Transport
 
 
-def ssh_settings(device: SshDevice, *, trust_new_host_key: bool = False, progress: bool | None = None):
-    """SshSettings for an inventory entry (imported lazily: paramiko is only needed when SSH is used)."""
+def ssh_settings(
+    device: SshDevice, *, trust_new_host_key: bool = False, progress: bool | None = None, ask_password: bool = False
+):
+    """SshSettings for an inventory entry (imported lazily: paramiko is only needed when SSH is used).
+
+    ``ask_password`` prompts on the terminal at connect time (getpass: not echoed, not kept afterwards)."""
     from toolkit.transports.ssh import SshSettings
 
     return SshSettings(
@@ -25,6 +29,7 @@ def ssh_settings(device: SshDevice, *, trust_new_host_key: bool = False, progres
         known_hosts=device.known_hosts, password_env=device.password_env,
         connect_timeout=device.connect_timeout, run_timeout=device.run_timeout, remote_dir=device.remote_dir,
         python=device.python, trust_new_host_key=trust_new_host_key, progress=progress, label=device.name,
+        ask_password=ask_password,
     )
 
 
@@ -34,13 +39,17 @@ def transport_for_device(
     inventory: Path | str | None = None,
     trust_new_host_key: bool = False,
     progress: bool | None = None,
+    ask_password: bool = False,
 ) -> Transport:
-    """The transport for a device name (looked up in the inventory) or an inventory entry."""
+    """The transport for a device name (looked up in the inventory) or an inventory entry.
+
+    ``trust_new_host_key`` and ``ask_password`` only matter for SSH devices; other transports ignore them."""
     entry = load_inventory(inventory).get(device) if isinstance(device, str) else device
     if isinstance(entry, SshDevice):
         from toolkit.transports.ssh import SshTransport
 
-        return SshTransport(ssh_settings(entry, trust_new_host_key=trust_new_host_key, progress=progress))
+        return SshTransport(ssh_settings(entry, trust_new_host_key=trust_new_host_key, progress=progress,
+                                         ask_password=ask_password))
     if isinstance(entry, AdbDevice):
         from toolkit.transports.adb import AdbTransport
 

@@ -43,6 +43,7 @@ def deploy_model(
     *,
     inventory: Path | str | None = None,
     trust_new_host_key: bool = False,
+    ask_password: bool = False,
 ) -> DeployResult:
     """Upload ``model`` and runner.py to an SSH or adb device (hash-verified, cached by content)."""
     model = Path(model)
@@ -51,7 +52,7 @@ def deploy_model(
     entry = load_inventory(inventory).get(device) if isinstance(device, str) else device
     if entry.transport not in ("ssh", "adb"):
         raise BadInputError(f"device '{entry.name}' uses the {entry.transport} transport: nothing to deploy")
-    transport = transport_for_device(entry, trust_new_host_key=trust_new_host_key)
+    transport = transport_for_device(entry, trust_new_host_key=trust_new_host_key, ask_password=ask_password)
     files = []
     with transport:
         for path in (model, RUNNER):

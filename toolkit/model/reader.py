@@ -8,6 +8,7 @@ every index (tensor, opcode, buffer, subgraph) is range-checked, so a corrupt fi
 
 from __future__ import annotations
 
+import math
 import mmap
 import re
 import struct
@@ -25,6 +26,9 @@ FILE_IDENTIFIER = b"TFL3"
 _UOFFSET = flatbuffers.number_types.UOffsetTFlags
 # Errors the flatbuffers runtime raises on out-of-range reads (TypeError: its negative-offset guard).
 _DECODE_ERRORS = (struct.error, TypeError, ValueError, IndexError, OverflowError)
+# No runtime can allocate a tensor of 2**63 elements (byte sizes are size_t); bigger shapes are corruption
+# and would make the cost model's integers too long to print or to serialize as JSON.
+_MAX_ELEMENTS = 1 << 63
 
 
 class _Corrupt(Exception):
@@ -140,6 +144,8 @@ def _tensors(
         signature = w.ints(t, 18, "ShapeSignatureAsNumpy", 4, f"{what}.shape_signature") or shape
         if len(signature) != len(shape):
             raise _Corrupt(f"{what}: shape_signature rank {len(signature)} != shape rank {len(shape)}")
+        if math.prod(max(d, 1) for d in shape) >= _MAX_ELEMENTS:
+            raise _Corrupt(f"{what}: shape of rank {len(shape)} has 2**63 or more elements")
         buffer_index = t.Buffer()
         if extents or buffer_index:
             _check_index(buffer_index, len(extents), f"{what}: buffer index")

@@ -59,7 +59,7 @@ def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as exc:
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:  # TOML files must be UTF-8
         raise DescriptorError(path, None, f"invalid TOML ({exc})") from None
     except OSError as exc:
         raise DescriptorError(path, None, f"cannot read ({exc.strerror})") from None

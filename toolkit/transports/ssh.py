@@ -23,6 +23,7 @@ import shlex
 import signal
 import socket
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -33,6 +34,7 @@ from toolkit.errors import BadInputError, DeviceError, HostKeyError
 from toolkit.transports.base import RunResult, Transport, sha256_file
 
 DEFAULT_REMOTE_DIR = "~/.cache/edgetk"
+_PROMPT_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -265,15 +267,21 @@ class SshTransport(Transport):
         return client
 
     def _read_password(self, where: str) -> str | None:
+        """--ask-password (an explicit request) wins over password_env; prompts from parallel fleet threads
+        are serialised so each one is answered for the device it names."""
         s = self.settings
+        if s.ask_password:
+            import getpass
+
+            with _PROMPT_LOCK:
+                try:
+                    return getpass.getpass(f"password for {where} ({s.label or s.host}): ")
+                except EOFError:
+                    raise BadInputError(f"--ask-password: no password was entered for {where}") from None
         if s.password_env:
             if s.password_env not in os.environ:
                 raise BadInputError(f"password_env names ${s.password_env}, which is not set")
             return os.environ[s.password_env]
-        if s.ask_password:
-            import getpass
-
-            return getpass.getpass(f"password for {where}: ")
         return None
 
     def _jump_sock(self, proxy_jump: str, endpoint: Endpoint) -> Any:

@@ -1,0 +1,306 @@
+"""SSH faults against a real OpenSSH sshd on loopback: the server killed mid-upload and mid-run, a dropped
+or stalled link (a Python TCP proxy we can cut or throttle), a full disk on the device (a 1 MiB tmpfs as the
+remote dir), a changed host key through the CLI — and the local results store intact afterwards.
+
+What these prove: edgetk gives one clear error within the configured timeouts, never a half file that looks
+valid, and the next connection cleans what the dead one left. What they do not: real radio links (loss,
+reordering) — the proxy only cuts, stalls or slows a healthy TCP stream.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import sqlite3
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from runtime_tests.sshd import SshServer, keygen, start_server
+from toolkit.errors import DeviceError, ToolkitError
+from toolkit.transports.ssh import SshSettings, SshTransport
+
+pytestmark = pytest.mark.device
+USER = "edgetk-rel"
+
+
+class LinkProxy:
+    """A loopback TCP proxy in front of sshd that can slow the link (bytes/s), stall it, or cut it."""
+
+    def __init__(self, target_port: int, rate: float | None = None) -> None:
+        self.target_port, self.rate = target_port, rate
+        self.stalled = False
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.sockets: list[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self.target_port))
+            self.sockets += [client, upstream]
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pump, args=(a, b), daemon=True).start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while chunk := src.recv(4096):
+                while self.stalled:
+                    time.sleep(0.05)  # poll interval of the stall switch
+                if self.rate:
+                    time.sleep(len(chunk) / self.rate)  # the throttle itself
+                dst.sendall(chunk)
+        except OSError:
+            pass
+        finally:
+            self.cut()
+
+    def cut(self) -> None:
+        """Drop every connection as a pulled cable followed by a reset would."""
+        for s in self.sockets:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+                s.close()
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        self.listener.close()
+        self.cut()
+
+
+@pytest.fixture
+def server(tmp_path: Path):
+    srv = start_server(tmp_path / "sshd", [USER])
+    yield srv
+    srv.stop()
+
+
+def settings(server: SshServer, **kw) -> SshSettings:
+    base = dict(host="127.0.0.1", port=server.port, user=USER, identity_file=str(server.client_key),
+                known_hosts=str(server.known_hosts), connect_timeout=5, run_timeout=60, label="rel",
+                progress=False)  # fmt: skip
+    base.update(kw)
+    if base["port"] != server.port and "known_hosts" not in kw:  # through the proxy: the same key, another port
+        known = server.workdir / f"known_hosts_{base['port']}"
+        known.write_text(server.known_hosts_line().replace(f":{server.port} ", f":{base['port']} "))
+        base["known_hosts"] = str(known)
+    return SshSettings(**base)
+
+
+def kill_sessions(server: SshServer) -> None:
+    """SIGKILL the per-connection sshd children of OUR server (by pid, read from /proc), then the server."""
+    pid = server.proc.pid
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    for child in children:
+        grandchildren = Path(f"/proc/{child}/task/{child}/children")
+        more = grandchildren.read_text().split() if grandchildren.exists() else []
+        for p in [child, *more]:
+            try:
+                os.kill(int(p), 9)
+            except ProcessLookupError:
+                pass
+    server.proc.kill()
+    server.proc.wait()
+
+
+def in_thread(fn):
+    """Run ``fn`` in a thread; returns a getter that joins (bounded) and gives (result, exception)."""
+    box: dict = {}
+
+    def body():
+        try:
+            box["result"] = fn()
+        except BaseException as exc:  # noqa: BLE001 - handed to the test
+            box["error"] = exc
+
+    thread = threading.Thread(target=body, daemon=True)
+    thread.start()
+
+    def join(timeout: float = 60):
+        thread.join(timeout)
+        assert not thread.is_alive(), "the transport call did not return after the fault"
+        return box.get("result"), box.get("error")
+
+    return join
+
+
+def wait_for(predicate, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.02)  # poll interval
+
+
+def remote_base() -> Path:
+    return Path("/home") / USER / ".cache" / "edgetk"
+
+
+def partial_blobs() -> list[Path]:
+    return [p for p in (remote_base() / "blobs").glob("*") if ".tmp-" in p.name]
+
+
+def kill_orphans() -> None:
+    """A dropped session leaves the remote command running (sshd does not signal it): end OUR test's sleeps."""
+    found = subprocess.run(["pgrep", "-u", USER, "-x", "sleep"], capture_output=True, text=True).stdout.split()
+    for pid in found:
+        try:
+            os.kill(int(pid), 15)
+        except ProcessLookupError:
+            pass
+
+
+@pytest.mark.xfail(strict=True, reason="BUG toolkit/transports/ssh.py put_record: paramiko's EOFError escapes "
+                   "instead of a DeviceError (the CLI would exit 70)")
+def test_sshd_killed_mid_upload(server: SshServer, tmp_path: Path) -> None:
+    big = tmp_path / "big.tflite"
+    big.write_bytes(os.urandom(64 << 20))
+    proxy = LinkProxy(server.port, rate=8 << 20)  # 8 MB/s: the upload takes seconds, not milliseconds
+    tr = SshTransport(settings(server, port=proxy.port))
+    tr.connect()
+    first_run_dir = Path(tr.run_dir)
+    join = in_thread(lambda: tr.put(big))
+    wait_for(lambda: any(p.stat().st_size > 0 for p in partial_blobs()))
+    kill_sessions(server)
+    _, error = join()
+    tr.close()
+    proxy.close()
+    assert isinstance(error, DeviceError) and "\n" not in str(error), repr(error)
+
+    server.start()  # same port, same host key: the device is back
+    with SshTransport(settings(server)) as tr2:
+        assert not first_run_dir.exists()  # the dead session's run dir is removed by the next connect
+        rec = tr2.put_record(big)
+        assert not rec.cached and Path(rec.blob_path).read_bytes() == big.read_bytes()
+    assert partial_blobs() == []
+
+
+def test_sshd_killed_mid_run(server: SshServer) -> None:
+    tr = SshTransport(settings(server))
+    tr.connect()
+    first_run_dir = Path(tr.run_dir)
+    join = in_thread(lambda: tr.run(["sleep", "300"]))
+    wait_for(lambda: subprocess.run(["pgrep", "-u", USER, "-x", "sleep"], capture_output=True).returncode == 0)
+    kill_sessions(server)
+    result, error = join()
+    tr.close()
+    kill_orphans()
+    # Today run() returns exit status -1 (no signal) for a lost link; bench turns that into a DeviceError.
+    assert error is not None or (result is not None and not result.ok), "a dead link must not look like success"
+    if error is not None:
+        assert isinstance(error, ToolkitError) and "\n" not in str(error), repr(error)
+    server.start()
+    with SshTransport(settings(server)) as tr2:
+        assert tr2.run(["true"]).ok and Path(tr2.run_dir) != first_run_dir
+
+
+def test_dropped_connection_during_run(server: SshServer) -> None:
+    proxy = LinkProxy(server.port)
+    tr = SshTransport(settings(server, port=proxy.port, keepalive_s=1))
+    tr.connect()
+    join = in_thread(lambda: tr.run(["sleep", "300"]))
+    wait_for(lambda: subprocess.run(["pgrep", "-u", USER, "-x", "sleep"], capture_output=True).returncode == 0)
+    first_run_dir = Path(tr.run_dir)
+    proxy.cut()
+    result, error = join()
+    tr.close()
+    proxy.close()
+    kill_orphans()
+    assert error is not None or (result is not None and not result.ok)
+    owner = int((first_run_dir / ".owner").read_text()) if first_run_dir.exists() else None
+    wait_for(lambda: owner is None or not Path(f"/proc/{owner}").exists())  # sshd ends the holder on EOF
+    with SshTransport(settings(server)) as tr2:  # the next connection removes what the dropped one left
+        assert tr2.run(["true"]).ok
+    assert not first_run_dir.exists()
+
+
+def test_stalled_link_times_out_at_connect(server: SshServer) -> None:
+    proxy = LinkProxy(server.port)
+    proxy.stalled = True
+    join = in_thread(lambda: SshTransport(settings(server, port=proxy.port, connect_timeout=2)).connect())
+    _, error = join(60)
+    proxy.close()
+    assert isinstance(error, DeviceError) and "timeout 2s" in str(error), repr(error)
+
+
+def test_slow_link_still_delivers_intact_files(server: SshServer, tmp_path: Path) -> None:
+    src = tmp_path / "m.tflite"
+    src.write_bytes(os.urandom(300_000))
+    proxy = LinkProxy(server.port, rate=150_000)
+    with SshTransport(settings(server, port=proxy.port)) as tr:
+        rec = tr.put_record(src)
+        assert tr.run(["cat", rec.remote_path]).ok
+    proxy.close()
+    assert Path(rec.blob_path).read_bytes() == src.read_bytes()
+
+
+@pytest.fixture
+def tiny_disk(server: SshServer):
+    """A 1 MiB tmpfs as the device's remote dir (we are root), owned by the test user."""
+    mount = Path(f"/home/{USER}/tinydisk")
+    mount.mkdir(exist_ok=True)
+    res = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,mode=0755", "tmpfs", str(mount)],
+                         capture_output=True, text=True)  # fmt: skip
+    if res.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {res.stderr.strip()}")
+    subprocess.run(["chown", f"{USER}:{USER}", str(mount)], check=True)
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], check=True)  # lazy: a closing session may still sit in it
+
+
+@pytest.mark.xfail(strict=True, reason="BUG toolkit/transports/ssh.py put_record: paramiko's OSError "
+                   "'size mismatch in put!' escapes instead of a DeviceError naming the full device")
+def test_disk_full_on_the_device(server: SshServer, tiny_disk: Path, tmp_path: Path) -> None:
+    big, small = tmp_path / "big.tflite", tmp_path / "small.tflite"
+    big.write_bytes(os.urandom(3 << 20))
+    small.write_bytes(os.urandom(10_000))
+    with SshTransport(settings(server, remote_dir=str(tiny_disk / "edgetk"))) as tr:
+        with pytest.raises(DeviceError) as err:
+            tr.put(big)
+        assert "\n" not in str(err.value)
+        assert [p for p in (tiny_disk / "edgetk" / "blobs").iterdir()] == []  # no half file left behind
+        remote = tr.put(small)  # the link and the device are still usable
+        assert Path(remote).read_bytes() == small.read_bytes()
+
+
+def test_changed_host_key_through_the_cli_keeps_the_store_intact(server: SshServer, tmp_path: Path,
+                                                                   run_cli) -> None:  # fmt: skip
+    from toolkit.bench.store import ResultsStore
+
+    db = tmp_path / "results.sqlite"
+    store = ResultsStore(db)
+    for i in range(3):
+        store.append({"created_at": "t", "model_path": f"/m{i}", "model_sha256": "ab", "target": "rpi4-arm64",
+                      "transport": "ssh", "options": {}, "runner": {}, "edgetk_version": "0"})
+    before = [r.to_dict() for r in store.list()]
+    other = keygen(tmp_path / "impostor")
+    kind, b64 = other.with_suffix(".pub").read_text().split()[:2]
+    known = tmp_path / "known_hosts"
+    known.write_text(f"[127.0.0.1]:{server.port} {kind} {b64}\n")
+    inv = tmp_path / "devices.toml"
+    inv.write_text(f'[devices.pi]\ntarget = "rpi4-arm64"\ntransport = "ssh"\nhost = "127.0.0.1"\n'
+                   f'port = {server.port}\nuser = "{USER}"\nidentity_file = "{server.client_key}"\n'
+                   f'known_hosts = "{known}"\nconnect_timeout = 5\n')  # fmt: skip
+    model = tmp_path / "m.tflite"
+    from toolkit.model.builder import build_single_op_model
+
+    model.write_bytes(build_single_op_model("RELU"))
+    res = run_cli("bench", model, "--target", "rpi4-arm64", "--device", "pi", "--db", db, "--inventory", inv)
+    lines = res.stderr.strip().splitlines()
+    assert res.returncode == 4 and len(lines) == 1 and lines[0].startswith("error:") and "CHANGED" in lines[0]
+    check = run_cli("devices", "check", "pi", "--inventory", inv)  # a per-device status report, not one line
+    assert check.returncode == 4 and "CHANGED" in check.stdout + check.stderr
+    assert "Traceback" not in res.stdout + res.stderr + check.stdout + check.stderr
+    kill_sessions(server)
+    res = run_cli("bench", model, "--device", "pi", "--db", db, "--inventory", inv)  # the fleet path
+    assert res.returncode == 4 and "cannot reach" in res.stdout + res.stderr
+    assert [r.to_dict() for r in ResultsStore(db).list()] == before
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

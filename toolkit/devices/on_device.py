@@ -1,0 +1,221 @@
+"""`edgetk check MODEL --device NAME`: predict the verdict, then actually try the model on the device.
+
+The prediction (``toolkit.targets.check_model`` against the device's target descriptor) comes from op tables
+measured once by ``edgetk targets probe``; a device can disagree with it (another runtime build, a newer
+wheel, a table probed on another machine). So the model and the device-side runner go to the device through
+its own transport and the runner creates the interpreter, allocates and invokes once with seeded inputs
+(``--runs 1 --warmup 0``). What the device says is the observation; a prediction that disagrees with it is
+reported loudly because it means the op table is stale.
+
+Only the model's fate is an observation. A device that cannot be reached, or has no Python/runtime, is
+"not-checked" with the error and the exit code it would have had: there is nothing to compare then.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from toolkit.devices.connect import transport_for_device
+from toolkit.devices.inventory import Device, load_inventory
+from toolkit.errors import BadInputError, DeviceError, ExitCode, MissingDependencyError, ToolkitError
+from toolkit.transports.base import RunResult
+
+RUNS, DOES_NOT_RUN, NOT_CHECKED = "runs", "does-not-run", "not-checked"
+_PHASE = re.compile(r"edgetk-runner: phase=([\w-]+)")
+_RUNTIME_FAILURES = ("missing-kernel", "init-failed", "invoke-failed")
+
+
+@dataclass(frozen=True)
+class Observed:
+    """What the device did with the model. ``message`` is the runtime's own error line when it failed."""
+
+    verdict: str  # "runs" | "does-not-run" | "not-checked"
+    runtime: str | None = None  # "tflite-runtime 2.14.0", as the runner reported it
+    arch: str | None = None
+    kind: str | None = None  # runner error kind ("missing-kernel", "init-failed", ...), "crashed", or the reason
+    message: str | None = None
+    op: str | None = None
+    signal: str | None = None
+    phase: str | None = None  # runner phase running when a signal killed it
+    init_ms: float | None = None
+    first_inference_ms: float | None = None
+    exit_code: int = 0  # the exit code this device alone would give (not-checked: the error's)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+@dataclass(frozen=True)
+class DeviceCheck:
+    """A device's predicted verdict (from its target's op table) next to the observed one."""
+
+    device: str
+    transport: str
+    emulated: bool
+    predicted: Any  # toolkit.targets.check.TargetVerdict for the device's target descriptor
+    observed: Observed
+
+    @property
+    def agrees(self) -> bool | None:
+        """None when there is no observation; otherwise whether "can it run" matched."""
+        if self.observed.verdict == NOT_CHECKED:
+            return None
+        return (self.predicted.verdict != DOES_NOT_RUN) == (self.observed.verdict == RUNS)
+
+    @property
+    def exit_code(self) -> int:
+        if self.observed.verdict == DOES_NOT_RUN:
+            return int(ExitCode.VERDICT_FAILED)
+        return self.observed.exit_code
+
+    def to_dict(self) -> dict[str, Any]:
+        """One edgetk.check/1 result entry, with the device fields and the "observed" block added."""
+        return {**self.predicted.to_dict(), "device": self.device, "transport": self.transport,
+                "emulated": self.emulated, "observed": self.observed.to_dict(), "agrees": self.agrees}
+
+
+def check_on_device(
+    model_path: Path | str,
+    device: str | Device,
+    *,
+    inventory: Path | str | None = None,
+    trust_new_host_key: bool = False,
+    ask_password: bool = False,
+    timeout: float = 600.0,
+) -> DeviceCheck:
+    """Predict and observe whether ``device`` (an inventory name or entry) runs the model.
+
+    Raises only for bad input (unknown device or target, malformed model); a device that cannot be reached
+    or has no runtime comes back as ``observed.verdict == "not-checked"`` with its error.
+    """
+    from toolkit.model import load_model
+    from toolkit.targets import check_model, load_registry
+
+    model_path = Path(model_path)
+    entry = load_inventory(inventory).get(device) if isinstance(device, str) else device
+    descriptor = load_registry().get(entry.target)
+    with load_model(model_path) as model:
+        predicted = check_model(model, [descriptor]).results[0]
+    transport = transport_for_device(entry, trust_new_host_key=trust_new_host_key, progress=False,
+                                     ask_password=ask_password)
+    start = time.monotonic()
+    try:
+        observed = _try_on_device(transport, model_path, descriptor, timeout)
+    except BadInputError:
+        raise
+    except ToolkitError as exc:
+        observed = Observed(NOT_CHECKED, kind=type(exc).__name__, message=exc.message, exit_code=int(exc.exit_code))
+    observed = _with_seconds(observed, time.monotonic() - start)
+    return DeviceCheck(entry.name, transport.kind, transport.emulated, predicted, observed)
+
+
+def _with_seconds(observed: Observed, seconds: float) -> Observed:
+    from dataclasses import replace
+
+    return replace(observed, seconds=round(seconds, 3))
+
+
+def _try_on_device(transport: Any, model_path: Path, descriptor: Any, timeout: float) -> Observed:
+    from toolkit.bench.orchestrate import RUNNER_PATH, BenchOptions, runner_argv
+
+    runtime = getattr(transport, "runtime", None) or descriptor.runtime.name
+    with transport:
+        runner = transport.put(RUNNER_PATH, "edgetk_runner.py")
+        remote_model = transport.put(model_path, "model.tflite")
+        options = BenchOptions(runs=1, warmup=0, timeout=timeout)
+        result = transport.run(runner_argv(transport.python_argv(), runner, remote_model, runtime, options),
+                               timeout=timeout)
+    return observe(result, descriptor.name, runtime)
+
+
+def observe(result: RunResult, target_name: str, runtime: str | None = None) -> Observed:
+    """Turn one runner run (``--runs 1``) into an observation; raise when it says nothing about the model.
+
+    ``runtime`` (the one asked for) names the runtime of a failed run, whose JSON does not carry it."""
+    if result.signal:
+        phases = _PHASE.findall(result.stderr)
+        phase = phases[-1] if phases else "start-up"
+        fatal = next((ln.strip() for ln in result.stderr.splitlines() if ln.startswith("Fatal Python error")), "")
+        message = f"killed by {result.signal} during {phase}" + (f" ({fatal})" if fatal else "")
+        return Observed(DOES_NOT_RUN, runtime=runtime, kind="crashed", message=message, signal=result.signal,
+                        phase=phase)
+    doc = _last_json(result.stdout)
+    if doc is None:
+        tail = next((ln for ln in reversed(result.stderr.splitlines()) if ln.strip()), "no output")
+        raise DeviceError(f"the runner gave no result on {target_name} (exit {result.returncode}): {tail[:300]}")
+    error = doc.get("error")
+    if not error:
+        rt = doc.get("runtime") or {}
+        return Observed(RUNS, runtime=f"{rt.get('name')} {rt.get('version')}",
+                        arch=(doc.get("device") or {}).get("arch"), init_ms=doc.get("init_ms"),
+                        first_inference_ms=doc.get("first_inference_ms"))
+    kind, message = error.get("kind", ""), error.get("message", "")
+    if kind in _RUNTIME_FAILURES:
+        return Observed(DOES_NOT_RUN, runtime=runtime, kind=kind, message=message, op=error.get("op"))
+    if kind == "missing-runtime":
+        raise MissingDependencyError(f"a TFLite runtime on the device ({target_name})", message)
+    if kind == "internal" and "No module named" in message:  # e.g. numpy, imported before the runtime
+        raise MissingDependencyError(f"a Python module on the device ({target_name})",
+                                     f"{message} (`edgetk devices check NAME` says how to install it)")
+    raise DeviceError(f"the runner failed on the device ({kind}): {message}")
+
+
+def _last_json(stdout: str) -> dict[str, Any] | None:
+    for line in reversed(stdout.strip().splitlines()):
+        if line.startswith("{"):
+            try:
+                return json.loads(line)
+            except json.JSONDecodeError:
+                return None
+    return None
+
+
+def check_document(report: Any, checks: list[DeviceCheck]) -> dict[str, Any]:
+    """edgetk.check/1 for `check --target ... --device ...`: target results (predicted only) then device results
+    (predicted + "observed"). ``all_run`` also needs every device to have been observed running the model."""
+    doc = report.to_dict()
+    doc["results"] = [*doc["results"], *(c.to_dict() for c in checks)]
+    doc["all_run"] = bool(report.all_run and all(c.observed.verdict == RUNS for c in checks))
+    doc["disagreements"] = [c.device for c in checks if c.agrees is False]
+    return doc
+
+
+def check_exit_code(report: Any, checks: list[DeviceCheck]) -> int:
+    """1 when a target is predicted, or a device observed, not to run the model; else the first device that
+    could not be checked gives its error's code (unreachable 4, no runtime 3); else 0."""
+    if not report.all_run or any(c.observed.verdict == DOES_NOT_RUN for c in checks):
+        return int(ExitCode.VERDICT_FAILED)
+    return next((c.exit_code for c in checks if c.exit_code), int(ExitCode.OK))
+
+
+def disagreement_line(check: DeviceCheck) -> str:
+    """The loud one-liner for a prediction the device contradicted: the op table is stale."""
+    p, o = check.predicted, check.observed
+    why = f" ({o.message})" if o.message else ""
+    return (f"PREDICTION WRONG on {check.device}: op table {p.op_table} ({p.runtime}) predicted '{p.verdict}' "
+            f"for target {p.target}, the device observed '{o.verdict}'{why} — the op table is stale for this "
+            f"device: re-probe it (`edgetk targets probe`) or fix the target's runtime version")
+
+
+def device_junit_suite(checks: list[DeviceCheck], model_name: str) -> Any:
+    """JUnit cases for the devices: the observation decides (does-not-run fails, not-checked is skipped)."""
+    from toolkit.report.junit import JUnitCase, JUnitSuite
+
+    cases = []
+    for c in checks:
+        o = c.observed
+        failure = f"{model_name} does not run on {c.device}: {o.message}" if o.verdict == DOES_NOT_RUN else None
+        skipped = f"{c.device} not checked: {o.message}" if o.verdict == NOT_CHECKED else None
+        details = disagreement_line(c) if c.agrees is False else ""
+        cases.append(JUnitCase(
+            name=f"{model_name} on device {c.device}", classname="edgetk.check.device", failure=failure,
+            skipped=skipped, details=details or (failure or ""), time_s=o.seconds,
+            properties={"predicted": c.predicted.verdict, "observed": o.verdict, "agrees": str(c.agrees).lower()},
+        ))  # fmt: skip
+    return JUnitSuite(name=f"edgetk check {model_name} on devices", cases=cases)
