@@ -47,9 +47,9 @@ mkdir -p -- "$out"
 target_args=()
 for t in "${targets[@]}"; do target_args+=(--target "$t"); done
 
-# Runs edgetk, echoing the command; returns its exit code without tripping `set -e`.
+# Runs edgetk, echoing the command on stderr (stdout may be a JSON file); returns its exit code without tripping `set -e`.
 run() {
-  printf '$ edgetk'; printf ' %q' "$@"; printf '\n'
+  { printf '$ edgetk'; printf ' %q' "$@"; printf '\n'; } >&2
   local rc=0
   edgetk "$@" || rc=$?
   return "$rc"

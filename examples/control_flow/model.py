@@ -28,6 +28,21 @@ def build():
     return decode
 
 
+def build_loop():
+    """A tf.while_loop recurrence and a tf.cond on its result: WHILE + IF that TFLite Micro runs too."""
+    w_h = tf.random.Generator.from_seed(7).normal([UNITS, UNITS]) * 0.3
+
+    @tf.function(input_signature=[tf.TensorSpec([1, UNITS], tf.float32, name="x")])
+    def recur(x):
+        def body(i, h):
+            return i + 1, tf.tanh(tf.matmul(h, w_h) + x)  # → WHILE body subgraph
+
+        _, h = tf.while_loop(lambda i, h: i < STEPS, body, [tf.constant(0), x])
+        return tf.cond(tf.reduce_sum(h) > 0.0, lambda: tf.nn.relu(h), lambda: h * 0.5)  # → IF
+
+    return recur
+
+
 def build_unsized():
     """A TensorArray the converter cannot lower to builtins (dynamic_size=True)."""
 

@@ -16,6 +16,7 @@ Why it is built this way:
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
 import select
@@ -30,8 +31,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from toolkit.errors import BadInputError, DeviceError, HostKeyError
+from toolkit.errors import BadInputError, DeviceError, HostKeyError, ToolkitError
 from toolkit.transports.base import RunResult, Transport, sha256_file
+from toolkit.transports.remote_sh import holder_script, run_id
 
 DEFAULT_REMOTE_DIR = "~/.cache/edgetk"
 _PROMPT_LOCK = threading.Lock()
@@ -208,6 +210,13 @@ class SshTransport(Transport):
             for sub in ("", "blobs", "runs"):
                 self._sftp_makedirs(str(PurePosixPath(self.base) / sub) if sub else self.base)
             self._start_run_dir()
+        except ToolkitError:
+            self.close()
+            raise
+        except (EOFError, OSError, _ssh_exception()) as exc:
+            error = self._link_error(exc, f"setting up {self.settings.remote_dir} on {self.where}")
+            self.close()
+            raise error from None
         except BaseException:
             self.close()
             raise
@@ -313,16 +322,11 @@ class SshTransport(Transport):
                 self._sftp.mkdir(p, 0o700)
 
     def _start_run_dir(self) -> None:
-        """Remove run dirs whose holder died, create ours, and keep a holder process alive with the session."""
+        """Clean up after dead sessions (toolkit.transports.remote_sh), create our run dir, and keep its holder
+        process alive with the session."""
         runs = str(PurePosixPath(self.base) / "runs")
         self.run_dir = str(PurePosixPath(runs) / f"{int(time.time())}-{secrets.token_hex(4)}")
-        script = (
-            f"cd {shlex.quote(runs)} || exit 1; "
-            'for o in */.owner; do [ -f "$o" ] || continue; p=$(cat "$o"); '
-            'kill -0 "$p" 2>/dev/null || rm -rf -- "${o%/.owner}"; done; '
-            f"mkdir -m 700 {shlex.quote(self.run_dir)} && echo $$ > {shlex.quote(self.run_dir + '/.owner')} "
-            "&& echo ready && exec cat >/dev/null"
-        )
+        script = holder_script(runs, self.run_dir, str(PurePosixPath(self.base) / "blobs"))
         chan = self._client.get_transport().open_session(timeout=self.settings.connect_timeout)
         chan.exec_command(script)
         line = b""
@@ -366,8 +370,11 @@ class SshTransport(Transport):
             cmd = f"cd {shlex.quote(self.run_dir)} || exit 125; " + cmd
         limit = timeout if timeout is not None else self.settings.run_timeout
         start = time.monotonic()
-        chan = self._client.get_transport().open_session(timeout=self.settings.connect_timeout)
-        chan.exec_command(cmd)
+        try:
+            chan = self._client.get_transport().open_session(timeout=self.settings.connect_timeout)
+            chan.exec_command(cmd)
+        except (EOFError, OSError, _ssh_exception()) as exc:
+            raise self._link_error(exc, f"starting {argv[0]} on {self.where}") from None
         out, err = bytearray(), bytearray()
         while True:
             while chan.recv_ready():
@@ -382,9 +389,28 @@ class SshTransport(Transport):
             select.select([chan], [], [], 0.1)
         status = chan.recv_exit_status()
         chan.close()
+        if status == -1:  # the channel closed without an exit status
+            raise self._no_status_error(argv[0], time.monotonic() - start)
         sig = signal_from_status(status)
         return RunResult(tuple(map(str, argv)), status, out.decode(errors="replace"),
                          err.decode(errors="replace"), time.monotonic() - start, sig)
+
+    def _no_status_error(self, program: str, elapsed: float) -> DeviceError:
+        """sshd sends no exit status when the link drops, the server dies, or the session process itself was
+        killed by a signal (paramiko ignores "exit-signal"): only the first two leave the link dead."""
+        if not self._link_alive():
+            return DeviceError(f"connection to {self.where} lost while running {program} (after {elapsed:.0f}s)")
+        return DeviceError(f"{program} on {self.where} ended without an exit status (killed on the device?)")
+
+    def _link_alive(self) -> bool:
+        transport = self._client.get_transport() if self._client is not None else None
+        return bool(transport is not None and transport.is_active())
+
+    def _link_error(self, exc: BaseException, doing: str) -> DeviceError:
+        """One line for a paramiko/socket failure: a lost link says so; otherwise the remote error."""
+        if isinstance(exc, (EOFError, _ssh_exception())) or not self._link_alive():
+            return DeviceError(f"{doing} failed: connection lost")
+        return DeviceError(f"{doing} failed: {_oserror_text(exc)}")
 
     # ---- files ----------------------------------------------------------------------------------------------
     def remote_sha256(self, path: str) -> str | None:
@@ -399,15 +425,26 @@ class SshTransport(Transport):
         return self.put_record(local, name).remote_path
 
     def put_record(self, local: Path, name: str | None = None) -> PutRecord:
-        """``put`` returning the details: blob path, whether it was already cached, bytes sent."""
+        """``put`` returning the details: blob path, whether it was already cached, bytes sent.
+
+        A lost link or a device error (disk full) is one DeviceError; the partial upload is removed while the
+        link still works, and by the next connect otherwise (it is stamped with this run's id)."""
         local = Path(local)
         name = check_remote_name(name or local.name)
         digest = sha256_file(local)
+        try:
+            return self._put_blob(local, name, digest)
+        except (EOFError, OSError, _ssh_exception()) as exc:
+            if isinstance(exc, OSError) and exc.filename == str(local):
+                raise BadInputError(f"cannot read {local}: {exc.strerror or exc}") from None
+            raise self._upload_error(exc, local) from None
+
+    def _put_blob(self, local: Path, name: str, digest: str) -> PutRecord:
         blob = str(PurePosixPath(self.base) / "blobs" / digest)
         cached = self.remote_sha256(blob) == digest
         sent = 0
         if not cached:
-            tmp = f"{blob}.tmp-{secrets.token_hex(4)}"
+            tmp = f"{blob}.tmp-{run_id(self.run_dir)}-{secrets.token_hex(4)}"
             try:
                 sent = self._upload(local, tmp, name)
                 got = self.remote_sha256(tmp)
@@ -415,10 +452,11 @@ class SshTransport(Transport):
                     raise DeviceError(f"upload of {local.name} to {self.where} corrupted (sha256 {got} != {digest})")
                 self._sftp.posix_rename(tmp, blob)
             except BaseException:
-                try:
-                    self._sftp.remove(tmp)
-                except Exception:  # noqa: BLE001
-                    pass
+                if self._link_alive():
+                    try:
+                        self._sftp.remove(tmp)
+                    except Exception:  # noqa: BLE001 - never there, or already gone
+                        pass
                 raise
         dest = str(PurePosixPath(self.run_dir) / name)
         try:
@@ -429,6 +467,31 @@ class SshTransport(Transport):
         rec = PutRecord(name, dest, blob, digest, cached, sent)
         self.puts.append(rec)
         return rec
+
+    def _upload_error(self, exc: BaseException, local: Path) -> DeviceError:
+        """A lost link, a full device disk (free space below the file size; paramiko only says "size mismatch
+        in put!" or "Failure") or another remote error, in one line."""
+        doing = f"upload of {local.name} to {self.where}"
+        if isinstance(exc, (EOFError, _ssh_exception())) or not self._link_alive():
+            return DeviceError(f"{doing} failed: connection lost")
+        if isinstance(exc, OSError) and exc.errno in (errno.EACCES, errno.EPERM, errno.ENOENT):
+            return DeviceError(f"{doing} failed: {_oserror_text(exc)} under {self.base}")
+        free = self._free_bytes(str(PurePosixPath(self.base) / "blobs"))
+        size = local.stat().st_size
+        if free is None:
+            return DeviceError(f"{doing} failed: device disk full? ({_oserror_text(exc)})")
+        if free < size:
+            return DeviceError(f"{doing} failed: device disk full? {size:,} bytes needed, {free:,} free "
+                               f"under {self.base} ({_oserror_text(exc)})")
+        return DeviceError(f"{doing} failed: {_oserror_text(exc)}")
+
+    def _free_bytes(self, path: str) -> int | None:
+        """Free bytes of the device file system holding ``path`` (POSIX ``df -P``), None when unknown."""
+        try:
+            res = self.run(["df", "-Pk", "--", path], timeout=30, cwd=False)
+            return int(res.stdout.splitlines()[-1].split()[3]) * 1024 if res.ok else None
+        except (ToolkitError, IndexError, ValueError):
+            return None
 
     def _upload(self, local: Path, remote: str, label: str) -> int:
         size = local.stat().st_size
@@ -452,6 +515,18 @@ class SshTransport(Transport):
         try:
             self._sftp.get(remote, str(tmp))
             os.replace(tmp, local)
-        except OSError as exc:
+        except (EOFError, OSError, _ssh_exception()) as exc:
             tmp.unlink(missing_ok=True)
-            raise DeviceError(f"cannot fetch {remote} from {self.where}: {exc.strerror or exc}") from None
+            raise self._link_error(exc, f"fetching {remote} from {self.where}") from None
+
+
+def _ssh_exception() -> type[Exception]:
+    """paramiko.SSHException, imported lazily (paramiko is a heavy import)."""
+    import paramiko
+
+    return paramiko.SSHException
+
+
+def _oserror_text(exc: BaseException) -> str:
+    text = (exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)) or type(exc).__name__
+    return " ".join(text.split())

@@ -1,0 +1,82 @@
+"""The device-side shell script that opens a run directory and cleans up after dead sessions (SSH and adb).
+
+Why a shell script and not Python: it runs before we know whether the device has a Python, and one script
+keeps the "holder" process (whose life marks the run directory as in use) and the clean-up atomic per
+connect. It is POSIX sh (bash, dash, busybox ash, Android's mksh); every path from the user is quoted with
+``shlex.quote`` when the script is built, and inside it only quoted variables are used.
+
+What it does on every connect, before creating the new run directory:
+- A run directory whose holder (the pid in ``.owner``) is gone is *dead*. "Gone" includes a zombie: a holder
+  whose parent died is re-parented to PID 1, and an init that never reaps (containers, some VMs) leaves it a
+  zombie that still answers ``kill -0``; its state letter in ``/proc/PID/stat`` is ``Z``.
+- Before a dead directory is removed, every process still working in it is killed: a dropped SSH session
+  does not signal the remote command, so a hung runner would otherwise run forever. "Still working in it"
+  means its cwd (``/proc/PID/cwd``, readable only for our own processes unless we are root) is the dead
+  directory or below it; when such a process leads its own process group (sshd and adbd start each command
+  in a new session) the whole group is killed, which reaches children that changed directory.
+- Partial uploads ``blobs/<sha256>.tmp-<run id>-<random>`` whose run directory is gone are removed; partial
+  uploads in another name format (older edgetk versions) only once they are older than ten minutes.
+"""
+
+from __future__ import annotations
+
+import shlex
+
+# Functions and loops, all inputs via "$1"/variables (no formatting into this text).
+_CLEANUP = r"""
+rp=') '
+state() { s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1; set -- ${s##*"$rp"}; echo "$1 $3"; }
+alive() { kill -0 "$1" 2>/dev/null || return 1; st=$(state "$1") || return 0; [ "${st%% *}" != Z ]; }
+reap() {
+  d=$1
+  for c in /proc/[0-9]*/cwd; do
+    l=$(readlink "$c" 2>/dev/null) || continue
+    case $l in "$d"|"$d"/*) ;; *) continue ;; esac
+    p=${c#/proc/}; p=${p%/cwd}
+    [ "$p" = "$$" ] && continue
+    st=$(state "$p") || continue
+    [ "${st#* }" = "$p" ] && kill -9 -- "-$p" 2>/dev/null
+    kill -9 "$p" 2>/dev/null
+  done
+}
+here=$(pwd -P)
+for o in */.owner; do
+  [ -f "$o" ] || continue
+  p=$(cat "$o" 2>/dev/null)
+  case $p in ''|*[!0-9]*) ;; *) alive "$p" && continue ;; esac
+  reap "$here/${o%/.owner}"
+  rm -rf -- "${o%/.owner}"
+done
+sweep_tmp() {
+  cd "$1" 2>/dev/null || return 0
+  for f in *.tmp-*; do
+    [ -f "$f" ] || continue
+    r=${f##*.tmp-}; r=${r%-*}
+    case $r in
+      *-*) [ -d "$here/$r" ] && continue ;;
+      *) [ -n "$(find "$f" -mmin +10 2>/dev/null)" ] || continue ;;
+    esac
+    rm -f -- "$f"
+  done
+}
+"""
+
+
+def holder_script(runs: str, run_dir: str, blobs: str, *, mkdirs: bool = False) -> str:
+    """The script a holder session runs: clean dead runs and stale partial uploads, create ``run_dir`` with an
+    ``.owner`` file naming this shell, print ``ready`` and then block (``exec cat``) as long as the session
+    lives. ``mkdirs`` also creates ``blobs`` and ``runs`` (adb has no SFTP to do it)."""
+    q_runs, q_run, q_blobs = shlex.quote(runs), shlex.quote(run_dir), shlex.quote(blobs)
+    pre = f"mkdir -p {q_blobs} {q_runs} && " if mkdirs else ""
+    owner_tmp, owner = shlex.quote(run_dir + "/.owner.tmp"), shlex.quote(run_dir + "/.owner")
+    return (
+        f"{pre}cd {q_runs} || exit 1\n{_CLEANUP}"
+        f"mkdir -m 700 {q_run} && echo $$ > {owner_tmp} && mv -f {owner_tmp} {owner} || exit 1\n"
+        f"(sweep_tmp {q_blobs})\n"
+        "echo ready && exec cat >/dev/null\n"
+    )
+
+
+def run_id(run_dir: str) -> str:
+    """The last path element of a run directory: ``<unix time>-<8 hex>``, also stamped on partial uploads."""
+    return run_dir.rstrip("/").rsplit("/", 1)[-1]
