@@ -10,7 +10,7 @@
    The decoder in TFLite Micro does not finish although every op has a kernel: `check` cannot see that, a run
    can, and edgetk stops it at the time limit instead of hanging with it.
 4. `edgetk convert model.py:build_unsized`: a `dynamic_size=True` TensorArray has no builtin lowering; the
-   error names the op, the TF node and the fix (exit 5).
+   error names the op, the TF node in the loop body and the fix (exit 5).
 Prints each command first, asserts the outcomes, ends with "story: OK".
 """
 
@@ -76,16 +76,16 @@ def bench_ok(model: Path, target: str, runs: int) -> dict:
     return doc
 
 
-def dynamic_tensorarray(out: Path) -> dict:
+def dynamic_tensorarray(out: Path) -> str:
     proc = edgetk("convert", f"{MODEL}:build_unsized", "-o", str(out / "unsized.tflite"), capture=True)
     print(proc.stderr.rstrip())
     assert proc.returncode == 5 and not (out / "unsized.tflite").exists(), proc.returncode
-    data = json.loads(edgetk("convert", f"{MODEL}:build_unsized", "-o", str(out / "unsized.tflite"), "--json",
-                             capture=True).stdout)
-    ops = {e["op"] for e in data["errors"]}
-    assert "tf.Identity" in ops and any(e["node"] and "while" in e["node"] for e in data["errors"]), data
-    assert all("fixed size TensorArray" in (e["fix"] or "") for e in data["errors"]), data
-    return data
+    text = proc.stderr
+    assert "(tf.Identity)" in text and "@while_body" in text, text  # the op and the TF node in the loop body
+    assert "fix:        use a fixed size TensorArray" in text, text
+    print("(TF's tensor-list lowering gives these errors no source location, so the TF node is what points "
+          "at the loop; the fix names the change: size=N, element_shape=[...])")
+    return text
 
 
 def main() -> None:
@@ -124,6 +124,7 @@ def story(out: Path, runs: int) -> None:
         checked = "+".join(c["runtime"] for c in rep["numerics"])
         print(f"  {name:<10} {rep['size_bytes']:6,} B  WHILE/IF builtins, matches TF ({checked})")
     for (name, target), doc in timings.items():
+        name = "decoder" if name == "build" else "loop+cond"
         print(f"  {name:<10} on {target:<12} p50 {doc['runner']['latency_ms']['p50']:.3f} ms")
 
 

@@ -129,6 +129,9 @@ def main() -> None:
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
 
+    have_legacy = legacy_ready()
+    if not have_legacy and args.require_legacy:
+        sys.exit("story: the old converter's environment is missing: run `edgetk legacy setup` (--require-legacy)")
     convs = {form: convert(form, out, args.reuse) for form in ("loop", "fused")}
     assert "WHILE" in convs["loop"]["ops"] and "UNIDIRECTIONAL_SEQUENCE_LSTM" not in convs["loop"]["ops"]
     assert "UNIDIRECTIONAL_SEQUENCE_LSTM" in convs["fused"]["ops"] and "WHILE" not in convs["fused"]["ops"]
@@ -137,10 +140,8 @@ def main() -> None:
         assert max(o["max_abs"] for c in rep["numerics"] for o in c["outputs"]) < 1e-5
 
     toco = None
-    if legacy_ready():
+    if have_legacy:
         toco = toco_attempt(out, args.reuse)
-    elif args.require_legacy:
-        sys.exit("story: the old converter's environment is missing: run `edgetk legacy setup` (--require-legacy)")
     else:
         print("\nThe old converter (TOCO, TF 2.17.1) is not set up, so this run skips it.\n"
               "Create its environment once with `edgetk legacy setup` (≈45 s, ≈1.3 GB download) and rerun.")

@@ -82,6 +82,35 @@ model = tf_keras.Sequential([
 open(sys.argv[1], "wb").write(tf.lite.TFLiteConverter.from_keras_model(model).convert())
 """
 
+# tf.while_loop shapes the cost model's trip-count inference must read: nested static loops (3 x 4 steps of an
+# 8x8 matmul), a bound computed from the input (unknown), and maximum_iterations=6 under a bound of 10.
+WHILE_LOOPS_SCRIPT = """
+import os, sys
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import numpy as np
+import tensorflow as tf
+rng = np.random.default_rng(0)
+W = tf.constant(rng.standard_normal((8, 8)).astype(np.float32) * 0.1)
+V = tf.constant(rng.standard_normal((8, 8)).astype(np.float32) * 0.1)
+
+@tf.function(input_signature=[tf.TensorSpec([1, 8], tf.float32)])
+def loops(x):
+    def outer(i, h):
+        def inner(j, g):
+            return j + 1, tf.tanh(tf.matmul(g, W))
+        _, h = tf.while_loop(lambda j, g: j < 4, inner, [tf.constant(0), h])
+        return i + 1, h
+    _, y = tf.while_loop(lambda i, h: i < 3, outer, [tf.constant(0), x])
+    n = tf.cast(tf.reduce_sum(tf.abs(x)), tf.int32)
+    _, z = tf.while_loop(lambda k, g: k < n, lambda k, g: (k + 1, tf.matmul(g, V)), [tf.constant(0), x])
+    _, u = tf.while_loop(lambda k, g: k < 10, lambda k, g: (k + 1, tf.matmul(g, V)), [tf.constant(0), x],
+                         maximum_iterations=6)
+    return y, z, u
+
+cf = loops.get_concrete_function()
+open(sys.argv[1], "wb").write(tf.lite.TFLiteConverter.from_concrete_functions([cf], loops).convert())
+"""
+
 
 def build_cached_model(name: str, script: str) -> Path:
     """Run `script` (which writes a .tflite to argv[1]) once and return the cached file."""
@@ -113,6 +142,11 @@ def lstm_model() -> Path:
 @pytest.fixture(scope="session")
 def fused_lstm_model() -> Path:
     return build_cached_model("fused-lstm", FUSED_LSTM_SCRIPT)
+
+
+@pytest.fixture(scope="session")
+def while_loops_model() -> Path:
+    return build_cached_model("while-loops", WHILE_LOOPS_SCRIPT)
 
 
 _LITERT_PROBE = """

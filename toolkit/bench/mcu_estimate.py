@@ -71,17 +71,21 @@ class OpFeatures:
     macs: int
     outputs: int
     bytes_moved: int
+    runs: int = 1  # times the op runs per inference (WHILE trip count); macs/outputs/bytes are totals
 
 
 def op_features(model: Any, cost: Any) -> list[OpFeatures]:
-    """Per-op features of the main subgraph (ops in loops are counted once, like the cost model)."""
+    """Per-op features of every subgraph; ops in WHILE loops count once per iteration (the cost model's
+    trip counts; an unknown trip count counts once)."""
     subgraphs = model.subgraphs
     result = []
     for oc in cost.ops:
         sg = subgraphs[oc.subgraph]
         op = sg.operators[oc.index]
-        outputs = sum(math.prod(max(d, 1) for d in sg.tensors[t].shape) for t in op.outputs if t >= 0)
-        result.append(OpFeatures(oc.index, oc.name, oc.dtype, int(oc.macs), int(outputs), int(oc.bytes_moved)))
+        runs = getattr(oc, "trip_count", 1) or 1
+        outputs = sum(math.prod(max(d, 1) for d in sg.tensors[t].shape) for t in op.outputs if t >= 0) * runs
+        result.append(OpFeatures(oc.index, oc.name, oc.dtype, int(oc.macs), int(outputs), int(oc.bytes_moved),
+                                 int(runs)))  # fmt: skip
     return result
 
 
@@ -99,7 +103,7 @@ def op_cycles(f: OpFeatures, k: Coefficients, macs_per_cycle: float, family: Ker
         cycles = mac * f.macs * (k.calib_macs_per_cycle / macs_per_cycle) + out * f.outputs
     else:
         cycles = k.cycles_per_byte * f.bytes_moved
-    return cycles + k.cycles_per_op
+    return cycles + k.cycles_per_op * f.runs
 
 
 @dataclass(frozen=True)
@@ -163,9 +167,9 @@ def _design_row(sample: CalibrationSample, k: Coefficients) -> tuple[np.ndarray,
         if f.name in _MAC_OPS and f.macs:
             macs += f.macs
             outputs += f.outputs
-            fixed += k.cycles_per_op
+            fixed += k.cycles_per_op * f.runs
         else:
-            fixed += k.cycles_per_byte * f.bytes_moved + k.cycles_per_op
+            fixed += k.cycles_per_byte * f.bytes_moved + k.cycles_per_op * f.runs
     return np.array([macs, outputs], dtype=np.float64), fixed, sample.measured_ms * 1e-3 * sample.clock_hz
 
 

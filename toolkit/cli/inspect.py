@@ -67,7 +67,8 @@ def _op_row(sg: Subgraph, op: Operator, cost: OpCost) -> list[str]:
     name = f"{op.name} v{op.version}" + (" (flex)" if op.is_flex else " (custom)" if op.is_custom else "")
     if op.called_subgraphs:
         name += " -> sg " + ",".join(map(str, op.called_subgraphs))
-    macs = _si(cost.macs) + (" *" if cost.loop_body else "")
+    runs = "" if not cost.loop_body else " *" if cost.trip_count is None else f" (x{cost.trip_count})"
+    macs = _si(cost.macs) + runs
     return [
         f"{sg.index}:{op.index}",
         name,
@@ -81,7 +82,7 @@ def _op_row(sg: Subgraph, op: Operator, cost: OpCost) -> list[str]:
 def _ops_table(model: TfliteModel, cost: ModelCost):
     from rich.table import Table
 
-    loops = " (* = inside a WHILE body: counted once)" if cost.has_loops else ""
+    loops = " (* = in a WHILE with unknown trip count: counted once)" if cost.unknown_trip_counts else ""
     table = Table(title="Operators" + loops, title_justify="left")
     table.add_column("sg:op", no_wrap=True)
     table.add_column("op", no_wrap=True)
@@ -135,7 +136,7 @@ def _summary_lines(model: TfliteModel, cost: ModelCost) -> list[str]:
         "ops: " + ", ".join(f"{name} x{n}" for name, n in model.op_counts().items()),
         f"weights: {len(model.buffers)} buffers, {_bytes(model.weights_bytes)}",
         f"cost: {_si(cost.total_macs, 'MACs')}, {_si(cost.total_flops, 'FLOPs')}, "
-        f"{_bytes(cost.total_bytes)} moved" + ("  (WHILE bodies counted once)" if cost.has_loops else ""),
+        f"{_bytes(cost.total_bytes)} moved" + ("  (WHILE with unknown trip count counted once)" if cost.unknown_trip_counts else ""),
     ]
     flex = sorted({op.name for op in model.operators() if op.is_custom})
     if flex:

@@ -63,8 +63,20 @@ def _validate(source: str, options: ConvertOptions) -> None:
     pick_frontend(source, options.format)
 
 
-def resolve_rnn_auto(targets: tuple[str, ...]) -> tuple[str, str]:
-    """(form, why) for --rnn auto: the targets' measured preference, else by runtime kind."""
+FULL_INTEGER_MODES = ("int8", "int16x8")
+
+
+def resolve_rnn_auto(targets: tuple[str, ...], quantize: str = "none") -> tuple[str, str]:
+    """(form, why) for --rnn auto.
+
+    Full-integer quantization forces the fused op: TF 2.21's converter segfaults quantizing the WHILE-loop
+    LSTM, only UNIDIRECTIONAL_SEQUENCE_LSTM quantizes. Otherwise each target's measured ``rnn.prefer``
+    decides (fused if any target prefers it); targets without one fall back by runtime: fused for
+    tflite-runtime, loop for LiteRT+XNNPACK and TFLM (measured faster there for float models).
+    """
+    if quantize in FULL_INTEGER_MODES:
+        return "fused", (f"--rnn auto → fused (--quantize {quantize}: only the fused LSTM op can be "
+                         "full-integer quantized; TF 2.21 segfaults on the WHILE-loop form)")
     if not targets:
         return "loop", "--rnn auto without --target: WHILE loop (fastest on LiteRT+XNNPACK hosts)"
     from toolkit.targets import load_registry
@@ -75,10 +87,10 @@ def resolve_rnn_auto(targets: tuple[str, ...]) -> tuple[str, str]:
         desc = registry.get(name)
         if desc.rnn.prefer:
             prefs.append((desc.rnn.prefer, f"{name} prefers {desc.rnn.prefer}"))
-        elif desc.runtime.name in ("tflm", "tflite-runtime"):
-            prefs.append(("fused", f"{name} runs {desc.runtime.name}: fused"))
+        elif desc.runtime.name == "tflite-runtime":
+            prefs.append(("fused", f"{name} runs tflite-runtime: fused"))
         else:
-            prefs.append(("loop", f"{name} runs LiteRT+XNNPACK: loop"))
+            prefs.append(("loop", f"{name} runs {desc.runtime.name}: loop"))
     form = "fused" if any(p == "fused" for p, _ in prefs) else "loop"
     return form, "--rnn auto → " + form + " (" + "; ".join(w for _, w in prefs) + ")"
 
@@ -199,7 +211,7 @@ def convert_many(items: list[tuple[str | Path, str | Path, ConvertOptions]], *,
                                    "reference_npz": f"{tmp}/reference{i}.npz"}
             extra = []
             if options.rnn == "auto":
-                job["rnn_auto"], why = resolve_rnn_auto(options.targets)
+                job["rnn_auto"], why = resolve_rnn_auto(options.targets, options.quantize)
                 extra.append(why)
             jobs.append(job)
             extras.append(extra)

@@ -7,9 +7,11 @@ MACs and the op's compute dtype to tell int8 from float kernels). It is an estim
   for pooling, a few per element for softmax, one per input element for reductions; layout ops cost 0.
 - Dynamic dimensions use the tensor's `shape` (the converter's placeholder, usually 1), not the -1 of
   `shape_signature`.
-- Control flow: ops in a subgraph run by a WHILE (cond and body) are counted ONCE and marked
-  `loop_body=True`, because the trip count is unknown statically; multiply by the expected iterations
-  yourself. IF branches are both counted once.
+- Control flow: ops in a subgraph run by a WHILE (cond and body) are marked `loop_body=True` and their
+  MACs/FLOPs/bytes moved are multiplied by `trip_count`, the times they run per inference, inferred from
+  TensorFlow's counter-vs-constant loop shape (toolkit.model.loops; nested loops multiply, the cond runs
+  once more than the body). When a loop's trip count is not static, `trip_count` is None and that loop's
+  body is counted once per entry (`ModelCost.unknown_trip_counts`). IF branches are both counted.
 - bytes_moved is every distinct input (weights included) plus every output, at the tensor's dtype size.
 """
 
@@ -20,6 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from toolkit.model import schema_names
+from toolkit.model.loops import WHILE_OPS, subgraph_runs
 from toolkit.model.views import Operator, Subgraph, Tensor, TfliteModel
 
 
@@ -33,13 +36,16 @@ class OpCost:
     bytes_moved: int
     weight_bytes: int  # bytes of constant inputs (buffers) this op reads
     dtype: str  # compute dtype: the first input's ("int8", "float32", ...)
-    loop_body: bool = False  # inside a WHILE: counted once, real cost x iterations
+    loop_body: bool = False  # inside a WHILE (cond or body)
+    # Runs per inference, already applied to macs/flops/bytes_moved: 1 outside loops, the (nested) trip
+    # count inside a WHILE; None when some enclosing loop's count is unknown (that loop counted once).
+    trip_count: int | None = 1
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "subgraph": self.subgraph, "index": self.index, "name": self.name, "macs": self.macs,
             "flops": self.flops, "bytes_moved": self.bytes_moved, "weight_bytes": self.weight_bytes,
-            "dtype": self.dtype, "loop_body": self.loop_body,
+            "dtype": self.dtype, "loop_body": self.loop_body, "trip_count": self.trip_count,
         }  # fmt: skip
 
 
@@ -49,12 +55,14 @@ class ModelCost:
     total_macs: int
     total_flops: int
     total_bytes: int
-    has_loops: bool  # some ops sit in a WHILE body: totals count one iteration
+    has_loops: bool  # some ops sit in a WHILE (cond or body)
+    unknown_trip_counts: bool = False  # some WHILE's trip count is not static: its body counted once
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "total_macs": self.total_macs, "total_flops": self.total_flops, "total_bytes": self.total_bytes,
-            "has_loops": self.has_loops, "ops": [op.to_dict() for op in self.ops],
+            "has_loops": self.has_loops, "unknown_trip_counts": self.unknown_trip_counts,
+            "ops": [op.to_dict() for op in self.ops],
         }  # fmt: skip
 
 
@@ -156,9 +164,7 @@ def _flops(sg: Subgraph, op: Operator, macs: int) -> int:
 def _loop_subgraphs(model: TfliteModel) -> set[int]:
     """Subgraphs a WHILE runs (cond and body), and everything those call in turn."""
     calls = {sg.index: [c for op in sg.operators for c in op.called_subgraphs] for sg in model.subgraphs}
-    todo = [
-        c for op in model.operators() if op.name in ("WHILE", "STABLEHLO_WHILE") for c in op.called_subgraphs
-    ]
+    todo = [c for op in model.operators() if op.name in WHILE_OPS for c in op.called_subgraphs]
     seen: set[int] = set()
     while todo:
         si = todo.pop()
@@ -168,25 +174,33 @@ def _loop_subgraphs(model: TfliteModel) -> set[int]:
     return seen
 
 
-def op_cost(sg: Subgraph, op: Operator, *, loop_body: bool = False) -> OpCost:
-    """The cost of one operator (see the module docstring for what is counted)."""
+def op_cost(sg: Subgraph, op: Operator, *, loop_body: bool = False, runs: int = 1, known: bool = True) -> OpCost:
+    """The cost of one operator run ``runs`` times per inference (see the module docstring)."""
     macs = _macs(sg, op)
     ins = [sg.tensors[i] for i in dict.fromkeys(op.inputs) if i >= 0]
     outs = [sg.tensors[i] for i in dict.fromkeys(op.outputs)]
     moved = sum(tensor_bytes(t) for t in ins) + sum(tensor_bytes(t) for t in outs)
     weights = sum(t.buffer_bytes for t in ins)
     dtype = ins[0].dtype if ins else (outs[0].dtype if outs else "unknown")
-    return OpCost(sg.index, op.index, op.name, macs, _flops(sg, op, macs), moved, weights, dtype, loop_body)
+    flops = _flops(sg, op, macs)
+    return OpCost(sg.index, op.index, op.name, macs * runs, flops * runs, moved * runs, weights, dtype, loop_body,
+                  runs if known else None)  # fmt: skip
 
 
 def estimate_cost(model: TfliteModel) -> ModelCost:
-    """Per-op and total cost of every subgraph, each counted once (WHILE bodies flagged `loop_body`)."""
+    """Per-op and total cost of every subgraph, WHILE bodies multiplied by their static trip counts."""
     loops = _loop_subgraphs(model)
-    ops = [op_cost(sg, op, loop_body=sg.index in loops) for sg in model.subgraphs for op in sg.operators]
+    runs = subgraph_runs(model)
+    ops = [
+        op_cost(sg, op, loop_body=sg.index in loops, runs=runs[sg.index].runs, known=runs[sg.index].known)
+        for sg in model.subgraphs
+        for op in sg.operators
+    ]
     return ModelCost(
         ops=ops,
         total_macs=sum(o.macs for o in ops),
         total_flops=sum(o.flops for o in ops),
         total_bytes=sum(o.bytes_moved for o in ops),
         has_loops=any(o.loop_body for o in ops),
+        unknown_trip_counts=any(o.trip_count is None for o in ops),
     )

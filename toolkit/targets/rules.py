@@ -179,6 +179,62 @@ def arena_over_ram(ctx: CheckContext) -> Iterator[Finding]:
             yield _finding(arena_over_ram, "error", arena=arena, ram=ram, target=ctx.target.name)
 
 
+def control_flow_cycles(model: TfliteModel) -> list[tuple[Operator, list[int]]]:
+    """Every call (WHILE/IF/CALL_ONCE/...) that closes a cycle in the subgraph call graph, with the cycle as
+    subgraph indices (first == last). Iterative DFS with colours: terminates on any graph, never recurses."""
+    count = len(model.subgraphs)
+    calls = {sg.index: [(op, c) for op in sg.operators for c in dict.fromkeys(op.called_subgraphs) if 0 <= c < count]
+             for sg in model.subgraphs}  # fmt: skip
+    state: dict[int, str] = {}  # "open" while on the DFS path, "done" after
+    found: list[tuple[Operator, list[int]]] = []
+    for root in calls:
+        if root in state:
+            continue
+        path, stack = [root], [iter(calls[root])]
+        state[root] = "open"
+        while stack:
+            step = next(stack[-1], None)
+            if step is None:
+                state[path.pop()] = "done"
+                stack.pop()
+                continue
+            op, callee = step
+            if state.get(callee) == "open":
+                found.append((op, path[path.index(callee):] + [callee]))
+            elif callee not in state:
+                state[callee] = "open"
+                path.append(callee)
+                stack.append(iter(calls.get(callee, ())))
+    return found
+
+
+@rule("error")
+def control_flow_cycle(ctx: CheckContext) -> Iterator[Finding]:
+    """{op} in subgraph {subgraph} calls subgraph {callee}, closing the call cycle {cycle}: on cyclic control
+    flow LiteRT and TFLM recurse until they crash (SIGSEGV) or loop forever at init, so {runtime} cannot run
+    this model. TensorFlow's converter does not write call cycles: the file is likely damaged or hand-built."""
+    for op, cycle in control_flow_cycles(ctx.model):
+        yield _finding(control_flow_cycle, "error", op, subgraph=op.subgraph, callee=cycle[0],
+                       cycle=" -> ".join(map(str, cycle)), runtime=ctx.runtime)
+
+
+@rule("error")
+def while_cond_is_body(ctx: CheckContext) -> Iterator[Finding]:
+    """{op} in subgraph {subgraph} uses subgraph {body} as both its condition and its body: LiteRT refuses it
+    at Prepare and TFLM loops forever at init, so {runtime} cannot run this model."""
+    for op in ctx.model.operators():
+        indices = _while_indices(op) if op.name == "WHILE" else None
+        if indices is not None and indices[0] == indices[1]:
+            yield _finding(while_cond_is_body, "error", op, subgraph=op.subgraph, body=indices[1],
+                           runtime=ctx.runtime)
+
+
+def _while_indices(op: Operator) -> tuple[int, int] | None:
+    opts = op.options or {}
+    cond, body = opts.get("cond_subgraph_index"), opts.get("body_subgraph_index")
+    return (cond, body) if isinstance(cond, int) and isinstance(body, int) else None
+
+
 @rule("fallback")
 def delegate_fallback(ctx: CheckContext) -> Iterator[Finding]:
     """The {delegate} delegate does not take {ops}; with that delegate the model runs with delegate fallback

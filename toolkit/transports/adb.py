@@ -9,7 +9,8 @@ before joining, so no user-supplied string reaches the device shell unquoted. Ex
 shell protocol v2 (a child killed by signal N exits 128+N). Files go to ``/data/local/tmp/edgetk`` (the one
 place apps-less shells may write): content-addressed blobs under ``blobs/<sha256>`` (pushed under a temporary
 name, hash-checked with the device's sha256sum, renamed), and one directory per run under ``runs/<id>``,
-held by a holder process for the life of this transport and removed by ``close()`` or by the next connect.
+held by a holder process for the life of this transport and removed by ``close()`` or by the next connect
+(which also kills what a dead session left running there; see toolkit.transports.remote_sh).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path, PurePosixPath
 
 from toolkit.errors import DeviceError, MissingDependencyError
 from toolkit.transports.base import RunResult, Transport, sha256_file
+from toolkit.transports.remote_sh import holder_script, run_id
 from toolkit.transports.ssh import PutRecord, check_remote_name, quote_argv, signal_from_status
 
 DEFAULT_REMOTE_DIR = "/data/local/tmp/edgetk"
@@ -71,13 +73,7 @@ class AdbTransport(Transport):
             raise DeviceError(f"adb device {self.label} is not available: {detail[0]}")
         runs = f"{self.base}/runs"
         self.run_dir = f"{runs}/{int(time.time())}-{secrets.token_hex(4)}"
-        script = (
-            f"mkdir -p {shlex.quote(self.base + '/blobs')} {shlex.quote(runs)} && cd {shlex.quote(runs)} || exit 1; "
-            'for o in */.owner; do [ -f "$o" ] || continue; p=$(cat "$o"); '
-            'kill -0 "$p" 2>/dev/null || rm -rf -- "${o%/.owner}"; done; '
-            f"mkdir {shlex.quote(self.run_dir)} && echo $$ > {shlex.quote(self.run_dir + '/.owner')} "
-            "&& echo ready && exec cat >/dev/null"
-        )
+        script = holder_script(runs, self.run_dir, f"{self.base}/blobs", mkdirs=True)
         argv = [self.adb, *(["-s", self.serial] if self.serial else []), "shell", "-T", script]
         self._holder = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                         stderr=subprocess.PIPE, text=True)
@@ -133,7 +129,7 @@ class AdbTransport(Transport):
         cached = self.remote_sha256(blob) == digest
         sent = 0
         if not cached:
-            tmp = f"{blob}.tmp-{secrets.token_hex(4)}"
+            tmp = f"{blob}.tmp-{run_id(self.run_dir)}-{secrets.token_hex(4)}"  # see remote_sh
             pushed = self._adb("push", str(local), tmp, timeout=max(120.0, local.stat().st_size / 1e6))
             got = self.remote_sha256(tmp) if pushed.returncode == 0 else None
             if got != digest:

@@ -1,0 +1,70 @@
+"""`--rnn auto`: which LSTM form it picks per target and quantization mode (no TensorFlow involved)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from toolkit.convert.api import resolve_rnn_auto
+from toolkit.targets import load_registry
+
+MCU_TARGETS = ("cortex-m4", "cortex-m7", "esp32-s3")
+
+
+@pytest.mark.parametrize("quantize", ["int8", "int16x8"])
+@pytest.mark.parametrize("targets", [(), ("host-x86_64",), ("cortex-m4",), ("cortex-m7", "host-x86_64")])
+def test_full_integer_quantization_always_picks_fused(quantize: str, targets: tuple[str, ...]) -> None:
+    form, why = resolve_rnn_auto(targets, quantize)
+    assert form == "fused"
+    assert f"--quantize {quantize}" in why and "segfault" in why
+
+
+@pytest.mark.parametrize("quantize", ["none", "dynamic", "float16"])
+def test_float_output_on_mcu_targets_picks_the_measured_loop_form(quantize: str) -> None:
+    for target in MCU_TARGETS:
+        assert resolve_rnn_auto((target,), quantize) == ("loop", f"--rnn auto → loop ({target} prefers loop)")
+
+
+def test_mcu_descriptors_record_loop_as_the_measured_float_winner() -> None:
+    registry = load_registry()
+    assert {t: registry.get(t).rnn.prefer for t in MCU_TARGETS} == dict.fromkeys(MCU_TARGETS, "loop")
+    source = Path(registry.get("cortex-m4").source_file).read_text()
+    assert "2.81 ms vs 3.27 ms" in source  # the comment cites the measurement
+
+
+def test_other_targets_keep_their_preference_and_fused_wins_a_mix() -> None:
+    assert resolve_rnn_auto(("host-x86_64",))[0] == "loop"
+    assert resolve_rnn_auto(("rpi4-arm64",))[0] == "fused"
+    form, why = resolve_rnn_auto(("cortex-m4", "rpi4-arm64"))
+    assert form == "fused" and "cortex-m4 prefers loop" in why and "rpi4-arm64 prefers fused" in why
+    assert resolve_rnn_auto(())[0] == "loop"
+
+
+_DESCRIPTOR = """
+name = "{name}"
+[runtime]
+name = "{runtime}"
+version = "1"
+op_table = "{runtime}.json"
+[cpu]
+arch = "x"
+cores = 1
+clock_hz = 1e8
+macs_per_cycle = 1.0
+[reach]
+transport = "{transport}"
+"""
+
+
+def test_targets_without_a_preference_fall_back_by_runtime(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for name, runtime, transport in (("my-mcu", "tflm", "tflm"), ("my-pi", "tflite-runtime", "ssh"),
+                                     ("my-host", "litert", "local")):  # fmt: skip
+        (tmp_path / f"{name}.toml").write_text(_DESCRIPTOR.format(name=name, runtime=runtime, transport=transport))
+    monkeypatch.setenv("EDGETK_TARGETS_PATH", str(tmp_path))
+    assert resolve_rnn_auto(("my-mcu",)) == ("loop", "--rnn auto → loop (my-mcu runs tflm: loop)")
+    assert resolve_rnn_auto(("my-pi",))[0] == "fused"
+    assert resolve_rnn_auto(("my-host",))[0] == "loop"
+    assert resolve_rnn_auto(("my-mcu",), "int8")[0] == "fused"
+    assert "tensorflow" not in sys.modules  # the rule is decided before any TensorFlow work
