@@ -54,6 +54,11 @@ def test_tflm_arena_equals_tflm_report(models, name: str) -> None:
     assert {"arena-fits-ram", "model-fits-flash"} <= rules
     mcu = result.mcu_estimate
     assert mcu["estimated"] is True and mcu["latency_ms"] > 0 and mcu["target"] == "cortex-m4"
+    # the roofline is against the estimated MCU latency (120 MHz x 0.5 MACs/cycle), never the host's timing
+    roof = result.roofline
+    assert roof["timing"] == "estimated" and roof["latency_ms"] == mcu["latency_ms"] and "measured_ms" not in roof
+    assert roof["peak_macs_per_s"] == 1.2e8 * 0.5
+    assert roof["efficiency"] == pytest.approx(roof["ideal_ms"] / mcu["latency_ms"]) and 0 < roof["efficiency"] < 1
 
 
 def test_tflm_outputs_match_litert(models, tmp_path: Path) -> None:

@@ -8,7 +8,8 @@
 #    it fails the gate only with --strict-check, because compare judges it against the baseline).
 # 2. `edgetk compare NEW BASELINE` without timing: op support per target and numerics. A regression stops here
 #    (no point in timing a model that does not run).
-# 3. `edgetk compare ... --bench` on the targets where both models run: latency, noise-aware.
+# 3. `edgetk compare ... --bench`: latency, noise-aware, where both models run (compare skips the other
+#    targets with a finding).
 # Outputs in DIR (default gate-out): check.json, check.junit.xml, compare.json, compare.junit.xml,
 # compare.html (+ compare-bench.* when timed). Exit: 0 pass, 1 regression, anything else = the tool failed
 # (edgetk's exit code, docs/EXIT_CODES.md). `edgetk` must be on PATH.
@@ -76,31 +77,17 @@ case "$rc" in
 esac
 
 if [ "$bench" -eq 1 ]; then
-  # Time only where both models run: a target neither can use has nothing to time.
-  mapfile -t timed < <(python3 - "$out/compare.json" <<'PY'
-import json, sys
-doc = json.load(open(sys.argv[1]))
-runs = ("runs", "delegate-fallback")
-for t in doc["targets"]:
-    if t["new_verdict"] in runs and t["old_verdict"] in runs:
-        print(t["target"])
-PY
-)
-  if [ ${#timed[@]} -eq 0 ]; then
-    echo "== latency: no target runs both models; nothing to time"
-  else
-    echo "== latency on: ${timed[*]}"
-    bench_args=()
-    for t in "${timed[@]}"; do bench_args+=(--target "$t"); done
-    rc=0
-    run compare "${bench_args[@]}" --bench --rounds "$rounds" --runs "$runs" --threshold "$threshold" \
-      --junit "$out/compare-bench.junit.xml" --html "$out/compare-bench.html" --out "$out/compare-bench.json" \
-      -- "$new" "$baseline" || rc=$?
-    case "$rc" in
-      0) ;;
-      1) echo "gate: REGRESSION in latency (see $out/compare-bench.junit.xml, $out/compare-bench.html)"; exit 1 ;;
-      *) echo "gate: edgetk compare --bench could not run (exit $rc)" >&2; exit "$rc" ;;
-    esac
-  fi
+  # compare --bench times only where both models run; other targets get a "not benchmarked" finding.
+  echo "== latency on: ${targets[*]}"
+  rc=0
+  run compare "${target_args[@]}" --bench --rounds "$rounds" --runs "$runs" --threshold "$threshold" \
+    --junit "$out/compare-bench.junit.xml" --html "$out/compare-bench.html" --out "$out/compare-bench.json" \
+    -- "$new" "$baseline" || rc=$?
+  case "$rc" in
+    0) ;;
+    1) echo "gate: REGRESSION in latency or a crash while timing (see $out/compare-bench.junit.xml, $out/compare-bench.html)"
+       exit 1 ;;
+    *) echo "gate: edgetk compare --bench could not run (exit $rc)" >&2; exit "$rc" ;;
+  esac
 fi
 echo "gate: PASS ($new vs $baseline on ${targets[*]})"

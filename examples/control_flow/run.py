@@ -10,7 +10,7 @@
    The decoder in TFLite Micro does not finish although every op has a kernel: `check` cannot see that, a run
    can, and edgetk stops it at the time limit instead of hanging with it.
 4. `edgetk convert model.py:build_unsized`: a `dynamic_size=True` TensorArray has no builtin lowering; the
-   error names the op, the TF node in the loop body and the fix (exit 5).
+   error names the TensorArray's line in model.py, the op, the TF node in the loop body and the fix (exit 5).
 Prints each command first, asserts the outcomes, ends with "story: OK".
 """
 
@@ -81,10 +81,15 @@ def dynamic_tensorarray(out: Path) -> str:
     print(proc.stderr.rstrip())
     assert proc.returncode == 5 and not (out / "unsized.tflite").exists(), proc.returncode
     text = proc.stderr
+    line = next(i for i, src in enumerate(MODEL.read_text().splitlines(), 1)
+                if "tf.TensorArray(" in src and "dynamic_size=True" in src)
+    red = text.strip().splitlines()[-1]
+    assert red.startswith("error: conversion failed") and red.endswith(f"model.py:{line}"), red  # the user's line
     assert "(tf.Identity)" in text and "@while_body" in text, text  # the op and the TF node in the loop body
     assert "fix:        use a fixed size TensorArray" in text, text
-    print("(TF's tensor-list lowering gives these errors no source location, so the TF node is what points "
-          "at the loop; the fix names the change: size=N, element_shape=[...])")
+    print(f"(TF's tensor-list lowering gives these errors no source location; edgetk finds the TF node in the "
+          f"traced loop body and follows its tensor list back to the TensorArray: model.py:{line}. "
+          f"The fix names the change: size=N, element_shape=[...])")
     return text
 
 

@@ -22,6 +22,7 @@ def test_bench_json_document_and_store(run_cli, tiny_models, tmp_path: Path) -> 
     assert doc["per_op_estimate"]["estimated"] is True
     assert {op["op"] for op in doc["per_op_estimate"]["ops"]} >= {"CONV_2D", "FULLY_CONNECTED"}
     assert 0 < doc["roofline"]["total_macs"] and doc["mcu_estimate"] is None
+    assert doc["roofline"]["timing"] == "measured" and doc["roofline"]["latency_ms"] == lat["p50"]
 
     shown = json.loads(run_cli("results", "show", "1", "--db", db).stdout)
     assert shown["model_sha256"] == doc["model"]["sha256"] and shown["runner"]["latency_ms"] == lat

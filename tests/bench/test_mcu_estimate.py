@@ -66,3 +66,15 @@ def test_estimate_scales_with_clock_and_is_labelled(tiny_models) -> None:
     assert m7.latency_ms < m4.latency_ms  # 216 MHz and 1 MAC/cycle vs 120 MHz and 0.5
     assert cmsis.latency_ms < m4.latency_ms / 2
     assert sum(op["cycles"] for op in m4.per_op) == pytest.approx(m4.total_cycles, rel=1e-3)
+
+
+def test_an_op_in_a_loop_pays_dispatch_and_outputs_per_iteration() -> None:
+    """OpFeatures carry totals over the WHILE trip count (the cost model's); dispatch is paid every run."""
+    from toolkit.bench.mcu_estimate import OpFeatures, op_cycles
+
+    k = load_coefficients()
+    once = OpFeatures(0, "FULLY_CONNECTED", "int8", macs=512, outputs=16, bytes_moved=600)
+    hundred = OpFeatures(0, "FULLY_CONNECTED", "int8", macs=51_200, outputs=1_600, bytes_moved=60_000, runs=100)
+    assert op_cycles(hundred, k, 0.5, "reference") == pytest.approx(100 * op_cycles(once, k, 0.5, "reference"))
+    tanh = OpFeatures(1, "TANH", "int8", macs=0, outputs=1_600, bytes_moved=3_200, runs=100)
+    assert op_cycles(tanh, k, 0.5, "reference") == pytest.approx(k.cycles_per_byte * 3_200 + 100 * k.cycles_per_op)

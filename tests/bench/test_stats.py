@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from toolkit.bench.stats import roofline, stats_problems, summarize
+from toolkit.bench.stats import roofline, roofline_block, stats_problems, summarize
 
 
 def test_summarize_matches_numpy_percentiles() -> None:
@@ -36,3 +36,13 @@ def test_roofline_efficiency() -> None:
     assert r.ideal_ms == pytest.approx(0.5)
     assert r.efficiency == pytest.approx(0.5)
     assert roofline(1_000_000, 1e9, 2.0, 1.0, cores=2).efficiency == pytest.approx(0.25)
+
+
+def test_roofline_block_labels_the_latency_it_is_against() -> None:
+    measured = roofline_block(roofline(1_000_000, 1e9, 2.0, 1.0), "measured")
+    assert (measured["latency_ms"], measured["measured_ms"], measured["timing"]) == (1.0, 1.0, "measured")
+    assert measured["efficiency"] == pytest.approx(0.5) and not measured["emulated"] and not measured["estimated"]
+    assert roofline_block(roofline(1_000_000, 1e9, 2.0, 1.0), "emulated")["emulated"] is True
+    est = roofline_block(roofline(1_000_000, 1.2e8, 0.5, 40.0), "estimated")
+    assert est["estimated"] is True and est["timing"] == "estimated" and "measured_ms" not in est
+    assert est["ideal_ms"] == pytest.approx(1e6 / 6e7 * 1e3) and est["efficiency"] == pytest.approx(est["ideal_ms"] / 40)

@@ -83,6 +83,20 @@ def test_gate_fails_when_the_new_model_needs_an_op_the_mcu_lacks(ci_models: dict
     assert not (out / "compare-bench.json").exists()  # a support regression stops the gate before timing
 
 
+@pytest.mark.slow
+def test_gate_times_only_where_both_models_run(ci_models: dict[str, Path], tmp_path: Path) -> None:
+    """Both models lack TFLM's GELU: cortex-m4 is no regression, and compare --bench skips it with a finding."""
+    new = tmp_path / "gelu copy.tflite"
+    shutil.copy2(ci_models["gelu"], new)
+    proc = _gate("--target", "host-x86_64", "--target", "cortex-m4", "--rounds", "2", "--runs", "3",
+                 "--threshold", "0.5", "--out", tmp_path / "out", new, ci_models["gelu"], cwd=tmp_path)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    timed = json.loads((tmp_path / "out" / "compare-bench.json").read_text())
+    assert [row["target"] for row in timed["latency"]] == ["host-x86_64"]
+    [skip] = [f for f in timed["findings"] if f["kind"] == "latency-skipped"]
+    assert skip["target"] == "cortex-m4" and skip["side"] == "both" and "GELU: no kernel" in skip["message"]
+
+
 def test_gate_refuses_bad_usage(tmp_path: Path) -> None:
     proc = _gate("only-one.tflite", cwd=tmp_path)
     assert proc.returncode == 2 and "gate.sh" in proc.stderr

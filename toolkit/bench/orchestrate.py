@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from toolkit import __version__
-from toolkit.bench.stats import roofline, stats_problems
+from toolkit.bench.stats import roofline, roofline_block, stats_problems
 from toolkit.errors import BadInputError, DeviceError, MissingDependencyError, RuntimeCrashError
 from toolkit.transports.base import RunResult, Transport
 
@@ -147,7 +148,13 @@ def bench_model(
             argv += ["--inputs", transport.put(Path(options.inputs), "inputs.npz")]
         if options.keep_outputs:
             argv += ["--outputs-npz", "outputs.npz"]
-        result = transport.run(argv, timeout=options.timeout)
+        try:
+            result = transport.run(argv, timeout=options.timeout)
+        except DeviceError as exc:
+            hang = runtime_hang(exc, transport.kind, f"{model_path.name} on {target.name}", options.timeout)
+            if hang is None:
+                raise
+            raise hang from None
         doc = parse_runner_output(result, model_path.name, target.name)
         if options.keep_outputs:
             transport.get("outputs.npz", Path(options.keep_outputs))
@@ -155,6 +162,21 @@ def bench_model(
 
 
 _PHASE = re.compile(r"edgetk-runner: phase=([\w-]+)")
+
+
+def runtime_hang(exc: DeviceError, transport_kind: str, where: str, timeout: float) -> RuntimeCrashError | None:
+    """A runner child of THIS machine (local or tflm transport) stopped at ``timeout``: the native runtime
+    hung, which is a runtime failure (exit 6), not a device error (exit 4; docs/EXIT_CODES.md). TFLM loops
+    forever on a WHILE whose cond and body are one subgraph. None for any other DeviceError."""
+    cause = exc.__cause__
+    if transport_kind not in ("local", "tflm") or not isinstance(cause, subprocess.TimeoutExpired):
+        return None
+    stderr = cause.stderr.decode(errors="replace") if isinstance(cause.stderr, bytes) else cause.stderr or ""
+    phases = _PHASE.findall(stderr)
+    during = f" during {phases[-1]}" if phases else ""
+    why = ("a model with cyclic control flow can hang TFLM" if transport_kind == "tflm"
+           else "a hung runtime, or raise --timeout if one inference really takes this long")  # fmt: skip
+    return RuntimeCrashError(f"{where}: the runtime did not finish within {timeout:g}s{during} and was stopped ({why})")
 
 
 def parse_runner_output(result: RunResult, model_name: str, target_name: str) -> dict[str, Any]:
@@ -206,10 +228,13 @@ def _interpret(
     mcu = estimate_mcu_latency(model, cost, target).to_dict() if is_tflm else None
     roof = None
     latency = doc.get("latency_ms") or {}
-    if not is_tflm and cost.total_macs and latency.get("p50"):
+    if is_tflm and cost.total_macs and mcu and mcu["latency_ms"] > 0:  # against the MCU estimate, not the host
+        estimate = roofline(cost.total_macs, target.cpu.clock_hz, target.cpu.macs_per_cycle, mcu["latency_ms"], 1)
+        roof = dict(roofline_block(estimate, "estimated"), latency_source=f"mcu_estimate ({mcu['kernels']} kernels)")
+    elif not is_tflm and cost.total_macs and latency.get("p50"):
         cores = min(options.threads or 1, target.cpu.cores)
         roof = roofline(cost.total_macs, target.cpu.clock_hz, target.cpu.macs_per_cycle, latency["p50"], cores)
-        roof = dict(roof.to_dict(), emulated=transport.emulated)
+        roof = roofline_block(roof, "emulated" if transport.emulated else "measured")
     per_op = None if is_tflm else _per_op_estimate(cost, latency.get("p50"))
     return BenchResult(
         model_path=str(model.path), model_sha256=model.sha256, model_size=model.size_bytes, target=target.name,

@@ -78,3 +78,15 @@ def roofline(total_macs: int, clock_hz: float, macs_per_cycle: float, measured_m
     ideal_ms = total_macs / peak * 1e3
     efficiency = ideal_ms / measured_ms if measured_ms > 0 else 0.0
     return Roofline(int(total_macs), peak, ideal_ms, float(measured_ms), efficiency)
+
+
+def roofline_block(roof: Roofline, timing: str) -> dict[str, Any]:
+    """The `roofline` block of a bench result. ``timing`` says what ``latency_ms`` (the latency the efficiency
+    is against) is: "measured" on the device, "emulated" (qemu-user: relative only) or "estimated" (the MCU
+    cycle model for TFLM targets, because TFLM's host-run timing is an x86's, not the MCU's). An estimated
+    block has no ``measured_ms``, so nothing can mistake it for a measurement."""
+    block: dict[str, Any] = dict(roof.to_dict(), latency_ms=roof.measured_ms, timing=timing,
+                                 emulated=timing == "emulated", estimated=timing == "estimated")  # fmt: skip
+    if timing == "estimated":
+        del block["measured_ms"]
+    return block

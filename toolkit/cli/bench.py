@@ -105,6 +105,8 @@ def render(doc: dict[str, Any]) -> None:
     if doc.get("roofline"):
         r = doc["roofline"]
         note = " (emulated timing: not meaningful for the device)" if r.get("emulated") else ""
+        if r.get("estimated"):
+            note = f" (estimated: against the MCU latency estimate {_ms(r['latency_ms'])} ms)"
         console.print(f"roofline: ideal {_ms(r['ideal_ms'])} ms at peak → efficiency {r['efficiency']:.1%}{note}")
     if doc.get("mcu_estimate"):
         m = doc["mcu_estimate"]

@@ -134,7 +134,8 @@ def _run_worker(jobs: list[dict[str, Any]], req_path: Path, progress: Progress) 
 def _raise_failure(result: dict[str, Any]) -> None:
     note = result.get("note")
     if result["kind"] == "converter":
-        traced = error_trace.trace_converter_error(result.get("errors", []), result["message"])
+        traced = error_trace.trace_converter_error(result.get("errors", []), result["message"],
+                                                   node_frames=result.get("node_frames"))
     elif result["kind"] in ("refused", "died"):
         raise ConverterFailed(result["message"].splitlines()[0], note=note)
     else:

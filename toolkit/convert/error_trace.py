@@ -5,6 +5,10 @@ outermost internal frame (tracing_compilation.py:283); the user's line is buried
 notes. This module reads both the structured ``ConverterError.errors`` (as JSON dicts, produced by the
 worker with protobuf's MessageToDict) and the message text, and puts the innermost frame that belongs to
 the user first, followed by the TF node name, the error code in words and a fix. Pure Python: no TF import.
+
+Errors with a node name and no file:line at all (TF's tensor-list lowering) get their frames from the
+worker's lookup of that node in the traced graph (``toolkit.convert.graph_trace``), passed in as
+``node_frames``; errors that reach the user's code are listed first.
 """
 
 from __future__ import annotations
@@ -61,6 +65,7 @@ class TracedError:
     error_code: str | None = None
     frames: list[Frame] = field(default_factory=list)
     fix: str | None = None
+    origin: str | None = None  # why the user frame is this line when the converter named only a node
 
     @property
     def user_frame(self) -> Frame | None:
@@ -148,8 +153,28 @@ def _fix_for(text: str, op: str | None, code: str | None) -> str | None:
     return template.format(op=op or "the op") if template else None
 
 
-def trace_converter_error(errors: list[dict[str, Any]], message: str) -> list[TracedError]:
-    """Structured errors when the converter gave them, else the message text; one entry per distinct op."""
+def _from_graph(node: str | None, node_frames: dict[str, Any]) -> tuple[list[Frame], str | None]:
+    """Frames (innermost first) and an origin sentence for a node the worker found in the traced graph."""
+    entry = node_frames.get(node or "")
+    if not entry:
+        return [], None
+    frames = [_frame(file, int(line)) for file, line in entry.get("frames", [])]
+    if not entry.get("tensor_list"):
+        return frames, f"where TF node {node} was created (the converter gave no source location)"
+    own = next((f for f in (_frame(file, int(line)) for file, line in entry.get("node_frames", [])) if not f.internal),
+               None)
+    made = f"; the node comes from {short_path(own.file)}:{own.line}" if own else ""
+    return frames, f"the tensor list that TF node {node} carries is made here{made}"
+
+
+def trace_converter_error(errors: list[dict[str, Any]], message: str,
+                          node_frames: dict[str, Any] | None = None) -> list[TracedError]:
+    """Structured errors when the converter gave them, else the message text; one entry per distinct op.
+
+    ``node_frames``: node -> frames from the traced graph (the worker's ``graph_trace.node_frames``), used
+    for errors whose locations reach no user frame. Errors that reach the user's code come first.
+    """
+    node_frames = node_frames or {}
     traced: list[TracedError] = []
     seen: set[tuple[str | None, str | None]] = set()
     for err in errors:
@@ -160,7 +185,12 @@ def trace_converter_error(errors: list[dict[str, Any]], message: str) -> list[Tr
         code = None if code in (None, "UNKNOWN") else code
         if not any(not f.internal for f in frames):  # NAMELOC-only: look for the frames in the text
             frames = frames + _message_frames_for(op, message)
-        item = TracedError(message=text, op=op, node=node, error_code=code, frames=frames)
+        origin = None
+        if not any(not f.internal for f in frames):  # no location at all: the node's creation in the graph
+            graph_frames, origin = _from_graph(node, node_frames)
+            frames = graph_frames + frames if graph_frames else frames
+            origin = origin if graph_frames else None
+        item = TracedError(message=text, op=op, node=node, error_code=code, frames=frames, origin=origin)
         key = (op, f"{item.user_frame.file}:{item.user_frame.line}" if item.user_frame else node)
         if key in seen:
             continue
@@ -174,9 +204,14 @@ def trace_converter_error(errors: list[dict[str, Any]], message: str) -> list[Tr
         code = code_match[1] if code_match else None
         op = op_match[1] if op_match else None
         text = _first_sentence(first or _last_meaningful_line(message))
-        traced.append(TracedError(message=text, op=op, error_code=code, frames=frames,
-                                  fix=_fix_for(message, op, code)))
-    return traced
+        node = next(iter(node_frames), None)
+        origin = None
+        if node and not any(not f.internal for f in frames):
+            graph_frames, origin = _from_graph(node, node_frames)
+            frames = graph_frames + frames
+        traced.append(TracedError(message=text, op=op, node=node, error_code=code, frames=frames,
+                                  fix=_fix_for(message, op, code), origin=origin))
+    return sorted(traced, key=lambda t: t.user_frame is None)
 
 
 def trace_python_exception(message: str, frames: list[tuple[str, int]]) -> TracedError:
@@ -216,6 +251,8 @@ def render(errors: list[TracedError], max_other_frames: int = 3) -> str:
             out.append(f"    at {short_path(uf.file)}:{uf.line}")
             if uf.source:
                 out.append(f"        {uf.source}")
+            if err.origin:
+                out.append(f"    ({err.origin})")
         others = [f for f in err.frames if not f.internal and f is not uf][:max_other_frames]
         for f in others:
             out.append(f"    called from {short_path(f.file)}:{f.line}")

@@ -124,6 +124,8 @@ def convert(request: dict[str, Any]) -> dict[str, Any]:
     except Exception as exc:
         if options.quantize in ("int8", "int16x8") and info.has_loops and form != "fused":
             exc.edgetk_note = quantize.CONTROL_FLOW_NOTE
+        if cf is not None:
+            exc.edgetk_node_frames = _node_frames(cf, exc)
         raise
     seconds = time.perf_counter() - start
     Path(request["output"]).write_bytes(blob)
@@ -143,6 +145,22 @@ def convert(request: dict[str, Any]) -> dict[str, Any]:
             "warnings": warnings, "rnn_form": form, "rnn_layers": info.layers,
             "graph_loops": sorted(info.graph_loops), "convert_seconds": seconds, "reference_npz": check,
             "notes": loaded.notes}
+
+
+def _node_frames(cf: Any, exc: BaseException) -> dict[str, Any]:
+    """Creation frames of the TF nodes a converter error names (for errors that carry no file:line)."""
+    if type(exc).__name__ != "ConverterError":
+        return {}
+    try:
+        from google.protobuf.json_format import MessageToDict
+
+        from toolkit.convert import graph_trace
+
+        errors = [MessageToDict(e, preserving_proto_field_name=True) for e in getattr(exc, "errors", [])]
+        return graph_trace.node_frames(cf, graph_trace.nodes_in_error(errors, str(exc)))
+    except Exception as lookup_failed:  # noqa: BLE001 - a best-effort hint must never hide the real error
+        stage(f"could not look up the failing nodes' source lines: {type(lookup_failed).__name__}: {lookup_failed}")
+        return {}
 
 
 def _embedding_vocab(model: Any) -> int:
@@ -168,7 +186,7 @@ def _failure(exc: BaseException) -> dict[str, Any]:
         from google.protobuf.json_format import MessageToDict
 
         errors = [MessageToDict(e, preserving_proto_field_name=True) for e in getattr(exc, "errors", [])]
-        return {**base, "kind": "converter", "errors": errors}
+        return {**base, "kind": "converter", "errors": errors, "node_frames": getattr(exc, "edgetk_node_frames", {})}
     if isinstance(exc, _Refused | ToolkitError):
         return {**base, "kind": "refused", "error_type": type(exc).__name__}
     return {**base, "kind": "exception", "error_type": type(exc).__name__}

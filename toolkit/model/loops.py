@@ -155,7 +155,7 @@ def _call_edges(model: TfliteModel) -> dict[int, list[tuple[int, int | None]]]:
     return edges
 
 
-def _topological_order(n: int, edges: dict[int, list[tuple[int, int | None]]]) -> tuple[list[int], set]:
+def _topological_order(n: int, edges: dict[int, list[tuple[int, int | None]]]) -> tuple[list[int], set[tuple[int, int]]]:
     """Subgraphs in call order (callers first, entry subgraph 0 first) and the back edges to ignore."""
     state = [0] * n  # 0 unvisited, 1 on the stack, 2 done
     order: list[int] = []

@@ -3,7 +3,8 @@
 ``compare_models`` gathers the facts (each from the area that owns them: the model reader, ``check_model``,
 the bench, a child-process interpreter) and ``toolkit.report.verdicts`` turns them into findings and one
 regression verdict that CI can gate on (exit code 1). When TOCO could not convert the model at all the
-old side is a failure with the ops it wanted: a finding, never a crash.
+old side is a failure with the ops it wanted: a finding, never a crash. Likewise a bench target where a
+model cannot run (the support check says so, or its runtime crashes mid-bench) is a finding, not timed.
 """
 
 from __future__ import annotations
@@ -13,12 +14,16 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.errors import ExitCode, ToolkitError
-from toolkit.report.latency import BenchPlan, LatencyRow, compare_latency
+from toolkit.report.latency import BenchPlan, LatencyRow, LatencySkip, bench_targets, compare_latency
 from toolkit.report.numerics import Numerics, compare_numerics
-from toolkit.report.verdicts import overall_verdict, support_change
+from toolkit.report.verdicts import RUNNING, overall_verdict, support_change
 
 COMPARE_SCHEMA = "edgetk.compare/1"
 NOT_CONVERTED = "not-converted"
+# Why a check error stops a model, in the few words a finding has room for ("GELU: no kernel").
+SHORT_REASONS = {"missing_kernel": "no kernel", "flex_op": "Flex op", "custom_op": "custom op",
+                 "unsupported_op_version": "version too new", "unsupported_op_dtype": "dtype rejected",
+                 "resource_variables": "resource variables"}
 
 
 @dataclass
@@ -57,6 +62,8 @@ class TargetRow:
     change: str  # "regression" | "improvement" | "unchanged" | "no-baseline"
     new_unsupported: list[str] = field(default_factory=list)
     old_unsupported: list[str] = field(default_factory=list)
+    new_reasons: list[str] = field(default_factory=list)  # check errors in short: "GELU: no kernel"
+    old_reasons: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -71,6 +78,7 @@ class Comparison:
     findings: list[dict]
     threshold: float
     verdict: str = "pass"
+    latency_skipped: list[LatencySkip] = field(default_factory=list)
 
     @property
     def exit_code(self) -> ExitCode:
@@ -145,14 +153,19 @@ def diff_ops(new: ModelSide, old: ModelSide) -> OpDiff:
     )
 
 
-def _check(path: str, descriptors: list) -> dict[str, tuple[str, list[str]]]:
-    """target -> (verdict, ops the target cannot run) from the targets area's check."""
+def _check(path: str, descriptors: list) -> dict[str, tuple[str, list[str], list[str]]]:
+    """target -> (verdict, ops the target cannot run, short reasons) from the targets area's check."""
     from toolkit.model import load_model
     from toolkit.targets import check_model
 
     report = check_model(load_model(path), descriptors)
-    return {r.target: (r.verdict, sorted({f.op for f in r.findings if f.op and f.severity == "error"}))
-            for r in report.results}
+    out = {}
+    for r in report.results:
+        errors = [f for f in r.findings if f.severity == "error"]
+        reasons = sorted({f"{f.op}: {SHORT_REASONS.get(f.rule, f.rule.replace('_', ' '))}" if f.op else f.message
+                          for f in errors})
+        out[r.target] = (r.verdict, sorted({f.op for f in errors if f.op}), reasons)
+    return out
 
 
 def compare_targets(new_path: str, old_path: str | None, targets: list[str]) -> list[TargetRow]:
@@ -167,10 +180,27 @@ def compare_targets(new_path: str, old_path: str | None, targets: list[str]) -> 
     old = _check(old_path, descriptors) if old_path else {}
     rows = []
     for name in targets:
-        new_verdict, new_ops = new[name]
-        old_verdict, old_ops = old.get(name, (NOT_CONVERTED, []))
-        rows.append(TargetRow(name, new_verdict, old_verdict, support_change(new_verdict, old_verdict), new_ops, old_ops))
+        new_verdict, new_ops, new_why = new[name]
+        old_verdict, old_ops, old_why = old.get(name, (NOT_CONVERTED, [], []))
+        rows.append(TargetRow(name, new_verdict, old_verdict, support_change(new_verdict, old_verdict), new_ops, old_ops,
+                              new_why, old_why))
     return rows
+
+
+def _cannot_run(rows: list[TargetRow]) -> dict[str, tuple[str, str]]:
+    """target -> (side, why) where the support check says one model or both cannot run: nothing to time."""
+    out = {}
+    for row in rows:
+        new_bad, old_bad = row.new_verdict not in RUNNING, row.old_verdict not in RUNNING
+        new_why = ", ".join(row.new_reasons) or row.new_verdict
+        old_why = ", ".join(row.old_reasons) or str(row.old_verdict)
+        if new_bad and old_bad:
+            out[row.target] = ("both", f"neither model runs there (new: {new_why}; old: {old_why})")
+        elif new_bad:
+            out[row.target] = ("new", f"the new model does not run there ({new_why})")
+        elif old_bad:
+            out[row.target] = ("old", f"the old model does not run there ({old_why})")
+    return out
 
 
 def comparison_findings(cmp: Comparison) -> list[dict]:
@@ -190,6 +220,7 @@ def comparison_findings(cmp: Comparison) -> list[dict]:
                     "message": f"inputs differ: new {_io(cmp.new.inputs)}, old {_io(cmp.old.inputs)}"})
     out += _target_findings(cmp.targets)
     out += _numerics_findings(cmp.numerics)
+    out += [skip.to_finding() for skip in cmp.latency_skipped]
     for row in cmp.latency:
         if row.verdict in ("slower", "faster"):
             out.append({"severity": "regression" if row.verdict == "slower" else "improvement", "kind": "latency",
@@ -246,23 +277,28 @@ def compare_models(
     """Compare NEW against OLD: a .tflite path, or a ``LegacyResult`` (a failed TOCO run is a finding).
 
     ``targets``: descriptor names for op support (and the bench's default targets); ``bench``: latency
-    plan (None = no latency); ``reference``: .npz with ``input_<i>``/``output_<i>`` (e.g. the TF model's
-    outputs) that both models are also held against.
+    plan (None = no latency), whose targets are support-checked too so that a target where a model cannot
+    run is skipped with a finding instead of crashing the bench; ``reference``: .npz with
+    ``input_<i>``/``output_<i>`` (e.g. the TF model's outputs) that both models are also held against.
     """
     targets = list(targets or [])
     old_path, old_failure = _resolve_old(old)
+    if bench and old_path:
+        targets += [t for t in bench_targets(bench, targets) if t not in targets]
     new_side = summarize_model(new_path)
     old_side = summarize_model(old_path) if old_path else None
     num = None
     if numerics:
         num = compare_numerics(Path(new_path), Path(old_path) if old_path else None, seed=seed, atol=atol, rtol=rtol,
                                reference=Path(reference) if reference else None)
-    latency = compare_latency(str(new_path), old_path, bench, targets, threshold) if bench and old_path else []
+    rows = compare_targets(str(new_path), old_path, targets)
+    latency, skipped = [], []
+    if bench and old_path:
+        latency, skipped = compare_latency(str(new_path), old_path, bench, targets, threshold, cannot_run=_cannot_run(rows))
     cmp = Comparison(
         new=new_side, old=old_side, old_failure=old_failure,
         ops=diff_ops(new_side, old_side) if old_side else None,
-        targets=compare_targets(str(new_path), old_path, targets),
-        numerics=num, latency=latency, findings=[], threshold=threshold,
+        targets=rows, numerics=num, latency=latency, findings=[], threshold=threshold, latency_skipped=skipped,
     )
     cmp.findings = comparison_findings(cmp)
     cmp.verdict = overall_verdict(cmp.findings)

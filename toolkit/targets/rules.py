@@ -211,7 +211,7 @@ def control_flow_cycles(model: TfliteModel) -> list[tuple[Operator, list[int]]]:
 @rule("error")
 def control_flow_cycle(ctx: CheckContext) -> Iterator[Finding]:
     """{op} in subgraph {subgraph} calls subgraph {callee}, closing the call cycle {cycle}: on cyclic control
-    flow LiteRT and TFLM recurse until they crash (SIGSEGV) or loop forever at init, so {runtime} cannot run
+    flow LiteRT and TFLM recurse until they crash (SIGSEGV) or loop forever, so {runtime} cannot run
     this model. TensorFlow's converter does not write call cycles: the file is likely damaged or hand-built."""
     for op, cycle in control_flow_cycles(ctx.model):
         yield _finding(control_flow_cycle, "error", op, subgraph=op.subgraph, callee=cycle[0],
@@ -221,7 +221,7 @@ def control_flow_cycle(ctx: CheckContext) -> Iterator[Finding]:
 @rule("error")
 def while_cond_is_body(ctx: CheckContext) -> Iterator[Finding]:
     """{op} in subgraph {subgraph} uses subgraph {body} as both its condition and its body: LiteRT refuses it
-    at Prepare and TFLM loops forever at init, so {runtime} cannot run this model."""
+    at Prepare and TFLM loops forever, so {runtime} cannot run this model."""
     for op in ctx.model.operators():
         indices = _while_indices(op) if op.name == "WHILE" else None
         if indices is not None and indices[0] == indices[1]:

@@ -8,7 +8,10 @@ Why it is built this way:
   half file that looks valid and an unchanged model is not sent twice over a slow link.
 - Every run works in its own directory ``<remote_dir>/runs/<id>`` owned by a holder process that lives as long
   as the SSH session; ``close()`` removes it, and the next ``connect()`` removes directories whose holder is gone
-  (the session died on Ctrl-C, a crash or a dropped link).
+  (the session died on Ctrl-C, a crash or a dropped link), first killing what still runs in them, since sshd
+  does not signal a command whose session dropped (toolkit.transports.remote_sh).
+- A lost link is one DeviceError saying so ("connection to HOST lost while running X", "upload of X to HOST
+  failed: connection lost"), never a paramiko exception or an exit status of -1.
 - Remote commands are argv lists joined with ``shlex.quote``: no string reaches the remote shell unquoted.
 - A password is read from the environment variable *named* in the settings or from a prompt at connect time,
   handed to paramiko and dropped: it is never stored on the object, logged, or put into an exception.

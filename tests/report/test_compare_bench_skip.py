@@ -1,0 +1,94 @@
+"""compare --bench on targets where one model cannot run: a finding per target, never a dead comparison.
+
+Real models (written with toolkit.model.builder, no TensorFlow) benched for real: LiteRT on the host, TFLite
+Micro for cortex-m4. GELU is a builtin that LiteRT has and TFLM lacks (measured op tables); a CONV_2D
+without its bias input passes the op-table check but fails in the runtime's Prepare, i.e. mid-bench.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from toolkit.model.builder import build_single_op_model
+from toolkit.report.compare import compare_models
+from toolkit.report.latency import BenchPlan
+
+QUICK = ("--rounds", "2", "--runs", "2")
+
+
+@pytest.fixture
+def models(tmp_path: Path) -> dict[str, Path]:
+    """gelu / gelu_copy / relu on x[1,8], and a CONV_2D the runtime refuses at Prepare."""
+    out = {"gelu": build_single_op_model("GELU", shapes=[[1, 8]]), "relu": build_single_op_model("RELU", shapes=[[1, 8]]),
+           "broken_conv": build_single_op_model("CONV_2D")}
+    paths = {}
+    for name, data in out.items():
+        paths[name] = tmp_path / f"{name}.tflite"
+        paths[name].write_bytes(data)
+    paths["gelu_copy"] = tmp_path / "gelu_copy.tflite"
+    shutil.copy2(paths["gelu"], paths["gelu_copy"])
+    return paths
+
+
+def _skips(doc: dict) -> dict[str, dict]:
+    return {f["target"]: f for f in doc["findings"] if f["kind"] == "latency-skipped"}
+
+
+def test_new_model_lacking_a_kernel_is_skipped_there_and_is_a_regression(run_cli, models: dict[str, Path]) -> None:
+    proc = run_cli("compare", models["gelu"], models["relu"], "-t", "cortex-m4", "-t", "host-x86_64", "--bench", *QUICK,
+                   "--json")
+    assert proc.returncode == 1, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["verdict"] == "regression"
+    skip = _skips(doc)["cortex-m4"]
+    assert skip["message"] == "not benchmarked on cortex-m4: the new model does not run there (GELU: no kernel)"
+    assert skip["side"] == "new" and skip["severity"] == "warning"
+    [host] = doc["latency"]
+    assert host["target"] == "host-x86_64" and len(host["new"]["rounds_ms"]) == len(host["old"]["rounds_ms"]) == 2
+    assert all(v > 0 for v in host["new"]["rounds_ms"] + host["old"]["rounds_ms"])
+    support = [f for f in doc["findings"] if f["kind"] == "support"]
+    assert [(f["target"], f["severity"]) for f in support] == [("cortex-m4", "regression")]
+    m4 = next(t for t in doc["targets"] if t["target"] == "cortex-m4")
+    assert m4["new_reasons"] == ["GELU: no kernel"] and m4["old_reasons"] == []
+
+
+def test_both_models_lacking_the_kernel_pass_with_host_timing(run_cli, models: dict[str, Path]) -> None:
+    proc = run_cli("compare", models["gelu"], models["gelu_copy"], "-t", "cortex-m4", "-t", "host-x86_64", "--bench",
+                   *QUICK, "--json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["verdict"] == "pass"
+    skip = _skips(doc)["cortex-m4"]
+    assert skip["side"] == "both" and skip["severity"] == "warning"
+    assert skip["message"].startswith("not benchmarked on cortex-m4: neither model runs there (new: GELU: no kernel")
+    assert [row["target"] for row in doc["latency"]] == ["host-x86_64"]
+
+
+def test_a_bench_target_outside_the_checked_ones_is_checked_first(models: dict[str, Path]) -> None:
+    """The bench plan's own targets get a support row too, so the skip decision never guesses."""
+    cmp = compare_models(models["gelu"], models["relu"], bench=BenchPlan(targets=("cortex-m4",), rounds=2, runs=2),
+                         numerics=False)
+    assert [(t.target, t.change) for t in cmp.targets] == [("cortex-m4", "regression")]
+    assert cmp.latency == [] and [s.target for s in cmp.latency_skipped] == ["cortex-m4"]
+
+
+def test_new_model_failing_mid_bench_is_a_regression_on_that_target(models: dict[str, Path]) -> None:
+    cmp = compare_models(models["broken_conv"], models["relu"], targets=["host-x86_64"],
+                         bench=BenchPlan(rounds=2, runs=2), numerics=False)
+    assert cmp.targets[0].new_verdict == "runs"  # the check cannot see it: the runtime's Prepare refuses it
+    [skip] = cmp.latency_skipped
+    assert (skip.target, skip.side, skip.severity) == ("host-x86_64", "new", "regression")
+    assert "the new model failed during the bench, the old one ran" in skip.message and "CONV_2D" in skip.message
+    assert cmp.latency == [] and cmp.verdict == "regression"
+
+
+def test_old_model_failing_mid_bench_is_only_a_warning(models: dict[str, Path]) -> None:
+    cmp = compare_models(models["relu"], models["broken_conv"], targets=["host-x86_64"],
+                         bench=BenchPlan(rounds=2, runs=2), numerics=False)
+    [skip] = cmp.latency_skipped
+    assert (skip.side, skip.severity) == ("old", "warning")
+    assert cmp.verdict == "pass"
