@@ -15,9 +15,6 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import signal
-import subprocess
-import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -26,19 +23,10 @@ from toolkit.emulator.qemu import guest_command, guest_env
 from toolkit.emulator.specs import GUEST_PYTHON
 from toolkit.errors import BadInputError, DeviceError, MissingDependencyError
 from toolkit.transports.base import RunResult, Transport, sha256_file
+from toolkit.transports.host_process import pid_alive, run_child
 
 RUN_PREFIX = "edgetk-run-"
 DEFAULT_TIMEOUT = 1800.0
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _owner_pid(name: str, prefix: str) -> int | None:
@@ -52,13 +40,6 @@ def _check_name(name: str) -> str:
     if not name or name in (".", "..") or "/" in name or "\0" in name:
         raise BadInputError(f"invalid file name for the device: {name!r}")
     return name
-
-
-def _limit_core_dumps() -> None:
-    """qemu-user writes a guest core file into the cwd on a crash: not wanted."""
-    import resource
-
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
 
 
 class EmulatorTransport(Transport):
@@ -101,7 +82,7 @@ class EmulatorTransport(Transport):
             if not entry.name.startswith(prefix):
                 continue
             pid = _owner_pid(entry.name, prefix)
-            if pid is not None and pid != os.getpid() and not _pid_alive(pid):
+            if pid is not None and pid != os.getpid() and not pid_alive(pid):
                 shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink(missing_ok=True)
 
     def close(self) -> None:
@@ -182,29 +163,7 @@ class EmulatorTransport(Transport):
         info, work = self._require()
         command = guest_command(self.spec, info.root, list(argv), self.cpu)
         limit = timeout or DEFAULT_TIMEOUT
-        started = time.monotonic()
-        proc = subprocess.Popen(
-            command,
-            cwd=work,
-            env=guest_env(str(work), env),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-            preexec_fn=_limit_core_dumps,
-        )
-        try:
-            out, err = proc.communicate(timeout=limit)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.communicate()
-            raise DeviceError(f"{argv[0]} on emulator {self.spec.name} timed out after {limit:g} s") from None
-        rc = proc.returncode
-        return RunResult(
-            argv=tuple(argv),
-            returncode=rc,
-            stdout=out.decode(errors="replace"),
-            stderr=err.decode(errors="replace"),
-            duration_s=time.monotonic() - started,
-            signal=signal.Signals(-rc).name if rc < 0 else None,
+        return run_child(
+            command, cwd=work, env=guest_env(str(work), env), timeout=limit,
+            what=f"{argv[0]} on emulator {self.spec.name}", shown_argv=tuple(argv),
         )

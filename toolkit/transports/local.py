@@ -10,44 +10,17 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import signal
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
 from toolkit.errors import DeviceError
 from toolkit.paths import cache_dir
 from toolkit.transports.base import RunResult, Transport, sha256_file
+from toolkit.transports.host_process import pid_alive, run_child
 
-
-def signal_name(returncode: int) -> str | None:
-    """"SIGSEGV" for a child killed by signal 11 (subprocess reports it as returncode -11)."""
-    if returncode >= 0:
-        return None
-    try:
-        return signal.Signals(-returncode).name
-    except ValueError:
-        return f"signal {-returncode}"
-
-
-def _no_core_dumps() -> None:
-    """A crashing native runtime (TFLM SEGFAULT on a tiny arena) must not leave core files behind."""
-    import resource
-
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+DEFAULT_TIMEOUT = 1800.0
 
 
 class LocalTransport(Transport):
@@ -72,7 +45,7 @@ class LocalTransport(Transport):
     def _remove_stale_runs(self) -> None:
         for entry in self.runs.iterdir():
             parts = entry.name.split("-")
-            if len(parts) >= 3 and parts[1].isdigit() and not _pid_alive(int(parts[1])):
+            if len(parts) >= 3 and parts[1].isdigit() and not pid_alive(int(parts[1])):
                 shutil.rmtree(entry, ignore_errors=True)
 
     def close(self) -> None:
@@ -121,21 +94,10 @@ class LocalTransport(Transport):
         return [sys.executable]
 
     def run(self, argv: Sequence[str], *, timeout: float | None = None) -> RunResult:
-        workdir = self._require_workdir()
-        argv = tuple(str(a) for a in argv)
-        start = time.monotonic()
-        try:
-            proc = subprocess.run(
-                list(argv), cwd=workdir, capture_output=True, text=True, timeout=timeout, env=self._env(),
-                errors="replace", preexec_fn=_no_core_dumps,
-            )
-        except subprocess.TimeoutExpired as exc:
-            raise DeviceError(f"{self.kind}: '{Path(argv[0]).name}' did not finish within {timeout:g} s") from exc
-        except OSError as exc:
-            raise DeviceError(f"{self.kind}: cannot start {argv[0]}: {exc.strerror}") from exc
-        return RunResult(
-            argv=argv, returncode=proc.returncode, stdout=proc.stdout, stderr=proc.stderr,
-            duration_s=time.monotonic() - start, signal=signal_name(proc.returncode),
+        argv = [str(a) for a in argv]
+        return run_child(
+            argv, cwd=self._require_workdir(), env=self._env(), timeout=timeout or DEFAULT_TIMEOUT,
+            what=f"{self.kind}: '{Path(argv[0]).name}'",
         )
 
     def _env(self) -> dict[str, str]:
