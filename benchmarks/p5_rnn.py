@@ -20,11 +20,12 @@ TARGETS = {"host-x86_64": ("LiteRT x86_64", 100), "rpi4-arm64": ("tflite-runtime
            "cortex-m4": ("TFLM (host-run kernels)", 100)}
 GOAL = 1.05
 TFLM_NOTE = (
-    "On TFLM a **float** LSTM runs at least as fast as the WHILE loop and needs about half the arena (the TFLM "
-    "row above), so the MCU descriptors (cortex-m4, and cortex-m7 / esp32-s3 "
-    "which extend it) record `rnn.prefer = \"loop\"`. With `--quantize int8` (the usual MCU case) TF 2.21's "
-    "converter segfaults on the loop form and only the fused op quantizes, so `--rnn auto` picks fused whenever "
-    "full-integer quantization is requested (toolkit/convert/api.py `resolve_rnn_auto`)."
+    "On TFLM the two forms of a **float** LSTM are within a few % in latency (the fused op slightly ahead over 9+ "
+    "interleaved rounds; an earlier 5-round run that had the loop 14% faster did not reproduce), while the loop "
+    "form needs about half the arena (the TFLM row). The MCU descriptors keep `rnn.prefer = \"fused\"` (the "
+    "latency winner) and say to pass `--rnn loop` when RAM binds. With `--quantize int8|int16x8` TF 2.21's "
+    "converter segfaults on the loop form, so `--rnn auto` picks fused whenever full-integer quantization is "
+    "requested, whatever the targets prefer (toolkit/convert/api.py `resolve_rnn_auto`)."
 )
 
 

@@ -73,8 +73,8 @@ def existing_sections(path: Path) -> dict[str, str]:
 def summary(sections: dict[str, str]) -> str:
     """Every figure's rows in one table, taken from the sections themselves (so it cannot drift)."""
     rows = []
-    for text in sections.values():
-        rows += [line for line in text.splitlines() if line.startswith("| ") and not line.startswith(("| id ", "|---"))]
+    for fig, text in sections.items():  # the figure's own rows only, not the detail tables under them
+        rows += [line for line in text.splitlines() if line.startswith(f"| {fig} |")]
     head = ("| id | what | edgetk (min / median / max) | anchor | anchor (min / median / max) | ratio (median) "
             "| goal | met? |\n|---|---|---|---|---|---|---|---|\n")
     return "## Summary\n\n" + head + "\n".join(rows) + "\n\n"

@@ -72,7 +72,7 @@ def resolve_rnn_auto(targets: tuple[str, ...], quantize: str = "none") -> tuple[
     Full-integer quantization forces the fused op: TF 2.21's converter segfaults quantizing the WHILE-loop
     LSTM, only UNIDIRECTIONAL_SEQUENCE_LSTM quantizes. Otherwise each target's measured ``rnn.prefer``
     decides (fused if any target prefers it); targets without one fall back by runtime: fused for
-    tflite-runtime, loop for LiteRT+XNNPACK and TFLM (measured faster there for float models).
+    tflite-runtime and TFLM, loop for LiteRT+XNNPACK (docs/PERFORMANCE.md P5).
     """
     if quantize in FULL_INTEGER_MODES:
         return "fused", (f"--rnn auto → fused (--quantize {quantize}: only the fused LSTM op can be "
@@ -87,10 +87,10 @@ def resolve_rnn_auto(targets: tuple[str, ...], quantize: str = "none") -> tuple[
         desc = registry.get(name)
         if desc.rnn.prefer:
             prefs.append((desc.rnn.prefer, f"{name} prefers {desc.rnn.prefer}"))
-        elif desc.runtime.name == "tflite-runtime":
-            prefs.append(("fused", f"{name} runs tflite-runtime: fused"))
+        elif desc.runtime.name in ("tflm", "tflite-runtime"):
+            prefs.append(("fused", f"{name} runs {desc.runtime.name}: fused"))
         else:
-            prefs.append(("loop", f"{name} runs {desc.runtime.name}: loop"))
+            prefs.append(("loop", f"{name} runs LiteRT+XNNPACK: loop"))
     form = "fused" if any(p == "fused" for p, _ in prefs) else "loop"
     return form, "--rnn auto → " + form + " (" + "; ".join(w for _, w in prefs) + ")"
 
