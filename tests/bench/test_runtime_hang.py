@@ -19,11 +19,11 @@ def test_tflm_hang_on_cond_is_body_is_a_runtime_failure(run_cli, tmp_path: Path)
     model = tmp_path / "cond-is-body.tflite"
     model.write_bytes(cyclic_while_model("cond-is-body"))
     proc = run_cli("bench", model, "--target", "cortex-m4", "--runs", "1", "--warmup", "0", "--no-store",
-                   "--timeout", "4")  # fmt: skip
+                   "--timeout", "8")  # fmt: skip
     assert proc.returncode == ExitCode.RUNTIME_CRASH, proc.stderr
     assert cli_contract_problem(proc.returncode, proc.stdout, proc.stderr) is None
     message = proc.stderr.strip()
-    assert message.startswith("error: cond-is-body.tflite on cortex-m4: the runtime did not finish within 4s "
+    assert message.startswith("error: cond-is-body.tflite on cortex-m4: the runtime did not finish within 8s "
                               "during ")  # the runner's last phase: TFLM loops in the WHILE's Prepare/Invoke
     assert message.endswith(" and was stopped (a model with cyclic control flow can hang TFLM)")
 
