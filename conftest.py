@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,10 @@ import pytest
 REPO = Path(__file__).resolve().parent
 # Emulator images and the legacy converter env are expensive: one cache for the whole test session.
 SHARED_CACHE = os.environ.get("EDGETK_TEST_CACHE", str(REPO / ".venv" / "edgetk-cache"))
+# Session- and module-scoped fixtures run before the per-test monkeypatch below: give them the same
+# shared cache and a throwaway home, so nothing a test run does lands in the user's own directories.
+os.environ["EDGETK_CACHE"] = SHARED_CACHE
+os.environ["EDGETK_HOME"] = tempfile.mkdtemp(prefix="edgetk-test-home-")
 
 
 @pytest.fixture(autouse=True)

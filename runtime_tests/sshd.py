@@ -185,6 +185,8 @@ def arm_image_root() -> Path:
     """The shared Debian 12 arm64 image (built once into the tests' shared cache), or skip with the reason.
 
     Module/session fixtures run outside the per-test EDGETK_CACHE monkeypatch, so the cache is set here.
+    The test users' python3 shim must reach the image: when the checkout sits below a directory others
+    cannot traverse (e.g. under /root), a copy goes to a world-readable place under /var/tmp.
     """
     import pytest
 
@@ -194,6 +196,31 @@ def arm_image_root() -> Path:
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("EDGETK_CACHE", SHARED_CACHE)
         try:
-            return ensure_image("debian12-arm64").root
+            root = ensure_image("debian12-arm64").root
         except Exception as exc:  # noqa: BLE001 - reported as the skip reason
             pytest.skip(f"the Debian 12 arm64 emulator image cannot be built here: {exc}")
+    return root if _others_can_reach(root) else _world_readable_copy(root)
+
+
+def _others_can_reach(path: Path) -> bool:
+    return all(p.stat().st_mode & 0o001 for p in (path, *path.parents))
+
+
+def _world_readable_copy(root: Path) -> Path:
+    """Copy the image rootfs to /var/tmp/edgetk-test-images/<manifest hash>/rootfs (once per image build)."""
+    import hashlib
+
+    manifest = root.parent / "manifest.json"
+    stamp = hashlib.sha256(manifest.read_bytes()).hexdigest()[:16] if manifest.is_file() else "unversioned"
+    base = Path("/var/tmp/edgetk-test-images")
+    dest = base / stamp / "rootfs"
+    if not dest.is_dir():
+        base.mkdir(mode=0o755, exist_ok=True)
+        partial = base / f".{stamp}.partial-{os.getpid()}"
+        shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir()
+        # cp -a, not shutil.copytree: the rootfs has device nodes (dev/zero) that copytree would read forever
+        subprocess.run(["cp", "-a", "--", str(root), str(partial / "rootfs")], check=True)
+        partial.chmod(0o755)
+        partial.rename(base / stamp)
+    return dest

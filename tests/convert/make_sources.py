@@ -6,7 +6,8 @@ and cache OUT_DIR. Writes:
                   written with save_debug_info=True
   lstm_export/    Keras 3 ``model.export()`` of a small LSTM (dynamic batch)
   lstm.keras, lstm.h5   the same LSTM saved by Keras 3
-  conv.pb         frozen GraphDef (binary) of a small conv net; input "image" [1, 8, 8, 2], output in sources.json
+  conv.pb         frozen GraphDef (binary) of a small conv net; input "image" [None, 8, 8, 8]
+                  (weights big enough that dynamic-range quantization touches them), output in sources.json
   conv_calib.npz  32 calibration samples for conv.pb (key "image")
   sources.json    names the frozen graph's output node
 """
@@ -57,10 +58,10 @@ def lstm_files(out: Path) -> None:
 
 def frozen_conv(out: Path) -> str:
     rng = np.random.default_rng(3)
-    kernel = tf.Variable(rng.normal(scale=0.5, size=(3, 3, 2, 4)).astype("float32"))
-    dense = tf.Variable(rng.normal(scale=0.5, size=(4, 3)).astype("float32"))
+    kernel = tf.Variable(rng.normal(scale=0.3, size=(3, 3, 8, 32)).astype("float32"))
+    dense = tf.Variable(rng.normal(scale=0.3, size=(32, 40)).astype("float32"))
 
-    @tf.function(input_signature=[tf.TensorSpec([1, 8, 8, 2], tf.float32, name="image")])
+    @tf.function(input_signature=[tf.TensorSpec([None, 8, 8, 8], tf.float32, name="image")])
     def net(image):
         x = tf.nn.relu(tf.nn.conv2d(image, kernel, strides=1, padding="SAME"))
         x = tf.reduce_mean(x, axis=[1, 2])
@@ -69,7 +70,7 @@ def frozen_conv(out: Path) -> str:
     frozen = convert_variables_to_constants_v2(net.get_concrete_function())
     graph_def = frozen.graph.as_graph_def()
     tf.io.write_graph(graph_def, str(out), "conv.pb", as_text=False)
-    np.savez(out / "conv_calib.npz", image=rng.uniform(-1, 1, size=(32, 1, 8, 8, 2)).astype("float32"))
+    np.savez(out / "conv_calib.npz", image=rng.uniform(-1, 1, size=(32, 1, 8, 8, 8)).astype("float32"))
     return frozen.outputs[0].name.split(":")[0]
 
 

@@ -78,6 +78,10 @@ def register(app: typer.Typer) -> None:
                 err.print(exc.details, markup=False)
             raise
         doc = result.to_json()
+        from toolkit.convert.quantize import RANDOM_CALIBRATION_WARNING
+
+        if RANDOM_CALIBRATION_WARNING in result.warnings:  # loud on stderr even with --json
+            err.print(f"[bold red]WARNING: {RANDOM_CALIBRATION_WARNING}[/]")
         if report:
             report.parent.mkdir(parents=True, exist_ok=True)
             report.write_text(json.dumps(doc, indent=2))

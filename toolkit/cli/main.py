@@ -71,8 +71,10 @@ def build_app() -> typer.Typer:
 
 def _err(message: str) -> None:
     from rich.console import Console
+    from rich.markup import escape
 
-    Console(stderr=True, highlight=False, soft_wrap=True).print(f"[bold red]error:[/] {message}", markup=True)
+    # the message names user files and devices: "[/]" in a path is text, not markup
+    Console(stderr=True, highlight=False, soft_wrap=True).print(f"[bold red]error:[/] {escape(message)}", markup=True)
 
 
 def _write_debug_log(exc: BaseException) -> str:

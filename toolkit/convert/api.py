@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.convert import error_trace
-from toolkit.convert.frontends import pick_frontend
+from toolkit.convert.frontends import check_graphdef_options, pick_frontend
 from toolkit.convert.options import (
     QUANTIZE_MODES,
     RNN_MODES,
@@ -60,7 +60,8 @@ def _validate(source: str, options: ConvertOptions) -> None:
         raise BadInputError("--batch must be at least 1")
     if options.calibration and not Path(options.calibration).is_file():
         raise BadInputError(f"{options.calibration}: calibration file not found")
-    pick_frontend(source, options.format)
+    if pick_frontend(source, options.format).name == "graphdef":
+        check_graphdef_options(source, options)
 
 
 FULL_INTEGER_MODES = ("int8", "int16x8")
@@ -136,6 +137,8 @@ def _raise_failure(result: dict[str, Any]) -> None:
     if result["kind"] == "converter":
         traced = error_trace.trace_converter_error(result.get("errors", []), result["message"],
                                                    node_frames=result.get("node_frames"))
+    elif result.get("error_type") == "BadInputError":  # the worker found the input wrong (e.g. unknown node)
+        raise BadInputError(result["message"].splitlines()[0])
     elif result["kind"] in ("refused", "died"):
         raise ConverterFailed(result["message"].splitlines()[0], note=note)
     else:
@@ -196,7 +199,7 @@ def convert_model(source: str | Path, out: str | Path, options: ConvertOptions =
 
 def convert_many(items: list[tuple[str | Path, str | Path, ConvertOptions]], *,
                  check_runtimes: tuple[str, ...] = ("litert",), progress: Progress | None = None
-                 ) -> list[ConversionReport | ConversionError]:
+                 ) -> list[ConversionReport | ConversionError | BadInputError]:
     """Convert several models with ONE TensorFlow process; each entry is a report or the error it raised."""
     started = time.perf_counter()
     progress = progress or (lambda _text: None)
@@ -217,11 +220,11 @@ def convert_many(items: list[tuple[str | Path, str | Path, ConvertOptions]], *,
             jobs.append(job)
             extras.append(extra)
         results = _run_worker(jobs, Path(tmp) / "request.json", progress)
-        reports: list[ConversionReport | ConversionError] = []
+        reports: list[ConversionReport | ConversionError | BadInputError] = []
         for (source, out, options), job, result, extra in zip(items, jobs, results, extras, strict=True):
             try:
                 reports.append(_finish(str(source), Path(out), options, job, result, extra, check_runtimes, progress))
-            except ConversionError as exc:
+            except (ConversionError, BadInputError) as exc:
                 reports.append(exc)
     if len(items) == 1 and isinstance(reports[0], ConversionReport):
         reports[0].total_seconds = round(time.perf_counter() - started, 3)
@@ -252,6 +255,6 @@ def _finish(source: str, out: Path, options: ConvertOptions, job: dict[str, Any]
         convert_seconds=round(result["convert_seconds"], 3), total_seconds=0.0,
         input_shapes=result["input_shapes"], rnn_form=result["rnn_form"], quantize=options.quantize,
         fixes=result["fixes"] + (extra_fixes if result["rnn_form"] else []),
-        warnings=result["warnings"] + target_warnings, numerics=checks,
+        warnings=result["warnings"] + target_warnings, notes=result.get("notes", []), numerics=checks,
         quantization_error=list(litert.outputs) if litert and options.quantize != "none" else [],
         targets=targets)

@@ -35,6 +35,10 @@ class LoadedModel:
     notes: list[str] = field(default_factory=list)
 
 
+NO_KERAS_FUSED_NOTE = ("--rnn fused rebuilds Keras layers; this source has no Keras model, so its RNNs keep the "
+                       "form they were traced in (convert the .keras/.h5 or file.py:function to fuse)")
+
+
 class Frontend(ABC):
     name: str = ""
 
@@ -84,15 +88,70 @@ class SavedModelFrontend(Frontend):
         specs = sig.structured_input_signature[1]
         names = sorted(specs)
         inputs = [InputSpec(name=n, shape=list(specs[n].shape), dtype=specs[n].dtype.name) for n in names]
+        if _needs_static_lists(sig, inputs):
+            model = _pretraced_signature(sig, inputs, options)
+        else:
+            def call(*xs: Any) -> Any:
+                out = sig(**dict(zip(names, xs, strict=True)))
+                return [out[k] for k in sorted(out)]
 
-        def call(*xs: Any) -> Any:
-            out = sig(**dict(zip(names, xs, strict=True)))
-            return [out[k] for k in sorted(out)]
-
-        model = LoadedModel(frontend=self.name, inputs=inputs, fn=call)
+            call.keep_alive = loaded  # the signature needs its trackable object alive while tracing
+            model = LoadedModel(frontend=self.name, inputs=inputs, fn=call)
         model.notes.append(f"signature '{key}'")
-        model.fn.keep_alive = loaded  # the signature needs its trackable object alive while tracing
+        if options.rnn == "fused":
+            model.notes.append(NO_KERAS_FUSED_NOTE)
         return model
+
+
+def _needs_static_lists(signature: Any, inputs: list[InputSpec]) -> bool:
+    """True for a dynamic-batch signature whose graph makes TensorLists (a pre-traced RNN, e.g. Keras export)."""
+    from toolkit.convert import graphdef
+
+    if not any(s.shape and s.shape[0] is None for s in inputs):
+        return False
+    gdef = signature.graph.as_graph_def()
+    ops = {n.op for n in gdef.node} | {n.op for f in gdef.library.function for n in f.node_def}
+    return bool(ops & set(graphdef.LIST_OPS))
+
+
+def _fixed_shape(spec: InputSpec, i: int, options: ConvertOptions) -> list[int | None]:
+    """The shape the worker will trace at (same rule as rnn.fix_input_shapes), to bake into a GraphDef."""
+    if options.input_shapes and i < len(options.input_shapes):
+        return list(options.input_shapes[i])
+    shape = list(spec.shape)
+    if shape and shape[0] is None:
+        shape[0] = options.batch
+    if len(shape) > 1 and shape[1] is None and options.seq_len:
+        shape[1] = options.seq_len
+    return shape
+
+
+def _static_graph(graph_def: Any, inputs: list[InputSpec], input_names: list[str], output_names: list[str],
+                  options: ConvertOptions, frontend: str) -> LoadedModel:
+    """A LoadedModel over a GraphDef whose placeholders and TensorList element shapes are fixed."""
+    from toolkit.convert import graphdef
+
+    shapes = [_fixed_shape(s, i, options) for i, s in enumerate(inputs)]
+    graphdef.set_placeholder_shapes(graph_def, {graphdef.node_name(n): s for n, s in zip(input_names, shapes,
+                                                                                           strict=True)})
+    model = LoadedModel(frontend=frontend, inputs=inputs)
+    batches = {s[0] for s in shapes if s and s[0] is not None}
+    dynamic_batch = any(s.shape and s.shape[0] is None for s in inputs)
+    if dynamic_batch and len(batches) == 1:  # a -1 list dim is then the batch the graph was traced with
+        lists = graphdef.fix_list_element_shapes(graph_def, batches.pop())
+        if lists:
+            model.notes.append(f"pre-traced graph: batch written into the element shape of {len(lists)} "
+                               "TensorList(s)")
+    model.fn = graphdef.graph_function(graph_def, input_names, output_names)
+    return model
+
+
+def _pretraced_signature(signature: Any, inputs: list[InputSpec], options: ConvertOptions) -> LoadedModel:
+    """Freeze a dynamic-batch signature and fix its TensorList shapes: retracing a loaded graph cannot."""
+    from toolkit.convert import graphdef
+
+    graph_def, input_names, output_names = graphdef.freeze_signature(signature)
+    return _static_graph(graph_def, inputs, input_names, output_names, options, SavedModelFrontend.name)
 
 
 class KerasFileFrontend(Frontend):
@@ -184,12 +243,35 @@ class GraphDefFrontend(Frontend):
         return Path(source).suffix == ".pb" and Path(source).is_file()
 
     def load(self, source: str, options: ConvertOptions) -> LoadedModel:
-        if not options.input_arrays or not options.output_arrays:
-            raise BadInputError(f"{source}: a frozen GraphDef needs --input-arrays and --output-arrays")
-        shapes = options.input_shapes or ()
-        inputs = [InputSpec(name=n, shape=list(shapes[i]) if i < len(shapes) else [], dtype="float32")
-                  for i, n in enumerate(options.input_arrays)]
-        return LoadedModel(frontend=self.name, inputs=inputs, graphdef_path=source)
+        from toolkit.convert import graphdef
+
+        check_graphdef_options(source, options)
+        graph_def = graphdef.read_graph_def(source)
+        graphdef.check_arrays(graph_def, options.input_arrays, options.output_arrays, source)
+        inputs = []
+        for i, name in enumerate(options.input_arrays):
+            shape, dtype = graphdef.placeholder_spec(graph_def, name)
+            if shape is None:  # unknown rank: only --input-shapes can say
+                if not options.input_shapes:
+                    raise BadInputError(f"{source}: input '{name}' has no shape in the graph; pass --input-shapes")
+                shape = list(options.input_shapes[i])
+            inputs.append(InputSpec(name=graphdef.node_name(name), shape=shape, dtype=dtype))
+        model = _static_graph(graph_def, inputs, list(options.input_arrays), list(options.output_arrays), options,
+                              self.name)
+        if options.rnn == "fused":
+            model.notes.append(NO_KERAS_FUSED_NOTE)
+        return model
+
+
+def check_graphdef_options(source: str, options: ConvertOptions) -> None:
+    """A frozen GraphDef has no signature: its input and output arrays must be named (no TF needed)."""
+    missing = [flag for flag, names in (("--input-arrays", options.input_arrays),
+                                        ("--output-arrays", options.output_arrays)) if not names]
+    if missing:
+        raise BadInputError(f"{source}: a frozen GraphDef needs {' and '.join(missing)} (node names)")
+    if options.input_shapes and len(options.input_shapes) != len(options.input_arrays):
+        raise BadInputError(f"{source}: --input-shapes gives {len(options.input_shapes)} shape(s) for "
+                            f"{len(options.input_arrays)} --input-arrays")
 
 
 FRONTENDS: list[Frontend] = [SavedModelFrontend(), KerasFileFrontend(), PythonFrontend(), GraphDefFrontend()]

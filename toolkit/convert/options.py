@@ -87,6 +87,7 @@ class ConversionReport:
     quantize: str = "none"
     fixes: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the front-end did: signature used, graph rewrites
     numerics: list[RuntimeCheck] = field(default_factory=list)
     quantization_error: list[OutputError] = field(default_factory=list)
     targets: list[dict[str, Any]] = field(default_factory=list)

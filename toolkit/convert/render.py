@@ -20,6 +20,8 @@ def print_report(report: ConversionReport, console: Any) -> None:
     for name, count in report.ops.items():
         ops.add_row(name, str(count))
     console.print(ops)
+    for note in report.notes:
+        console.print(f"note: {note}", markup=False)
     for fix in report.fixes:
         console.print(f"[cyan]fix:[/] {fix}", markup=True)
     for warning in report.warnings:

@@ -11,6 +11,12 @@ place apps-less shells may write): content-addressed blobs under ``blobs/<sha256
 name, hash-checked with the device's sha256sum, renamed), and one directory per run under ``runs/<id>``,
 held by a holder process for the life of this transport and removed by ``close()`` or by the next connect
 (which also kills what a dead session left running there; see toolkit.transports.remote_sh).
+
+A lost device is not an exit code: when the link drops mid-command (cable pulled, ``adb disconnect``, adbd
+gone) the adb 29 client exits 0 with whatever output had arrived. So every device shell command ends by
+printing a per-call marker with its real exit status on stderr; a missing marker means the command never
+finished, and ``adb get-state`` tells a lost device (DeviceError "connection to SERIAL lost while running X")
+from a shell killed on the device.
 """
 
 from __future__ import annotations
@@ -23,15 +29,16 @@ import time
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 
-from toolkit.errors import DeviceError, MissingDependencyError
-from toolkit.transports.base import RunResult, Transport, sha256_file
-from toolkit.transports.remote_sh import holder_script, run_id
-from toolkit.transports.ssh import PutRecord, check_remote_name, quote_argv, signal_from_status
+from toolkit.errors import BadInputError, DeviceError, MissingDependencyError
+from toolkit.transports.base import RunResult, Transport
+from toolkit.transports.blob_cache import BlobCachePuts, PutRecord, printable
+from toolkit.transports.remote_sh import holder_script
+from toolkit.transports.ssh import check_remote_dir, quote_argv, signal_from_status
 
 DEFAULT_REMOTE_DIR = "/data/local/tmp/edgetk"
 
 
-class AdbTransport(Transport):
+class AdbTransport(BlobCachePuts, Transport):
     kind = "adb"
     emulated = False
 
@@ -45,8 +52,11 @@ class AdbTransport(Transport):
         run_timeout: float = 600.0,
         label: str = "",
     ) -> None:
-        self.serial, self.adb, self.base, self.python = serial, adb, remote_dir.rstrip("/"), python
-        self.run_timeout, self.label = run_timeout, label or serial or "adb device"
+        self.label = printable(label or serial or "adb device")
+        if not check_remote_dir(remote_dir, self.label).startswith("/"):
+            raise BadInputError(f"remote_dir {remote_dir!r} of {self.label}: must be an absolute path on the device")
+        self.serial, self.adb, self.base, self.python = serial, adb, remote_dir.rstrip("/") or "/", python
+        self.run_timeout = run_timeout
         self.run_dir = ""
         self.puts: list[PutRecord] = []
         self._holder: subprocess.Popen | None = None
@@ -63,8 +73,34 @@ class AdbTransport(Transport):
         except subprocess.TimeoutExpired:
             raise DeviceError(f"adb {args[0]} timed out after {timeout:g}s on {self.label}") from None
 
-    def _sh(self, script: str, timeout: float | None = 120) -> subprocess.CompletedProcess[str]:
-        return self._adb("shell", "-T", script, timeout=timeout)
+    @property
+    def where(self) -> str:
+        """The device for messages: its serial, and the inventory name when it has one."""
+        serial = printable(self.serial) if self.serial else "the adb device"
+        return serial if self.label in (serial, "adb device") else f"{serial} ({self.label})"
+
+    def _sh(self, script: str, timeout: float | None = 120, *, what: str = "sh") -> RunResult:
+        """Run ``script`` in the device shell; the status comes from the end marker (see the module docstring).
+        The script runs in a subshell so an ``exit`` inside it still reaches the marker."""
+        marker = f"edgetk-status-{secrets.token_hex(8)}"
+        wrapped = f"(\n{script}\n)\ns=$?; printf '\\n{marker} %d\\n' \"$s\" >&2; exit \"$s\""
+        start = time.monotonic()
+        proc = self._adb("shell", "-T", wrapped, timeout=timeout)
+        elapsed = time.monotonic() - start
+        cut = proc.stderr.rfind(f"\n{marker} ")
+        if cut < 0:
+            raise self._unfinished_error(what, elapsed, proc.returncode)
+        status = int(proc.stderr[cut:].split()[1])
+        return RunResult((what,), status, proc.stdout, proc.stderr[:cut], elapsed, signal_from_status(status))
+
+    def _unfinished_error(self, what: str, elapsed: float, adb_status: int) -> DeviceError:
+        """A command whose end marker never arrived: the device went away, or its shell was killed there."""
+        state = self._adb("get-state", timeout=30)
+        if state.returncode != 0 or state.stdout.strip() != "device":
+            return DeviceError(f"connection to {self.where} lost while running {printable(what)} "
+                               f"(after {elapsed:.0f}s)")
+        return DeviceError(f"{printable(what)} on {self.where} ended without an exit status "
+                           f"(adb exit {adb_status}; its shell was killed on the device?)")
 
     def connect(self) -> None:
         state = self._adb("get-state", timeout=30)
@@ -81,7 +117,8 @@ class AdbTransport(Transport):
         if line.strip() != "ready":
             err = self._holder.stderr.read() if self._holder.stderr and self._holder.poll() is not None else ""
             self.close()
-            raise DeviceError(f"could not create a run directory under {runs} on {self.label}: {err.strip()}")
+            raise DeviceError(f"could not create a run directory under {printable(runs)} on {self.where}: "
+                              f"{_one_line(err)}")
 
     def close(self) -> None:
         if self._holder is None:
@@ -107,52 +144,57 @@ class AdbTransport(Transport):
         return [self.python]
 
     def run(self, argv: Sequence[str], *, timeout: float | None = None) -> RunResult:
-        cmd = f"cd {shlex.quote(self.run_dir)} || exit 125; {quote_argv(argv)}; exit $?"
-        start = time.monotonic()
+        """Run argv in this run's directory, every element shlex-quoted. A lost device is a DeviceError."""
+        if self._holder is None:
+            raise DeviceError(f"not connected to {self.where}")
+        cmd = f"cd {shlex.quote(self.run_dir)} || exit 125\n{quote_argv(argv)}"
         limit = timeout if timeout is not None else self.run_timeout
-        proc = self._sh(cmd, timeout=limit)
-        return RunResult(tuple(map(str, argv)), proc.returncode, proc.stdout, proc.stderr,
-                         time.monotonic() - start, signal_from_status(proc.returncode))
+        res = self._sh(cmd, timeout=limit, what=str(argv[0]))
+        return RunResult(tuple(map(str, argv)), res.returncode, res.stdout, res.stderr, res.duration_s, res.signal)
 
     def remote_sha256(self, path: str) -> str | None:
-        res = self._sh(f"sha256sum {shlex.quote(path)} 2>/dev/null")
-        return res.stdout.split()[0] if res.returncode == 0 and res.stdout.strip() else None
+        res = self._sh(f"sha256sum -- {shlex.quote(path)} 2>/dev/null", what="sha256sum")
+        return res.stdout.split()[0].lstrip("\\") if res.returncode == 0 and res.stdout.strip() else None
 
-    def put(self, local: Path, name: str | None = None) -> str:
-        return self.put_record(local, name).remote_path
+    def _upload_blob(self, local: Path, remote: str, name: str) -> int:
+        size = local.stat().st_size
+        pushed = self._adb("push", os.path.abspath(local), remote, timeout=max(120.0, size / 1e6))
+        if pushed.returncode != 0:
+            raise DeviceError(f"push of {printable(local.name)} to {self.where} failed: {_one_line(pushed.stderr)}")
+        return size
 
-    def put_record(self, local: Path, name: str | None = None) -> PutRecord:
-        local = Path(local)
-        name = check_remote_name(name or local.name)
-        digest = sha256_file(local)
-        blob = str(PurePosixPath(self.base) / "blobs" / digest)
-        cached = self.remote_sha256(blob) == digest
-        sent = 0
-        if not cached:
-            tmp = f"{blob}.tmp-{run_id(self.run_dir)}-{secrets.token_hex(4)}"  # see remote_sh
-            pushed = self._adb("push", str(local), tmp, timeout=max(120.0, local.stat().st_size / 1e6))
-            got = self.remote_sha256(tmp) if pushed.returncode == 0 else None
-            if got != digest:
-                self._sh(f"rm -f -- {shlex.quote(tmp)}")
-                why = pushed.stderr.strip() or f"sha256 {got} != {digest}"
-                raise DeviceError(f"push of {local.name} to {self.label} failed: {why}")
-            mv = self._sh(f"mv -f -- {shlex.quote(tmp)} {shlex.quote(blob)}")
-            if mv.returncode != 0:
-                raise DeviceError(f"cannot store {local.name} on {self.label}: {mv.stderr.strip()}")
-            sent = local.stat().st_size
-        dest = str(PurePosixPath(self.run_dir) / name)
-        ln = self._sh(f"ln -sf -- {shlex.quote(blob)} {shlex.quote(dest)}")
+    def _rename_blob(self, tmp: str, blob: str) -> None:
+        mv = self._sh(f"mv -f -- {shlex.quote(tmp)} {shlex.quote(blob)}", what="mv")
+        if mv.returncode != 0:
+            raise DeviceError(f"cannot store {printable(PurePosixPath(blob).name)} on {self.where}: "
+                              f"{_one_line(mv.stderr)}")
+
+    def _link_blob(self, blob: str, dest: str) -> None:
+        ln = self._sh(f"ln -sf -- {shlex.quote(blob)} {shlex.quote(dest)}", what="ln")
         if ln.returncode != 0:
-            raise DeviceError(f"cannot link {name} into the run directory on {self.label}: {ln.stderr.strip()}")
-        rec = PutRecord(name, dest, blob, digest, cached, sent)
-        self.puts.append(rec)
-        return rec
+            raise DeviceError(f"cannot link {printable(PurePosixPath(dest).name)} into the run directory on "
+                              f"{self.where}: {_one_line(ln.stderr)}")
+
+    def _discard_partial(self, tmp: str) -> None:
+        try:
+            self._sh(f"rm -f -- {shlex.quote(tmp)}", timeout=60, what="rm")
+        except Exception:  # noqa: BLE001 - device gone: the next connect sweeps partial uploads
+            pass
 
     def get(self, remote: str, local: Path) -> None:
-        local = Path(local)
+        """Fetch ``remote`` (relative: in this run's directory, where the runner writes --outputs-npz) through a
+        temporary local name. Paths are absolute on both sides so no name can read as an adb option."""
+        if not remote.startswith("/"):
+            remote = str(PurePosixPath(self.run_dir) / remote)
+        local = Path(os.path.abspath(local))
         tmp = local.with_name(f".{local.name}.part-{secrets.token_hex(4)}")
         res = self._adb("pull", remote, str(tmp))
-        if res.returncode != 0:
+        if res.returncode != 0 or not tmp.is_file():
             tmp.unlink(missing_ok=True)
-            raise DeviceError(f"cannot pull {remote} from {self.label}: {res.stderr.strip()}")
+            why = _one_line(res.stderr) or "no file arrived"
+            raise DeviceError(f"cannot pull {printable(remote)} from {self.where}: {why}")
         os.replace(tmp, local)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())

@@ -35,8 +35,12 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from toolkit.errors import BadInputError, DeviceError, HostKeyError, ToolkitError
-from toolkit.transports.base import RunResult, Transport, sha256_file
-from toolkit.transports.remote_sh import holder_script, run_id
+from toolkit.transports.base import RunResult, Transport
+from toolkit.transports.blob_cache import BlobCachePuts, PutRecord, check_remote_name, printable
+from toolkit.transports.remote_sh import holder_script
+
+__all__ = ["PutRecord", "SshSettings", "SshTransport", "check_remote_dir", "check_remote_name", "printable",
+           "quote_argv", "signal_from_status"]
 
 DEFAULT_REMOTE_DIR = "~/.cache/edgetk"
 _PROMPT_LOCK = threading.Lock()
@@ -77,18 +81,6 @@ class Endpoint:
     @property
     def known_hosts_name(self) -> str:
         return self.hostname if self.port == 22 else f"[{self.hostname}]:{self.port}"
-
-
-@dataclass(frozen=True)
-class PutRecord:
-    """One ``put``: where the file landed and whether the device already had it."""
-
-    name: str
-    remote_path: str
-    blob_path: str
-    sha256: str
-    cached: bool
-    bytes_sent: int
 
 
 def resolve_endpoint(settings: SshSettings) -> Endpoint:
@@ -170,18 +162,24 @@ def quote_argv(argv: Sequence[str]) -> str:
     return " ".join(shlex.quote(str(a)) for a in argv)
 
 
-def check_remote_name(name: str) -> str:
-    if not name or name in (".", "..") or "/" in name or "\0" in name:
-        raise BadInputError(f"remote file name must be a plain file name, got {name!r}")
-    return name
+def check_remote_dir(remote_dir: str, label: str) -> str:
+    """Refuse a device directory with control characters (newline, tab, ...). Quoting would keep it safe, but
+    ``sha256sum`` escapes such names in its output, ``$(pwd)`` drops trailing newlines, and every error message
+    naming the directory would stop being one line; spaces, quotes, ``;``, ``$()`` and backticks are fine."""
+    if not remote_dir.strip() or any(not ch.isprintable() for ch in remote_dir):
+        raise BadInputError(f"remote_dir {remote_dir!r} of {label}: must be a non-empty path without control "
+                            f"characters (newline, tab, ...)")
+    return remote_dir
 
 
-class SshTransport(Transport):
+class SshTransport(BlobCachePuts, Transport):
     kind = "ssh"
     emulated = False
 
     def __init__(self, settings: SshSettings) -> None:
-        self.settings = settings
+        label = printable(settings.label or settings.host)
+        check_remote_dir(settings.remote_dir, label)
+        self.settings = replace(settings, label=label) if settings.label else settings
         self.puts: list[PutRecord] = []
         self.base = ""
         self.run_dir = ""
@@ -422,54 +420,36 @@ class SshTransport(Transport):
         if res.returncode == 127:
             code = "import hashlib,sys;print(hashlib.sha256(open(sys.argv[1],'rb').read()).hexdigest())"
             res = self.run([self.settings.python, "-c", code, path], timeout=120, cwd=False)
-        return res.stdout.split()[0] if res.ok and res.stdout.strip() else None
-
-    def put(self, local: Path, name: str | None = None) -> str:
-        return self.put_record(local, name).remote_path
+        return res.stdout.split()[0].lstrip("\\") if res.ok and res.stdout.strip() else None  # sha256sum escapes odd names with a leading "\\"
 
     def put_record(self, local: Path, name: str | None = None) -> PutRecord:
-        """``put`` returning the details: blob path, whether it was already cached, bytes sent.
+        """``put`` returning the details (toolkit.transports.blob_cache).
 
         A lost link or a device error (disk full) is one DeviceError; the partial upload is removed while the
         link still works, and by the next connect otherwise (it is stamped with this run's id)."""
-        local = Path(local)
-        name = check_remote_name(name or local.name)
-        digest = sha256_file(local)
         try:
-            return self._put_blob(local, name, digest)
+            return super().put_record(local, name)
         except (EOFError, OSError, _ssh_exception()) as exc:
             if isinstance(exc, OSError) and exc.filename == str(local):
                 raise BadInputError(f"cannot read {local}: {exc.strerror or exc}") from None
-            raise self._upload_error(exc, local) from None
+            raise self._upload_error(exc, Path(local)) from None
 
-    def _put_blob(self, local: Path, name: str, digest: str) -> PutRecord:
-        blob = str(PurePosixPath(self.base) / "blobs" / digest)
-        cached = self.remote_sha256(blob) == digest
-        sent = 0
-        if not cached:
-            tmp = f"{blob}.tmp-{run_id(self.run_dir)}-{secrets.token_hex(4)}"
-            try:
-                sent = self._upload(local, tmp, name)
-                got = self.remote_sha256(tmp)
-                if got != digest:
-                    raise DeviceError(f"upload of {local.name} to {self.where} corrupted (sha256 {got} != {digest})")
-                self._sftp.posix_rename(tmp, blob)
-            except BaseException:
-                if self._link_alive():
-                    try:
-                        self._sftp.remove(tmp)
-                    except Exception:  # noqa: BLE001 - never there, or already gone
-                        pass
-                raise
-        dest = str(PurePosixPath(self.run_dir) / name)
+    def _rename_blob(self, tmp: str, blob: str) -> None:
+        self._sftp.posix_rename(tmp, blob)
+
+    def _link_blob(self, blob: str, dest: str) -> None:
         try:
             self._sftp.remove(dest)
         except OSError:
             pass
         self._sftp.symlink(blob, dest)
-        rec = PutRecord(name, dest, blob, digest, cached, sent)
-        self.puts.append(rec)
-        return rec
+
+    def _discard_partial(self, tmp: str) -> None:
+        if self._link_alive():
+            try:
+                self._sftp.remove(tmp)
+            except Exception:  # noqa: BLE001 - never there, or already gone
+                pass
 
     def _upload_error(self, exc: BaseException, local: Path) -> DeviceError:
         """A lost link, a full device disk (free space below the file size; paramiko only says "size mismatch
@@ -496,23 +476,29 @@ class SshTransport(Transport):
         except (ToolkitError, IndexError, ValueError):
             return None
 
-    def _upload(self, local: Path, remote: str, label: str) -> int:
+    def _upload_blob(self, local: Path, remote: str, label: str) -> int:
         size = local.stat().st_size
         show = self.settings.progress if self.settings.progress is not None else sys.stderr.isatty()
         with open(local, "rb") as fh:
             if not show:
                 self._sftp.putfo(fh, remote, file_size=size)
                 return size
+            from rich.markup import escape
             from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
             with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
                           transient=True) as bar:
-                task = bar.add_task(f"{self.settings.label or self.where}: {label}", total=size)
+                what = escape(f"{self.settings.label or self.where}: {printable(label)}")  # names are not markup
+                task = bar.add_task(what, total=size)
                 cb: Callable[[int, int], None] = lambda done, _total: bar.update(task, completed=done)  # noqa: E731
                 self._sftp.putfo(fh, remote, file_size=size, callback=cb)
         return size
 
     def get(self, remote: str, local: Path) -> None:
+        """Fetch ``remote`` (relative: in this run's directory, where the runner writes --outputs-npz) to ``local``
+        through a temporary name, so an interrupted transfer never leaves a half file under the real name."""
+        if not remote.startswith("/"):
+            remote = str(PurePosixPath(self.run_dir) / remote)
         local = Path(local)
         tmp = local.with_name(f".{local.name}.part-{secrets.token_hex(4)}")
         try:
@@ -520,7 +506,7 @@ class SshTransport(Transport):
             os.replace(tmp, local)
         except (EOFError, OSError, _ssh_exception()) as exc:
             tmp.unlink(missing_ok=True)
-            raise self._link_error(exc, f"fetching {remote} from {self.where}") from None
+            raise self._link_error(exc, f"fetching {printable(remote)} from {self.where}") from None
 
 
 def _ssh_exception() -> type[Exception]:
