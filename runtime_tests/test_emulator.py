@@ -134,11 +134,13 @@ def test_guest_signal_is_reported_and_outputs_can_be_fetched(images, tmp_path) -
     with EmulatorTransport("armhf") as device:
         result = device.run([*device.python_argv(), "-c", code])
         device.get(device.remote_path("out.txt"), tmp_path / "out.txt")
+        device.get("out.txt", tmp_path / "relative.txt")  # relative: this run's work dir, as over ssh/adb
         device.get("/proc/device-tree/model", tmp_path / "model")
         with pytest.raises(DeviceError, match="no such file"):
             device.get(device.remote_path("missing"), tmp_path / "missing")
     assert (result.returncode, result.signal, result.ok) == (-11, "SIGSEGV", False)
     assert (tmp_path / "out.txt").read_text() == "written by the guest"
+    assert (tmp_path / "relative.txt").read_text() == "written by the guest"
     assert (tmp_path / "model").read_bytes() == b"Raspberry Pi Zero 2 W Rev 1.0\0"
 
 

@@ -136,11 +136,12 @@ class EmulatorTransport(Transport):
             partial.unlink(missing_ok=True)
 
     def get(self, remote: str, local: Path) -> None:
-        info, _work = self._require()
+        info, work = self._require()
         source = Path(remote)
-        in_image = info.root / remote.lstrip("/")
-        if not source.is_relative_to(info.root) and in_image.exists():
-            source = in_image  # a guest path such as /etc/os-release
+        if not source.is_absolute():
+            source = work / source  # like ssh/adb: relative to this run's work dir (e.g. outputs.npz)
+        elif not source.is_relative_to(info.root) and (info.root / remote.lstrip("/")).exists():
+            source = info.root / remote.lstrip("/")  # a guest path such as /etc/os-release
         if not source.is_file():
             raise DeviceError(f"{remote}: no such file in emulator {self.spec.name}")
         local = Path(local)
