@@ -31,7 +31,6 @@ class LoadedModel:
     inputs: list[InputSpec]
     fn: Any = None  # callable(*tensors) -> tensor | list | dict
     keras_model: Any = None  # a Keras 3 model, when the source is one
-    graphdef_path: str | None = None
     notes: list[str] = field(default_factory=list)
 
 

@@ -48,18 +48,12 @@ def _choose_rnn_form(options: Any, info: Any, request: dict[str, Any], warnings:
     return form
 
 
-def _converter_for(loaded: Any, fixed: list[Any], form: str | None, fixes: list[str],
-                   output_arrays: list[str]) -> tuple[Any, Any]:
+def _converter_for(loaded: Any, fixed: list[Any], form: str | None, fixes: list[str]) -> tuple[Any, Any]:
     """(converter, concrete function or None). Never passes the trackable object: that drops weights."""
     import tensorflow as tf
 
     from toolkit.convert import rnn
 
-    if loaded.graphdef_path:
-        shapes = {s.name: s.shape for s in fixed if s.shape}
-        conv = tf.compat.v1.lite.TFLiteConverter.from_frozen_graph(
-            loaded.graphdef_path, [s.name for s in fixed], output_arrays, input_shapes=shapes or None)
-        return conv, None
     if form == "fused":
         stage("rebuilding LSTM layers as Keras 2 layers (fused UNIDIRECTIONAL_SEQUENCE_LSTM)")
         rebuilt = rnn.rebuild_as_tf_keras(loaded.keras_model, fixed)
@@ -108,7 +102,7 @@ def convert(request: dict[str, Any]) -> dict[str, Any]:
     fixed, fixes = rnn.fix_input_shapes(loaded.inputs, options.batch, options.seq_len, options.input_shapes,
                                         needs_static=info.has_rnn)
     form = _choose_rnn_form(options, info, request, warnings)
-    converter, cf = _converter_for(loaded, fixed, form, fixes, list(options.output_arrays))
+    converter, cf = _converter_for(loaded, fixed, form, fixes)
     if cf is not None:
         info.graph_loops = rnn.graph_loop_ops(cf)
     arrays = (quantize.load_calibration(options.calibration, fixed) if options.calibration else None)
@@ -134,7 +128,7 @@ def convert(request: dict[str, Any]) -> dict[str, Any]:
     if form == "fused":
         warnings.append(FUSED_STATE_NOTE)
     check = None
-    if options.verify and not loaded.graphdef_path:
+    if options.verify:
         stage("computing TF reference outputs")
         if arrays is None or options.quantize == "none":
             arrays = quantize.random_inputs(fixed, options.check_samples, options.seed, vocab)
