@@ -186,7 +186,7 @@ def parse_runner_output(result: RunResult, model_name: str, target_name: str) ->
     if result.signal:
         phase = phases[-1] if phases else "start-up"
         raise RuntimeCrashError(f"the runtime died running {where} during {phase}", signal_name=result.signal)
-    doc = _last_json(result.stdout)
+    doc = runner_document(result.stdout)
     if doc is None:
         tail = next((ln for ln in reversed(result.stderr.splitlines()) if ln.strip()), "no output")
         raise DeviceError(f"the runner gave no result for {where} (exit {result.returncode}): {tail[:300]}")
@@ -203,7 +203,8 @@ def parse_runner_output(result: RunResult, model_name: str, target_name: str) ->
     return doc
 
 
-def _last_json(stdout: str) -> dict[str, Any] | None:
+def runner_document(stdout: str) -> dict[str, Any] | None:
+    """The runner's JSON document: the last stdout line that is a JSON object (None if there is none)."""
     for line in reversed(stdout.strip().splitlines()):
         if line.startswith("{"):
             try:

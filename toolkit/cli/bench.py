@@ -8,6 +8,8 @@ from typing import Any
 
 import typer
 
+from toolkit.cli.options import ask_password_option, inventory_option, trust_new_host_key_option
+
 
 def register(app: typer.Typer) -> None:
     app.command("bench")(bench)
@@ -18,10 +20,10 @@ def bench(
     target: str = typer.Option(None, "--target", "-t", help="Target descriptor name (see `edgetk targets list`)."),
     device: list[str] = typer.Option(None, "--device", help="Device(s) from devices.toml; repeat for a fleet run."),
     all_devices: bool = typer.Option(False, "--all-devices", help="Fleet run on every device in devices.toml."),
-    inventory: Path = typer.Option(None, "--inventory", help="devices.toml to use with --device / --all-devices."),
+    inventory: Path = inventory_option(),
     max_parallel: int = typer.Option(4, "--max-parallel", min=1, help="Fleet: devices benched at once."),
-    trust_new_host_key: bool = typer.Option(False, "--trust-new-host-key", help="Remember first-seen SSH host keys."),
-    ask_password: bool = typer.Option(False, "--ask-password", help="Prompt for SSH passwords (not echoed, never stored)."),
+    trust_new_host_key: bool = trust_new_host_key_option(),
+    ask_password: bool = ask_password_option(),
     runs: int = typer.Option(50, "--runs", min=1, help="Timed inferences."),
     warmup: int = typer.Option(5, "--warmup", min=0, help="Untimed inferences before timing."),
     threads: int = typer.Option(None, "--threads", min=1, help="Interpreter threads (LiteRT / tflite-runtime)."),

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import typer
 
+from toolkit.cli.options import ask_password_option, inventory_option, trust_new_host_key_option
 from toolkit.errors import BadInputError, ExitCode
 
 _STYLE = {"runs": "green", "delegate-fallback": "yellow", "does-not-run": "bold red"}
@@ -81,13 +82,9 @@ def register(app: typer.Typer) -> None:
         on_device: bool = typer.Option(
             False, "--on-device", help="Try the model on the --device(s); without --device: every inventory device."
         ),
-        inventory: Path | None = typer.Option(None, "--inventory", help="devices.toml to use."),
-        trust_new_host_key: bool = typer.Option(
-            False, "--trust-new-host-key", help="Accept and remember an SSH host key seen for the first time."
-        ),
-        ask_password: bool = typer.Option(
-            False, "--ask-password", help="Prompt for the SSH password (not echoed, never stored)."
-        ),
+        inventory: Path | None = inventory_option(),
+        trust_new_host_key: bool = trust_new_host_key_option(),
+        ask_password: bool = ask_password_option(),
         timeout: float = typer.Option(600.0, "--timeout", help="Seconds per device before the try is abandoned."),
     ) -> int:
         """Say whether each target can run the model, and why not (op, version, dtype, memory).

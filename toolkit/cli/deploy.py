@@ -7,19 +7,17 @@ from pathlib import Path
 
 import typer
 
+from toolkit.cli.options import ask_password_option, inventory_option, trust_new_host_key_option
+
 
 def register(app: typer.Typer) -> None:
     @app.command("deploy")
     def deploy(
         model: Path = typer.Argument(..., help="The .tflite model."),
         device: str = typer.Option(..., "--device", "-d", help="Device name from devices.toml."),
-        inventory: Path | None = typer.Option(None, "--inventory", help="devices.toml to use."),
-        trust_new_host_key: bool = typer.Option(
-            False, "--trust-new-host-key", help="Accept and remember an SSH host key seen for the first time."
-        ),
-        ask_password: bool = typer.Option(
-            False, "--ask-password", help="Prompt for the SSH password (not echoed, never stored)."
-        ),
+        inventory: Path | None = inventory_option(),
+        trust_new_host_key: bool = trust_new_host_key_option(),
+        ask_password: bool = ask_password_option(),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """Upload MODEL and the device-side runner (atomic, hash-verified, cached by content)."""

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-INVENTORY_HELP = "devices.toml to use (default ./devices.toml, else the user config dir)."
+from toolkit.cli.options import ask_password_option, inventory_option, trust_new_host_key_option
 
 
 def _describe(dev) -> str:
@@ -27,7 +27,7 @@ def register(app: typer.Typer) -> None:
 
     @devices.command("list")
     def list_(
-        inventory: Path | None = typer.Option(None, "--inventory", help=INVENTORY_HELP),
+        inventory: Path | None = inventory_option(),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """List the devices in the inventory."""
@@ -70,7 +70,7 @@ def register(app: typer.Typer) -> None:
         serial: str | None = typer.Option(None, "--serial", help="adb: device serial."),
         adb: str | None = typer.Option(None, "--adb", help="adb: client binary."),
         image: str | None = typer.Option(None, "--image", help="emulator: image name."),
-        inventory: Path | None = typer.Option(None, "--inventory", help=INVENTORY_HELP),
+        inventory: Path | None = inventory_option(),
     ) -> None:
         """Add a device to the inventory (validated before it is written)."""
         from toolkit.devices import add_device
@@ -84,13 +84,9 @@ def register(app: typer.Typer) -> None:
     @devices.command("check")
     def check(
         name: str = typer.Argument(..., help="Device name."),
-        inventory: Path | None = typer.Option(None, "--inventory", help=INVENTORY_HELP),
-        trust_new_host_key: bool = typer.Option(
-            False, "--trust-new-host-key", help="Accept and remember an SSH host key seen for the first time."
-        ),
-        ask_password: bool = typer.Option(
-            False, "--ask-password", help="Prompt for the SSH password (not echoed, never stored)."
-        ),
+        inventory: Path | None = inventory_option(),
+        trust_new_host_key: bool = trust_new_host_key_option(),
+        ask_password: bool = ask_password_option(),
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """Connect and report arch, OS, Python and installed runtimes (with install hints)."""

@@ -13,13 +13,13 @@ Only the model's fate is an observation. A device that cannot be reached, or has
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from toolkit.bench.orchestrate import runner_document
 from toolkit.devices.connect import transport_for_device
 from toolkit.devices.inventory import Device, load_inventory
 from toolkit.errors import BadInputError, DeviceError, ExitCode, MissingDependencyError, ToolkitError
@@ -145,7 +145,7 @@ def observe(result: RunResult, target_name: str, runtime: str | None = None) -> 
         message = f"killed by {result.signal} during {phase}" + (f" ({fatal})" if fatal else "")
         return Observed(DOES_NOT_RUN, runtime=runtime, kind="crashed", message=message, signal=result.signal,
                         phase=phase)
-    doc = _last_json(result.stdout)
+    doc = runner_document(result.stdout)
     if doc is None:
         tail = next((ln for ln in reversed(result.stderr.splitlines()) if ln.strip()), "no output")
         raise DeviceError(f"the runner gave no result on {target_name} (exit {result.returncode}): {tail[:300]}")
@@ -164,16 +164,6 @@ def observe(result: RunResult, target_name: str, runtime: str | None = None) -> 
         raise MissingDependencyError(f"a Python module on the device ({target_name})",
                                      f"{message} (`edgetk devices check NAME` says how to install it)")
     raise DeviceError(f"the runner failed on the device ({kind}): {message}")
-
-
-def _last_json(stdout: str) -> dict[str, Any] | None:
-    for line in reversed(stdout.strip().splitlines()):
-        if line.startswith("{"):
-            try:
-                return json.loads(line)
-            except json.JSONDecodeError:
-                return None
-    return None
 
 
 def check_document(report: Any, checks: list[DeviceCheck]) -> dict[str, Any]:
