@@ -58,7 +58,7 @@ def converted() -> dict[str, dict]:
     items = [(f"{FIXTURES}:{fn}", out_dir / f"{name}.tflite", ConvertOptions(**opts)) for name, fn, opts in JOBS]
     os.environ["EDGETK_NUMCHECK_TIMEOUT"] = "15"  # TFLM hangs on the seq2seq WHILE loop: do not wait long
     try:
-        results = convert_many(items, check_runtimes=("litert", "tflm"))
+        results = convert_many(items, check_runtimes=("litert", "tflite-runtime", "tflm"))
     finally:
         os.environ.pop("EDGETK_NUMCHECK_TIMEOUT", None)
     reports = {name: (r.to_json() if hasattr(r, "to_json") and not isinstance(r, Exception) else {"error": str(r)})

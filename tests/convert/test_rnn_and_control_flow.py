@@ -25,6 +25,15 @@ def test_model_is_builtin_only_and_matches_tf_in_litert(converted: dict, name: s
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("name", BUILTIN_FLOAT)
+def test_model_matches_tf_in_tflite_runtime(converted: dict, name: str) -> None:
+    """tflite-runtime 2.14 is the Raspberry Pi runtime (the x86 wheel has the arm wheels' kernel set)."""
+    check = _check(converted[name], "tflite-runtime")
+    assert check["ok"], check["error"]
+    assert all(o["max_abs"] < 1e-5 for o in check["outputs"]), check["outputs"]
+
+
+@pytest.mark.slow
 @pytest.mark.parametrize("name", ["lstm_loop", "lstm_fused", "gru", "bilstm_fused", "stacked_fused", "text_fused",
                                   "while_loop", "cond"])
 def test_model_runs_in_tflm_and_matches_tf(converted: dict, name: str) -> None:

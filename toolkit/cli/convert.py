@@ -46,7 +46,7 @@ def register(app: typer.Typer) -> None:
                                                       help="Accept VAR_HANDLE/READ_VARIABLE ops (intended state)"),
         target: list[str] = typer.Option([], "--target", help="Check the output against this target (repeatable)"),
         check_runtime: list[str] = typer.Option(["litert"], "--check-runtime",
-                                                help="Run the numerical check in litert|litert-no-xnnpack|tflm"),
+                                                help="Run the numerical check in litert|litert-no-xnnpack|tflite-runtime|tflm"),
         no_verify: bool = typer.Option(False, "--no-verify", help="Skip the numerical check against TF"),
         seed: int = typer.Option(0, "--seed", help="Seed of the check inputs"),
         report: Path | None = typer.Option(None, "--report", help="Write the report as JSON (edgetk.convert/1)"),

@@ -34,7 +34,7 @@ from toolkit.convert.postcheck import refuse_unsafe_ops
 from toolkit.errors import BadInputError, ConversionError
 
 Progress = Callable[[str], None]
-CHECK_RUNTIMES = ("litert", "litert-no-xnnpack", "tflm")
+CHECK_RUNTIMES = ("litert", "litert-no-xnnpack", "tflite-runtime", "tflm")
 
 
 class ConverterFailed(ConversionError):

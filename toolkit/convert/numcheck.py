@@ -1,6 +1,6 @@
 """Run a converted .tflite on the worker's inputs and compare with TF's outputs, in a child without TensorFlow.
 
-``python -m toolkit.convert.numcheck MODEL DATA.npz --runtime litert|litert-no-xnnpack|tflm`` prints one
+``python -m toolkit.convert.numcheck MODEL DATA.npz --runtime litert|litert-no-xnnpack|tflite-runtime|tflm`` prints one
 JSON document: per output max abs error and max relative error (max abs error / max |reference|). Integer
 inputs/outputs (--integer-io models) are quantized/dequantized with the tensor's own scale and zero point,
 so the numbers are comparable with the float model. A separate process, because TF and the interpreters
@@ -41,8 +41,13 @@ def _from_model_dtype(y: np.ndarray, quant: tuple[float, int]) -> np.ndarray:
     return y.astype(np.float64)
 
 
-def _run_litert(model: str, inputs: list[np.ndarray], xnnpack: bool) -> list[list[np.ndarray]]:
-    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+def _run_litert(model: str, inputs: list[np.ndarray], xnnpack: bool,
+                tflite_runtime: bool = False) -> list[list[np.ndarray]]:
+    """LiteRT, or tflite-runtime 2.14 (the Raspberry Pi runtime; same Python API)."""
+    if tflite_runtime:
+        from tflite_runtime.interpreter import Interpreter, OpResolverType
+    else:
+        from ai_edge_litert.interpreter import Interpreter, OpResolverType
 
     resolver = OpResolverType.AUTO if xnnpack else OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES
     it = Interpreter(model_path=model, experimental_op_resolver_type=resolver)
@@ -101,7 +106,8 @@ def compare(model: str, data: str, runtime: str) -> dict[str, Any]:
     if runtime == "tflm":
         per_sample = _run_tflm(model, inputs)
     else:
-        per_sample = _run_litert(model, inputs, xnnpack=runtime == "litert")
+        per_sample = _run_litert(model, inputs, xnnpack=runtime != "litert-no-xnnpack",
+                                 tflite_runtime=runtime == "tflite-runtime")
     outputs = [np.stack([s[k] for s in per_sample]) for k in range(len(per_sample[0]))]
     errors = []
     for k, j in enumerate(_match(outputs, refs)):
@@ -118,7 +124,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("model")
     parser.add_argument("data")
-    parser.add_argument("--runtime", choices=["litert", "litert-no-xnnpack", "tflm"], default="litert")
+    parser.add_argument("--runtime", choices=["litert", "litert-no-xnnpack", "tflite-runtime", "tflm"], default="litert")
     args = parser.parse_args(argv)
     try:
         result = compare(args.model, args.data, args.runtime)
