@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import subprocess
 import sys
 from pathlib import Path
 
@@ -9,6 +10,7 @@ import numpy as np
 import pytest
 
 from toolkit.bench import BenchOptions, bench_model
+from toolkit.errors import BadInputError
 from toolkit.targets import load_registry
 from toolkit.transports import for_target
 from toolkit.transports.local import LocalTransport
@@ -87,6 +89,31 @@ def test_local_transport_put_is_content_cached_and_cleaned(tmp_path: Path) -> No
         assert result.ok and "again.bin" in result.stdout
         workdir = transport.workdir
     assert workdir is not None and not workdir.exists()
+
+
+def test_connect_removes_run_dirs_of_dead_processes_only(tmp_path: Path) -> None:
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    runs = tmp_path / "root" / "runs"
+    runs.mkdir(parents=True)
+    (runs / f"run-{dead.pid}-abc").mkdir()
+    (runs / f"run-{dead.pid}-abc" / "model.tflite").write_bytes(b"x")
+    (runs / "run-1-alive").mkdir()  # PID 1 is always alive
+    (runs / "keep-me").mkdir()
+    with LocalTransport(root=tmp_path / "root") as transport:
+        own = transport.workdir
+        assert own is not None
+        assert sorted(p.name for p in runs.iterdir()) == sorted(["run-1-alive", "keep-me", own.name])
+
+
+def test_put_names_stay_inside_the_run_dir(tmp_path: Path) -> None:
+    src = tmp_path / "blob.bin"
+    src.write_bytes(b"x")
+    with LocalTransport(root=tmp_path / "root") as transport:
+        for name in ("../escaped.bin", "sub/dir.bin", ".."):
+            with pytest.raises(BadInputError, match="plain file name"):
+                transport.put(src, name)
+    assert not (tmp_path / "root" / "runs" / "escaped.bin").exists()
 
 
 def test_child_killed_by_signal_is_reported(tmp_path: Path) -> None:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
-from toolkit.model import INSPECT_SCHEMA, Operator, Subgraph, Tensor, TfliteModel, load_model
-from toolkit.model.cost import ModelCost, OpCost, estimate_cost
+if TYPE_CHECKING:  # the model layer (numpy, flatbuffers, schema) loads only when inspect runs, not on --help
+    from toolkit.model import Operator, Subgraph, Tensor, TfliteModel
+    from toolkit.model.cost import ModelCost, OpCost
 
 TOP_N = 5
 
@@ -166,6 +167,8 @@ def render(model: TfliteModel, cost: ModelCost, *, ops_only: bool) -> None:
 
 def inspect_document(model: TfliteModel, cost: ModelCost, *, ops_only: bool) -> dict[str, Any]:
     """The `--json` document: to_dict() plus "cost", or with --ops-only just the ops merged with their cost."""
+    from toolkit.model import INSPECT_SCHEMA
+
     if not ops_only:
         return {**model.to_dict(), "cost": cost.to_dict()}
     costs = {(c.subgraph, c.index): c.to_dict() for c in cost.ops}
@@ -181,6 +184,9 @@ def register(app: typer.Typer) -> None:
         ops_only: bool = typer.Option(False, "--ops-only", help="Only the per-operator table (or list)."),
     ) -> None:
         """Show a model's ops, tensors, signatures and estimated cost (no TensorFlow needed)."""
+        from toolkit.model import load_model
+        from toolkit.model.cost import estimate_cost
+
         with load_model(model_path) as model:
             cost = estimate_cost(model)
             if as_json:

@@ -165,22 +165,16 @@ def _numeric_check(out: Path, data: str, runtime: str) -> RuntimeCheck:
     return RuntimeCheck(runtime=runtime, ok=doc["ok"], outputs=outputs, error=doc.get("error"))
 
 
-def _target_verdicts(out: Path, targets: tuple[str, ...]) -> tuple[list[dict[str, Any]], list[str]]:
+def _target_verdicts(out: Path, targets: tuple[str, ...]) -> list[dict[str, Any]]:
     if not targets:
-        return [], []
-    try:
-        from toolkit.model import load_model
-        from toolkit.targets import check_model, load_registry
-    except ImportError as exc:
-        return [], [f"target checks unavailable in this checkout ({exc})"]
-    registry = load_registry()
-    report = check_model(load_model(out), [registry.get(t) for t in targets])
-    rows = []
-    for r in report.results:
-        name = getattr(r.target, "name", r.target)
-        rows.append({"target": name, "verdict": r.verdict,
-                     "findings": [f.message for f in r.findings]})
-    return rows, []
+        return []
+    from toolkit.model import load_model
+    from toolkit.targets import check_model
+
+    with load_model(out) as model:
+        report = check_model(model, list(targets))
+    return [{"target": r.target, "verdict": r.verdict, "findings": [f.message for f in r.findings]}
+            for r in report.results]
 
 
 def convert_model(source: str | Path, out: str | Path, options: ConvertOptions = ConvertOptions(),
@@ -247,7 +241,7 @@ def _finish(source: str, out: Path, options: ConvertOptions, job: dict[str, Any]
         for runtime in check_runtimes:
             progress(f"running the .tflite in {runtime} against TF")
             checks.append(_numeric_check(out, result["reference_npz"], runtime))
-    targets, target_warnings = _target_verdicts(out, options.targets)
+    targets = _target_verdicts(out, options.targets)
     litert = next((c for c in checks if c.runtime.startswith("litert") and c.ok), None)
     return ConversionReport(
         source=source, output=str(out), frontend=result["frontend"], ops=summary.counts,
@@ -255,6 +249,6 @@ def _finish(source: str, out: Path, options: ConvertOptions, job: dict[str, Any]
         convert_seconds=round(result["convert_seconds"], 3), total_seconds=0.0,
         input_shapes=result["input_shapes"], rnn_form=result["rnn_form"], quantize=options.quantize,
         fixes=result["fixes"] + (extra_fixes if result["rnn_form"] else []),
-        warnings=result["warnings"] + target_warnings, notes=result.get("notes", []), numerics=checks,
+        warnings=result["warnings"], notes=result.get("notes", []), numerics=checks,
         quantization_error=list(litert.outputs) if litert and options.quantize != "none" else [],
         targets=targets)

@@ -21,10 +21,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from toolkit.model.schema_names import DTYPE_BITS
 from toolkit.model.views import Operator, Subgraph, TfliteModel
 
 WHILE_OPS = frozenset({"WHILE", "STABLEHLO_WHILE"})
-_INT_BYTES = {"int8": 1, "uint8": 1, "int16": 2, "uint16": 2, "int32": 4, "uint32": 4, "int64": 8, "uint64": 8}
+_INT_BYTES = {d: bits // 8 for d, bits in DTYPE_BITS.items() if d.startswith(("int", "uint")) and bits >= 8}
 _LESS = {"LESS": False, "LESS_EQUAL": True}  # op -> inclusive bound
 _GREATER = {"GREATER": False, "GREATER_EQUAL": True}  # bound > counter: the same test, operands mirrored
 _MAX_CONDITION_DEPTH = 8  # LOGICAL_AND nesting followed in a cond subgraph

@@ -12,16 +12,13 @@ import math
 from functools import lru_cache
 
 from toolkit.model import Subgraph, TfliteModel
-
-DTYPE_BYTES = {
-    "float32": 4, "float16": 2, "bfloat16": 2, "float64": 8, "int32": 4, "uint32": 4, "int64": 8, "uint64": 8,
-    "int16": 2, "uint16": 2, "int8": 1, "uint8": 1, "bool": 1, "complex64": 8, "complex128": 16,
-    "int4": 1, "uint4": 1, "int2": 1, "resource": 0, "variant": 0, "string": 0,
-}  # fmt: skip
+from toolkit.model.schema_names import DTYPE_BITS
 
 
 def tensor_bytes(dtype: str, shape: tuple[int, ...]) -> int:
-    return DTYPE_BYTES.get(dtype, 4) * math.prod(max(d, 1) for d in shape)
+    """Whole bytes per element (sub-byte types are unpacked in the arena); an unknown dtype counts as 4."""
+    per_element = -(-DTYPE_BITS[dtype] // 8) if dtype in DTYPE_BITS else 4
+    return per_element * math.prod(max(d, 1) for d in shape)
 
 
 def subgraph_peak_bytes(sg: Subgraph) -> int:

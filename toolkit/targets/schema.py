@@ -77,7 +77,3 @@ class TargetDescriptor(_Strict):
     custom_ops: list[str] = Field(default_factory=list, description="custom ops the deployment registers")
     notes: str = ""
     source_file: str = Field(default="", exclude=True, description="where the descriptor was loaded from")
-
-    @property
-    def peak_macs_per_second(self) -> float:
-        return self.cpu.clock_hz * self.cpu.macs_per_cycle * self.cpu.cores

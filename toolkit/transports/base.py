@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
+from toolkit.errors import BadInputError
+
 
 @dataclass(frozen=True)
 class RunResult:
@@ -33,12 +35,16 @@ class RunResult:
         return self.returncode == 0 and self.signal is None
 
 
-def sha256_file(path: Path, chunk: int = 1 << 20) -> str:
-    digest = hashlib.sha256()
+def sha256_file(path: Path) -> str:
     with open(path, "rb") as fh:
-        while block := fh.read(chunk):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(fh, "sha256").hexdigest()
+
+
+def check_remote_name(name: str) -> str:
+    """``put``'s name must stay inside the run directory: a plain file name, no path."""
+    if not name or name in (".", "..") or "/" in name or "\0" in name:
+        raise BadInputError(f"remote file name must be a plain file name, got {name!r}")
+    return name
 
 
 class Transport(ABC):

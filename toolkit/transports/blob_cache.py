@@ -15,8 +15,8 @@ from abc import abstractmethod
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from toolkit.errors import BadInputError, DeviceError
-from toolkit.transports.base import sha256_file
+from toolkit.errors import DeviceError
+from toolkit.transports.base import check_remote_name, sha256_file
 from toolkit.transports.remote_sh import run_id
 
 
@@ -30,12 +30,6 @@ class PutRecord:
     sha256: str
     cached: bool
     bytes_sent: int
-
-
-def check_remote_name(name: str) -> str:
-    if not name or name in (".", "..") or "/" in name or "\0" in name:
-        raise BadInputError(f"remote file name must be a plain file name, got {name!r}")
-    return name
 
 
 def printable(text: str) -> str:

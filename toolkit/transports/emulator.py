@@ -22,24 +22,11 @@ from toolkit.emulator import ImageInfo, ensure_image, image_spec, read_image
 from toolkit.emulator.qemu import guest_command, guest_env
 from toolkit.emulator.specs import GUEST_PYTHON
 from toolkit.errors import BadInputError, DeviceError, MissingDependencyError
-from toolkit.transports.base import RunResult, Transport, sha256_file
-from toolkit.transports.host_process import pid_alive, run_child
+from toolkit.transports.base import RunResult, Transport, check_remote_name, sha256_file
+from toolkit.transports.host_process import remove_orphans, run_child
 
 RUN_PREFIX = "edgetk-run-"
 DEFAULT_TIMEOUT = 1800.0
-
-
-def _owner_pid(name: str, prefix: str) -> int | None:
-    try:
-        return int(name[len(prefix) :].split("-", 1)[0])
-    except ValueError:
-        return None
-
-
-def _check_name(name: str) -> str:
-    if not name or name in (".", "..") or "/" in name or "\0" in name:
-        raise BadInputError(f"invalid file name for the device: {name!r}")
-    return name
 
 
 class EmulatorTransport(Transport):
@@ -68,22 +55,10 @@ class EmulatorTransport(Transport):
             )
         self.info = info
         tmp = info.root / "tmp"
-        self._clean_leftovers(tmp, RUN_PREFIX)
-        self._clean_leftovers(self._cache_dir(), ".partial-")
+        remove_orphans(tmp, RUN_PREFIX)
+        remove_orphans(self._cache_dir(), ".partial-")
         self.work_dir = tmp / f"{RUN_PREFIX}{os.getpid()}-{secrets.token_hex(4)}"
         self.work_dir.mkdir(mode=0o700)
-
-    @staticmethod
-    def _clean_leftovers(parent: Path, prefix: str) -> None:
-        """Remove work dirs / partial copies whose owning process is gone (killed runs leave them behind)."""
-        if not parent.is_dir():
-            return
-        for entry in parent.iterdir():
-            if not entry.name.startswith(prefix):
-                continue
-            pid = _owner_pid(entry.name, prefix)
-            if pid is not None and pid != os.getpid() and not pid_alive(pid):
-                shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink(missing_ok=True)
 
     def close(self) -> None:
         if self.work_dir is not None:
@@ -106,14 +81,14 @@ class EmulatorTransport(Transport):
     def remote_path(self, name: str) -> str:
         """Where the guest may read or create ``name`` in this run's work dir."""
         _info, work = self._require()
-        return str(work / _check_name(name))
+        return str(work / check_remote_name(name))
 
     def put(self, local: Path, name: str | None = None) -> str:
         _info, work = self._require()
         local = Path(local)
         if not local.is_file():
             raise BadInputError(f"{local}: no such file to copy to the emulator")
-        target = work / _check_name(name or local.name)
+        target = work / check_remote_name(name or local.name)
         cached = self._cache_dir() / sha256_file(local)
         if cached.is_file() and sha256_file(cached) == cached.name:
             self.cache_hits += 1

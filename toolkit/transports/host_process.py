@@ -8,6 +8,7 @@ directories of processes that are gone can be recognised (zombies count as gone:
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -41,6 +42,24 @@ def pid_alive(pid: int) -> bool:
     except OSError:
         return True
     return stat.rsplit(")", 1)[-1].split()[:1] != ["Z"]
+
+
+def remove_orphans(parent: Path, prefix: str) -> None:
+    """Remove ``<prefix><pid>-...`` entries (run dirs, partial copies) whose process is gone.
+
+    Killed runs (SIGKILL, Ctrl-C during a copy) leave them behind; the next connect clears them.
+    """
+    if not parent.is_dir():
+        return
+    for entry in parent.iterdir():
+        if not entry.name.startswith(prefix):
+            continue
+        try:
+            pid = int(entry.name[len(prefix) :].split("-", 1)[0])
+        except ValueError:
+            continue
+        if pid != os.getpid() and not pid_alive(pid):
+            shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink(missing_ok=True)
 
 
 def no_core_dumps() -> None:

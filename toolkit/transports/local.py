@@ -17,8 +17,8 @@ from pathlib import Path
 
 from toolkit.errors import DeviceError
 from toolkit.paths import cache_dir
-from toolkit.transports.base import RunResult, Transport, sha256_file
-from toolkit.transports.host_process import pid_alive, run_child
+from toolkit.transports.base import RunResult, Transport, check_remote_name, sha256_file
+from toolkit.transports.host_process import remove_orphans, run_child
 
 DEFAULT_TIMEOUT = 1800.0
 
@@ -39,14 +39,8 @@ class LocalTransport(Transport):
     def connect(self) -> None:
         self.blobs.mkdir(parents=True, exist_ok=True)
         self.runs.mkdir(parents=True, exist_ok=True)
-        self._remove_stale_runs()
+        remove_orphans(self.runs, "run-")
         self.workdir = Path(tempfile.mkdtemp(prefix=f"run-{os.getpid()}-", dir=self.runs))
-
-    def _remove_stale_runs(self) -> None:
-        for entry in self.runs.iterdir():
-            parts = entry.name.split("-")
-            if len(parts) >= 3 and parts[1].isdigit() and not pid_alive(int(parts[1])):
-                shutil.rmtree(entry, ignore_errors=True)
 
     def close(self) -> None:
         if self.workdir is not None:
@@ -73,7 +67,7 @@ class LocalTransport(Transport):
                 tmp.unlink(missing_ok=True)
                 raise DeviceError(f"copy of {local} does not match its sha256 (file changed while copying?)")
             os.replace(tmp, blob)
-        target = workdir / (name or local.name)
+        target = workdir / check_remote_name(name or local.name)
         target.unlink(missing_ok=True)
         try:
             os.link(blob, target)
