@@ -10,7 +10,6 @@ ToolkitError: a signal is ``RuntimeCrashError(signal_name=...)`` naming the phas
 
 from __future__ import annotations
 
-import json
 import re
 import subprocess
 from dataclasses import dataclass, field
@@ -20,6 +19,7 @@ from typing import Any
 
 from toolkit import __version__
 from toolkit.bench.stats import roofline, roofline_block, stats_problems
+from toolkit.child_output import last_json_object
 from toolkit.errors import BadInputError, DeviceError, MissingDependencyError, RuntimeCrashError
 from toolkit.transports.base import RunResult, Transport
 
@@ -186,7 +186,7 @@ def parse_runner_output(result: RunResult, model_name: str, target_name: str) ->
     if result.signal:
         phase = phases[-1] if phases else "start-up"
         raise RuntimeCrashError(f"the runtime died running {where} during {phase}", signal_name=result.signal)
-    doc = runner_document(result.stdout)
+    doc = last_json_object(result.stdout)
     if doc is None:
         tail = next((ln for ln in reversed(result.stderr.splitlines()) if ln.strip()), "no output")
         raise DeviceError(f"the runner gave no result for {where} (exit {result.returncode}): {tail[:300]}")
@@ -201,17 +201,6 @@ def parse_runner_output(result: RunResult, model_name: str, target_name: str) ->
             raise RuntimeCrashError(f"{where}: the runtime has no kernel for {op} ({message})")
         raise RuntimeCrashError(f"{where}: {message}", op=op)
     return doc
-
-
-def runner_document(stdout: str) -> dict[str, Any] | None:
-    """The runner's JSON document: the last stdout line that is a JSON object (None if there is none)."""
-    for line in reversed(stdout.strip().splitlines()):
-        if line.startswith("{"):
-            try:
-                return json.loads(line)
-            except json.JSONDecodeError:
-                return None
-    return None
 
 
 def _interpret(

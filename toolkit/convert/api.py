@@ -20,6 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from toolkit.child_output import last_json_object
 from toolkit.convert import error_trace
 from toolkit.convert.frontends import check_graphdef_options, pick_frontend
 from toolkit.convert.options import (
@@ -160,7 +161,9 @@ def _numeric_check(out: Path, data: str, runtime: str) -> RuntimeCheck:
     if proc.returncode != 0:
         why = f"killed by {signal.Signals(-proc.returncode).name}" if proc.returncode < 0 else proc.stderr.strip()[-200:]
         return RuntimeCheck(runtime=runtime, ok=False, error=why)
-    doc = json.loads(proc.stdout.strip().splitlines()[-1])
+    doc = last_json_object(proc.stdout)
+    if doc is None:
+        return RuntimeCheck(runtime=runtime, ok=False, error=f"no result printed ({proc.stderr.strip()[-200:]})")
     outputs = tuple(OutputError(**o) for o in doc.get("outputs", []))
     return RuntimeCheck(runtime=runtime, ok=doc["ok"], outputs=outputs, error=doc.get("error"))
 

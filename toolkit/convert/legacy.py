@@ -21,6 +21,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from toolkit.child_output import last_json_object
 from toolkit.errors import BadInputError, ConversionError, MissingDependencyError
 from toolkit.paths import cache_dir
 
@@ -138,7 +139,9 @@ def setup_legacy_env(*, force: bool = False) -> Path:
         proc = subprocess.run([str(_python(env)), "-c", probe], capture_output=True, text=True, timeout=300)
         if proc.returncode != 0:
             raise MissingDependencyError("legacy converter environment (TF 2.17 does not import)", SETUP_HINT)
-        info = json.loads(proc.stdout.strip().splitlines()[-1])
+        info = last_json_object(proc.stdout)
+        if info is None:
+            raise MissingDependencyError("legacy converter environment (its version probe printed nothing)", SETUP_HINT)
         (env / _MARKER).write_text(json.dumps(info, indent=2))
         return env
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from toolkit.bench.orchestrate import runner_document
+from toolkit.child_output import last_json_object
 from toolkit.devices.connect import transport_for_device
 from toolkit.devices.inventory import Device, load_inventory
 from toolkit.errors import BadInputError, DeviceError, ExitCode, MissingDependencyError, ToolkitError
@@ -145,7 +145,7 @@ def observe(result: RunResult, target_name: str, runtime: str | None = None) -> 
         message = f"killed by {result.signal} during {phase}" + (f" ({fatal})" if fatal else "")
         return Observed(DOES_NOT_RUN, runtime=runtime, kind="crashed", message=message, signal=result.signal,
                         phase=phase)
-    doc = runner_document(result.stdout)
+    doc = last_json_object(result.stdout)
     if doc is None:
         tail = next((ln for ln in reversed(result.stderr.splitlines()) if ln.strip()), "no output")
         raise DeviceError(f"the runner gave no result on {target_name} (exit {result.returncode}): {tail[:300]}")

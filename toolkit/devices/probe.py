@@ -8,9 +8,10 @@ seconds on a small board and can crash on an unsupported CPU).
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 
+from toolkit.child_output import last_json_object
+from toolkit.errors import DeviceError
 from toolkit.transports.base import Transport
 
 _PY_PROBE = r"""
@@ -69,7 +70,9 @@ def probe_device(transport: Transport) -> DeviceFacts:
             "Android: Termux `pkg install python`), or set python = in devices.toml"
         )
         return facts
-    info = json.loads(res.stdout.strip().splitlines()[-1])
+    info = last_json_object(res.stdout)
+    if info is None:
+        raise DeviceError(f"the Python probe printed no result on the device: {res.stdout.strip()[-120:]!r}")
     facts.arch = info.get("machine") or facts.arch
     facts.python, facts.numpy = info["python"], info["numpy"]
     facts.runtimes = {"ai_edge_litert": info["ai_edge_litert"], "tflite_runtime": info["tflite_runtime"]}

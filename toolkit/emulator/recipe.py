@@ -8,12 +8,12 @@ compiled once by the guest's own Python. Each step logs to the build log; a fail
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+from toolkit.child_output import last_json_object
 from toolkit.emulator.qemu import guest_command, guest_env, require_tool
 from toolkit.emulator.specs import DEBIAN_PACKAGES, DEBIAN_SUITE, GUEST_PYTHON, GUEST_SITE, ImageSpec
 from toolkit.errors import EmulatorImageError, MissingDependencyError
@@ -169,7 +169,9 @@ def guest_versions(spec: ImageSpec, root: Path, log: BuildLog) -> dict[str, str]
     """Import every runtime in the guest: an image whose runtimes do not load is not a valid image."""
     modules = [w.module for w in spec.wheels]
     argv = guest_command(spec, root, [GUEST_PYTHON, "-c", _VERSIONS, *modules])
-    found = json.loads(log.run("import check", argv, env=guest_env(str(root / "tmp"))).strip().splitlines()[-1])
+    found = last_json_object(log.run("import check", argv, env=guest_env(str(root / "tmp"))))
+    if found is None:
+        raise EmulatorImageError(spec.name, "import check", "the guest printed no version report")
     if found.get("machine") != spec.machine:
         raise EmulatorImageError(spec.name, "import check", f"guest reports {found.get('machine')}")
     versions = {"python": found["python"], "numpy": found["numpy"]}

@@ -7,7 +7,6 @@ outputs saved by ``edgetk convert``); when given, its inputs replace the seeded 
 
 from __future__ import annotations
 
-import json
 import subprocess
 import sys
 import tempfile
@@ -16,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from toolkit.child_output import last_json_object
 from toolkit.report.verdicts import within_tolerance
 
 _RUN_PAIR = Path(__file__).with_name("run_pair.py")
@@ -90,7 +90,9 @@ def compare_numerics(
         if proc.returncode != 0 or not out.exists():
             why = f"signal {-proc.returncode}" if proc.returncode < 0 else (proc.stderr.strip().splitlines() or ["?"])[-1]
             return Numerics(seed, atol, rtol, new_status=f"child failed: {why}", old_status=None)
-        status = json.loads(proc.stdout.strip().splitlines()[-1])
+        status = last_json_object(proc.stdout)
+        if status is None:
+            return Numerics(seed, atol, rtol, new_status="child failed: no result printed", old_status=None)
         with np.load(out) as data:
             arrays = {k: data[k] for k in data.files}
     num = Numerics(seed, atol, rtol, new_status=status.get("new", "not run"), old_status=status.get("old"))
