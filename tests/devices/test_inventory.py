@@ -68,3 +68,16 @@ def test_default_location_prefers_project_file(tmp_path: Path, monkeypatch: pyte
     assert load_inventory().devices == {}  # none yet: empty, in the config dir
     write(tmp_path, '[devices.here]\ntarget = "host-x86_64"\ntransport = "local"\n')
     assert load_inventory().names() == ["here"]
+
+
+def test_emulator_device_runs_on_its_targets_core(tmp_path: Path) -> None:
+    """An inventory emulator device emulates the same core as `bench --target` (Pi 5: cortex-a76)."""
+    from toolkit.devices import transport_for_device
+
+    inv = tmp_path / "devices.toml"
+    inv.write_text('[devices.pi5]\ntarget = "rpi5-arm64"\ntransport = "emulator"\n'
+                   '[devices.pi4]\ntarget = "rpi4-arm64"\ntransport = "emulator"\n')
+    pi5 = transport_for_device("pi5", inventory=inv)
+    pi4 = transport_for_device("pi4", inventory=inv)
+    assert (pi5.spec.name, pi5.cpu) == ("debian12-arm64", "cortex-a76")
+    assert (pi4.spec.name, pi4.cpu) == ("debian12-arm64", None)

@@ -62,15 +62,16 @@ def transport_for_device(
     if isinstance(entry, EmulatorDevice):
         from toolkit.transports.emulator import EmulatorTransport
 
-        image = entry.image or _target_image(entry.target)
-        return EmulatorTransport(image=image)
+        reach = _target_reach(entry.target)
+        if not (entry.image or reach.image):
+            raise BadInputError(
+                f"device uses the emulator but target '{entry.target}' names no reach.image; set image =")
+        # the target's core (e.g. cortex-a76 for a Pi 5), as `bench --target` without a device uses
+        return EmulatorTransport(image=entry.image or reach.image, cpu=reach.cpu)
     raise BadInputError(f"device {entry!r}: unsupported transport")
 
 
-def _target_image(target: str) -> str:
+def _target_reach(target: str):
     from toolkit.targets import load_registry
 
-    desc = load_registry().get(target)
-    if not desc.reach.image:
-        raise BadInputError(f"device uses the emulator but target '{target}' names no reach.image; set image =")
-    return desc.reach.image
+    return load_registry().get(target).reach

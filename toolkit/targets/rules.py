@@ -237,15 +237,18 @@ def _while_indices(op: Operator) -> tuple[int, int] | None:
 
 @rule("fallback")
 def delegate_fallback(ctx: CheckContext) -> Iterator[Finding]:
-    """The {delegate} delegate does not take {ops}; with that delegate the model runs with delegate fallback
-    to CPU for those ops."""
+    """The {delegate} delegate does not take {op}; with that delegate the model runs with delegate fallback
+    to CPU for that op."""
     for delegate in ctx.target.delegates:
         if delegate.ops is None:
             continue
         taken = set(delegate.ops)
-        left = sorted({op.name for op in ctx.model.operators() if op.name not in taken})
-        if left:
-            yield _finding(delegate_fallback, "fallback", delegate=delegate.name, ops=", ".join(left))
+        first_of_each: dict[str, Operator] = {}
+        for op in ctx.model.operators():
+            if op.name not in taken:
+                first_of_each.setdefault(op.name, op)
+        for name in sorted(first_of_each):  # one finding per op type, located at its first use
+            yield _finding(delegate_fallback, "fallback", first_of_each[name], delegate=delegate.name)
 
 
 def run_rules(ctx: CheckContext) -> list[Finding]:
