@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -63,8 +64,10 @@ def bench(
 
         transport = transport_for_device(device[0], inventory=inventory, trust_new_host_key=trust_new_host_key,
                                          ask_password=ask_password)
-    result = bench_model(model, descriptor, device=device[0] if device else None, options=options,
-                         transport=transport)
+    where = f"{target}" + (f" via {device[0]}" if device else "")
+    with _busy(f"benchmarking {model.name} on {where}: {warmup} warm-up + {runs} timed runs", ask_password):
+        result = bench_model(model, descriptor, device=device[0] if device else None, options=options,
+                             transport=transport)
     if not no_store:
         record_id = ResultsStore(db).append(result)
         from dataclasses import replace
@@ -74,6 +77,14 @@ def bench(
         typer.echo(json.dumps(result.to_dict(), indent=2))
     else:
         render(result.to_dict())
+
+
+def _busy(message: str, prompting: bool) -> AbstractContextManager[Any]:
+    """A spinner on stderr while the device works (only on a terminal, and never over a password prompt)."""
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    return console.status(message) if console.is_terminal and not prompting else nullcontext()
 
 
 def _ms(value: Any) -> str:
