@@ -56,6 +56,8 @@ def authorize(user: str, pubkey: Path, *, arm_image: Path | None = None) -> Path
     With ``arm_image`` the user's PATH (via ~/.ssh/environment) starts with a qemu-user ``python3`` shim.
     """
     home = ensure_user(user)
+    pw = pwd.getpwnam(user)
+    os.chown(home, pw.pw_uid, pw.pw_gid)  # a home left by an earlier user of the same name may carry its uid
     os.chmod(home, 0o755)
     ssh_dir = home / ".ssh"
     ssh_dir.mkdir(mode=0o700, exist_ok=True)

@@ -14,6 +14,7 @@ import shutil
 import socket
 import sqlite3
 import subprocess
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -325,16 +326,24 @@ def test_slow_link_still_delivers_intact_files(server: SshServer, tmp_path: Path
 
 @pytest.fixture
 def tiny_disk(server: SshServer):
-    """A 1 MiB tmpfs as the device's remote dir (we are root), owned by the test user."""
-    mount = Path(f"/home/{USER}/tinydisk")
-    mount.mkdir(exist_ok=True)
+    """A 1 MiB tmpfs as the device's remote dir (we are root), owned by the test user.
+
+    Each test mounts its own directory; tmpfs mounts an interrupted earlier run left behind are unmounted
+    first (a stale mount in the home also stops `userdel -r` from removing it)."""
+    home = Path(f"/home/{USER}")
+    for stale in home.glob("tinydisk*"):
+        subprocess.run(["umount", "-l", str(stale)], capture_output=True)  # fmt: skip
+        shutil.rmtree(stale, ignore_errors=True)
+    mount = Path(tempfile.mkdtemp(prefix="tinydisk-", dir=home))
     res = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,mode=0755", "tmpfs", str(mount)],
                          capture_output=True, text=True)  # fmt: skip
     if res.returncode != 0:
+        mount.rmdir()
         pytest.skip(f"cannot mount a tmpfs here: {res.stderr.strip()}")
     subprocess.run(["chown", f"{USER}:{USER}", str(mount)], check=True)
     yield mount
     subprocess.run(["umount", "-l", str(mount)], check=True)  # lazy: a closing session may still sit in it
+    shutil.rmtree(mount, ignore_errors=True)
 
 
 def test_disk_full_on_the_device(server: SshServer, tiny_disk: Path, tmp_path: Path) -> None:
