@@ -140,3 +140,34 @@ def test_setup_reuses_the_cached_env(legacy_env: Path, run_cli) -> None:
     status = json.loads(run_cli("legacy", "status", "--json").stdout)
     assert status["ready"] and status["tensorflow"] == "2.17.1" and status["tf_keras"] == "2.17.0"
     assert (legacy_env / "bin" / "toco_from_protos").exists()
+
+
+def test_convert_both_writes_both_files_and_records_the_producers(legacy_env: Path, sources: Path, tmp_path: Path,
+                                                                  run_cli) -> None:
+    out, report = tmp_path / "conv.tflite", tmp_path / "conv.json"
+    proc = run_cli("convert", sources / "conv.h5", "-o", out, "--both", "--report", report)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    doc = json.loads(report.read_text())
+    assert doc["legacy"]["ok"] and doc["legacy"]["producer"] == TOCO_PRODUCER
+    assert doc["legacy"]["output"] == str(tmp_path / "conv.toco.tflite")
+    assert load_model(out).producer == "MLIR Converted."
+    assert load_model(tmp_path / "conv.toco.tflite").producer == TOCO_PRODUCER
+
+
+def test_convert_both_reports_toco_refusing_the_lstm_as_a_finding(legacy_env: Path, sources: Path, tmp_path: Path,
+                                                                   run_cli) -> None:
+    out, report = tmp_path / "lstm.tflite", tmp_path / "lstm.json"
+    proc = run_cli("convert", sources / "lstm.h5", "-o", out, "--both", "--report", report)
+    assert proc.returncode == 0, proc.stderr[-2000:]  # the MLIR conversion is what this command delivers
+    toco = json.loads(report.read_text())["legacy"]
+    assert not toco["ok"] and toco["output"] is None
+    assert any("TensorListReserve" in f["ops"] for f in toco["findings"]), toco["findings"]
+    assert "refused the model" in proc.stdout
+    legacy_only = run_cli("convert", sources / "lstm.h5", "-o", tmp_path / "toco.tflite", "--legacy")
+    assert legacy_only.returncode == 5 and "Traceback" not in legacy_only.stderr
+    assert not (tmp_path / "toco.tflite").exists()
+
+
+def test_convert_legacy_refuses_options_toco_cannot_honour(run_cli, tmp_path: Path) -> None:
+    proc = run_cli("convert", "model.h5", "-o", tmp_path / "m.tflite", "--legacy", "--quantize", "int8")
+    assert proc.returncode == 2 and "supports --quantize none|dynamic" in proc.stderr

@@ -51,9 +51,24 @@ def register(app: typer.Typer) -> None:
         seed: int = typer.Option(0, "--seed", help="Seed of the check inputs"),
         report: Path | None = typer.Option(None, "--report", help="Write the report as JSON (edgetk.convert/1)"),
         as_json: bool = typer.Option(False, "--json", help="Print the report (or the error) as JSON"),
+        legacy: bool = typer.Option(False, "--legacy", help="Convert with the old converter (TOCO, TF 2.17) instead"),
+        both: bool = typer.Option(False, "--both", help="Also convert with TOCO, to OUT.toco.tflite (see --legacy-output)"),
+        legacy_output: Path | None = typer.Option(None, "--legacy-output", help="With --both: where TOCO's file goes"),
     ) -> None:
         """Convert a TensorFlow/Keras model to .tflite with fixed-batch RNNs, checked against TF."""
         from toolkit.convert import ConverterFailed, ConvertOptions, convert_model
+
+        if legacy and both:
+            raise BadInputError("--legacy and --both exclude each other")
+        if legacy or both:  # fail on options TOCO cannot honour before any conversion starts
+            from toolkit.convert.legacy import legacy_options_for, legacy_output_for
+
+            toco_options = legacy_options_for(signature, quantize)
+        if legacy:
+            from toolkit.cli.legacy import run_legacy
+
+            run_legacy(source, output, toco_options, as_json)
+            return
 
         options = ConvertOptions(
             format=format, batch=batch, seq_len=seq_len, input_shapes=_shapes(input_shapes),
@@ -78,6 +93,12 @@ def register(app: typer.Typer) -> None:
                 err.print(exc.details, markup=False)
             raise
         doc = result.to_json()
+        if both:
+            from toolkit.convert.legacy import convert_legacy
+
+            with err.status("converting with the old converter (TOCO, TF 2.17)", spinner="dots"):
+                toco = convert_legacy(source, legacy_output or legacy_output_for(output), toco_options)
+            doc["legacy"] = toco.to_dict()  # TOCO refusing the model is a finding, not a failure of this command
         from toolkit.convert.quantize import RANDOM_CALIBRATION_WARNING
 
         if RANDOM_CALIBRATION_WARNING in result.warnings:  # loud on stderr even with --json
@@ -91,3 +112,13 @@ def register(app: typer.Typer) -> None:
             from toolkit.convert.render import print_report
 
             print_report(result, Console(highlight=False, soft_wrap=True))
+            if both:
+                _print_legacy(doc["legacy"])
+
+
+def _print_legacy(toco: dict) -> None:
+    if toco["ok"]:
+        typer.echo(f"old converter: wrote {toco['output']} ({toco['producer']}, TF {toco['tf_version']})")
+    else:
+        reasons = "; ".join(f["message"] for f in toco["findings"])
+        typer.echo(f"old converter (TOCO, TF {toco['tf_version'] or '2.17'}) refused the model: {reasons}")

@@ -48,9 +48,16 @@ def convert(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Convert SOURCE with TOCO. When TOCO refuses the model, print why (the ops it wanted) and exit 5."""
-    from toolkit.convert.legacy import LegacyOptions, convert_legacy
+    from toolkit.convert.legacy import LegacyOptions
 
-    result = convert_legacy(source, out, LegacyOptions(signature_key=signature_key, optimize_default=optimize))
+    run_legacy(source, out, LegacyOptions(signature_key=signature_key, optimize_default=optimize), as_json)
+
+
+def run_legacy(source: str, out: Path, options, as_json: bool) -> None:
+    """Convert with TOCO and print the outcome; TOCO refusing the model is ConversionError (exit 5)."""
+    from toolkit.convert.legacy import convert_legacy
+
+    result = convert_legacy(source, out, options)
     if as_json:
         typer.echo(json.dumps(result.to_dict(), indent=2))
     elif result.ok:

@@ -43,6 +43,18 @@ class LegacyOptions:
     timeout_s: float = 600.0
 
 
+def legacy_options_for(signature: str | None, quantize: str) -> LegacyOptions:
+    """The TOCO options matching `edgetk convert` options (same source, same intent), or BadInputError."""
+    if quantize not in ("none", "dynamic"):
+        raise BadInputError(f"the old converter run (--legacy/--both) supports --quantize none|dynamic, not {quantize}")
+    return LegacyOptions(signature_key=signature, optimize_default=quantize == "dynamic")
+
+
+def legacy_output_for(output: Path) -> Path:
+    """Where `edgetk convert --both` writes TOCO's file: next to the MLIR output, named so nobody confuses them."""
+    return output.with_name(f"{output.stem}.toco{output.suffix or '.tflite'}")
+
+
 @dataclass
 class LegacyFinding:
     """One reason TOCO refused the model, with the TF ops it would need as custom/Flex ops."""
