@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from toolkit.errors import ConversionError
+
+if TYPE_CHECKING:  # the legacy module is imported only when a command runs
+    from toolkit.convert.legacy import LegacyOptions
 
 legacy_app = typer.Typer(help="The old converter (TOCO, TF 2.17.1) in an isolated cached environment.", no_args_is_help=True)
 
@@ -53,7 +57,7 @@ def convert(
     run_legacy(source, out, LegacyOptions(signature_key=signature_key, optimize_default=optimize), as_json)
 
 
-def run_legacy(source: str, out: Path, options, as_json: bool) -> None:
+def run_legacy(source: str, out: Path, options: LegacyOptions, as_json: bool) -> None:
     """Convert with TOCO and print the outcome; TOCO refusing the model is ConversionError (exit 5)."""
     from toolkit.convert.legacy import convert_legacy
 
