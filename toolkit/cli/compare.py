@@ -68,8 +68,9 @@ def compare(
 
 def _write_outputs(doc: dict, out_json: Path | None, junit: Path | None, html: Path | None) -> None:
     if out_json:
-        out_json.parent.mkdir(parents=True, exist_ok=True)
-        out_json.write_text(json.dumps(doc, indent=2))
+        from toolkit.fileio import write_text
+
+        write_text(out_json, json.dumps(doc, indent=2))
     if junit:
         from toolkit.report.junit import compare_suite, write_junit
 

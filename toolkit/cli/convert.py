@@ -104,8 +104,9 @@ def register(app: typer.Typer) -> None:
         if RANDOM_CALIBRATION_WARNING in result.warnings:  # loud on stderr even with --json
             err.print(f"[bold red]WARNING: {RANDOM_CALIBRATION_WARNING}[/]")
         if report:
-            report.parent.mkdir(parents=True, exist_ok=True)
-            report.write_text(json.dumps(doc, indent=2))
+            from toolkit.fileio import write_text
+
+            write_text(report, json.dumps(doc, indent=2))
         if as_json:
             typer.echo(json.dumps(doc, indent=2))
         else:

@@ -10,6 +10,7 @@ import importlib
 import sys
 import traceback
 from datetime import UTC, datetime
+from pathlib import Path
 
 import typer
 from typer import exceptions as typer_exceptions
@@ -78,14 +79,32 @@ def _err(message: str) -> None:
 
 
 def _write_debug_log(exc: BaseException) -> str:
+    """Where the traceback went. Never raises: a full or read-only cache dir falls back to the temp dir,
+    and if nothing is writable the message says so instead of a second traceback hiding the first."""
+    import tempfile
+
+    try:
+        text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
+    except Exception:  # noqa: BLE001 - e.g. an exception whose __str__ itself fails
+        text = f"{type(exc).__name__} (traceback could not be formatted)\n"
+    name = f"edgetk-debug-{datetime.now(UTC):%Y%m%dT%H%M%S%f}.log"
+    reasons = []
+    for directory in (_logs_dir, lambda: tempfile.gettempdir()):
+        try:
+            logs = Path(directory())
+            logs.mkdir(parents=True, exist_ok=True)
+            path = logs / name
+            path.write_text(f"edgetk {__version__}\nargv: {sys.argv[:2]}\n{text}")
+            return str(path)
+        except Exception as err:  # noqa: BLE001 - the log writer must not become a second crash
+            reasons.append(getattr(err, "strerror", None) or type(err).__name__)
+    return f"no debug log (could not write one: {'; '.join(map(str, reasons))})"
+
+
+def _logs_dir() -> Path:
     from toolkit.paths import cache_dir
 
-    logs = cache_dir() / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
-    path = logs / f"edgetk-debug-{datetime.now(UTC):%Y%m%dT%H%M%S%f}.log"
-    text = "".join(traceback.format_exception(type(exc), exc, exc.__traceback__))
-    path.write_text(f"edgetk {__version__}\nargv: {sys.argv[:2]}\n{text}")
-    return str(path)
+    return cache_dir() / "logs"
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -63,5 +63,7 @@ def export(
     if out is None:
         typer.echo(text, nl=not text.endswith("\n"))
     else:
-        out.write_text(text)
+        from toolkit.fileio import write_text
+
+        write_text(out, text)
         typer.echo(f"wrote {out}", err=True)

@@ -75,11 +75,11 @@ def probe_cmd(
 @targets_app.command("docs")
 def docs_cmd(out: Path = typer.Option(Path("docs/SUPPORTED_OPS.md"), "--out", help="Where to write the Markdown.")) -> None:
     """Generate the supported-ops document from descriptors, probed tables and rule docstrings."""
+    from toolkit.fileio import write_text
     from toolkit.targets import load_registry
     from toolkit.targets.docs import supported_ops_markdown
 
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(supported_ops_markdown(load_registry()))
+    write_text(out, supported_ops_markdown(load_registry()))
     typer.echo(f"wrote {out}")
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import collections
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
@@ -20,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from toolkit import fileio
 from toolkit.child_output import last_json_object
 from toolkit.convert import error_trace
 from toolkit.convert.frontends import check_graphdef_options, pick_frontend
@@ -237,8 +237,7 @@ def _finish(source: str, out: Path, options: ConvertOptions, job: dict[str, Any]
     summary = refuse_unsafe_ops(Path(job["output"]), allow_flex=options.allow_flex,
                                 allow_custom=options.allow_custom,
                                 allow_resource_variables=options.allow_resource_variables)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    shutil.move(job["output"], out)
+    fileio.copy_file(job["output"], out)  # atomic: a failed copy never leaves half a .tflite where one was
     checks = []
     if result.get("reference_npz"):
         for runtime in check_runtimes:

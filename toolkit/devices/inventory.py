@@ -33,7 +33,8 @@ from toolkit.errors import BadInputError, DescriptorError, UnknownNameError
 from toolkit.paths import config_dir
 
 FILE_NAME = "devices.toml"
-NAME_RE = re.compile(r"^[A-Za-z0-9_-]+$")
+NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")  # used with fullmatch
+NAME_RULE = "device names may only contain letters, digits, '-' and '_' (at most 64)"
 
 
 class _Device(BaseModel):
@@ -140,15 +141,30 @@ def load_inventory(path: Path | str | None = None) -> Inventory:
             raise BadInputError(f"inventory {file} does not exist")
         return Inventory(file, {})
     try:
-        data = tomllib.loads(file.read_text())
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
         raise DescriptorError(file, None, f"not valid TOML ({exc})") from None
+    except OSError as exc:
+        raise BadInputError(f"cannot read inventory {file}: {exc.strerror}") from None
+    return parse_inventory(file, text)
+
+
+def parse_inventory(file: Path, text: str) -> Inventory:
+    """Validate inventory ``text`` as if read from ``file`` (``devices add`` checks what it will write)."""
+    try:
+        data = tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, RecursionError) as exc:
+        detail = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise DescriptorError(file, None, f"not valid TOML ({detail})") from None
     unknown = sorted(set(data) - {"devices"})
     if unknown:
         raise DescriptorError(file, unknown[0], "unknown key (only [devices.NAME] tables are allowed)")
     tables = data.get("devices", {})
     if not isinstance(tables, dict):
         raise DescriptorError(file, "devices", "must be a table of [devices.NAME] tables")
+    for name in tables:
+        if not NAME_RE.fullmatch(name):
+            raise DescriptorError(file, f"devices.{name!r}", NAME_RULE)
     return Inventory(file, {name: parse_device(file, name, t) for name, t in tables.items()})
 
 
@@ -160,19 +176,42 @@ def _toml_value(value: Any) -> str:
     return json.dumps(str(value))  # a JSON string is a valid TOML basic string
 
 
+def _check_field_text(name: str, values: dict[str, Any]) -> None:
+    for key, value in values.items():
+        if isinstance(value, str) and (any(not ch.isprintable() for ch in value)
+                                       or any(0xD800 <= ord(ch) <= 0xDFFF for ch in value)):
+            raise BadInputError(f"--{key.replace('_', '-')} of device '{name}': {value!r} contains control or "
+                                f"undecodable characters; pass plain text")
+
+
+def _check_target(target: str) -> None:
+    from toolkit.targets import load_registry
+
+    load_registry().get(target)  # UnknownNameError lists the known ones
+
+
 def add_device(name: str, fields: dict[str, Any], path: Path | str | None = None) -> tuple[Path, Device]:
-    """Validate and append ``[devices.NAME]``; refuses to overwrite an existing entry."""
-    if not NAME_RE.match(name):
-        raise BadInputError(f"device name {name!r} may only contain letters, digits, '-' and '_'")
-    inventory = load_inventory(path) if path is None or Path(path).is_file() else Inventory(Path(path), {})
-    if name in inventory.devices:
-        raise BadInputError(f"device '{name}' already exists in {inventory.path}")
+    """Validate and append ``[devices.NAME]``; refuses to overwrite an existing entry.
+
+    The read-modify-write runs under the inventory's lock (``toolkit.fileio``): parallel ``devices add`` into
+    one file all land; the new text is parsed before it replaces the old, so a rejected entry writes nothing.
+    """
+    from toolkit import fileio
+
+    if not NAME_RE.fullmatch(name):
+        raise BadInputError(f"device name {name!r}: {NAME_RULE}")
     values = {k: v for k, v in fields.items() if v is not None}
-    device = parse_device(inventory.path, name, values)
+    _check_field_text(name, values)
+    file = inventory_path(path)
+    device = parse_device(file, name, values)
     lines = [f"[devices.{name}]"] + [f"{k} = {_toml_value(v)}" for k, v in values.items()]
-    inventory.path.parent.mkdir(parents=True, exist_ok=True)
-    existing = inventory.path.read_text() if inventory.path.is_file() else ""
-    sep = "" if not existing or existing.endswith("\n\n") else ("\n" if existing.endswith("\n") else "\n\n")
-    inventory.path.write_text(existing + sep + "\n".join(lines) + "\n")
-    load_inventory(inventory.path)  # what we wrote must read back
-    return inventory.path, device
+
+    def append(existing: str) -> str:
+        if existing and name in parse_inventory(file, existing).devices:
+            raise BadInputError(f"device '{name}' already exists in {file}")
+        _check_target(device.target)
+        sep = "" if not existing or existing.endswith("\n\n") else ("\n" if existing.endswith("\n") else "\n\n")
+        return existing + sep + "\n".join(lines) + "\n"
+
+    fileio.update_text(file, append, validate=lambda text: parse_inventory(file, text))
+    return file, device

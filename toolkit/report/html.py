@@ -102,7 +102,6 @@ def write_html_report(path: str | Path, docs: list[dict], title: str = "edgetk r
     """Write the report for already-loaded documents (``compare --html`` passes its own document)."""
     for i, doc in enumerate(docs):
         doc.setdefault("_file", f"document-{i + 1}")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(render_html(docs, title), encoding="utf-8")
-    return path
+    from toolkit.fileio import write_text
+
+    return write_text(path, render_html(docs, title))

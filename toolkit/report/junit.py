@@ -71,10 +71,9 @@ def _case_element(parent: ET.Element, case: JUnitCase) -> None:
 
 
 def write_junit(path: str | Path, suites: Iterable[JUnitSuite]) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(junit_xml(suites), encoding="utf-8")
-    return path
+    from toolkit.fileio import write_text
+
+    return write_text(path, junit_xml(suites))
 
 
 def _get(obj: Any, name: str, default: Any = None) -> Any:

@@ -162,7 +162,6 @@ def probe_runtime(runtime: str, python_argv: list[str] | None = None) -> dict[st
 
 
 def write_table(table: dict[str, Any], out_dir: Path) -> Path:
-    out_dir.mkdir(parents=True, exist_ok=True)
-    path = out_dir / f"{table['runtime']['name']}.json"
-    path.write_text(json.dumps(table, indent=1, sort_keys=True) + "\n")
-    return path
+    from toolkit.fileio import write_text
+
+    return write_text(out_dir / f"{table['runtime']['name']}.json", json.dumps(table, indent=1, sort_keys=True) + "\n")

@@ -34,6 +34,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from toolkit import fileio
 from toolkit.errors import BadInputError, DeviceError, HostKeyError, ToolkitError
 from toolkit.transports.base import RunResult, Transport
 from toolkit.transports.blob_cache import BlobCachePuts, PutRecord, check_remote_name, printable
@@ -92,7 +93,13 @@ def resolve_endpoint(settings: SshSettings) -> Endpoint:
     if cfg_path.is_file():
         conf = dict(paramiko.SSHConfig.from_path(str(cfg_path)).lookup(settings.host))
     hostname = conf.get("hostname", settings.host)
-    port = settings.port or int(conf.get("port", 22))
+    try:
+        port = settings.port or int(conf.get("port", 22))
+    except ValueError:
+        raise BadInputError(f"{cfg_path}: Port {conf.get('port')!r} for host {settings.host} is not a number; "
+                            f"fix the ssh config or pass --port") from None
+    if not 0 < port < 65536:
+        raise BadInputError(f"{cfg_path}: Port {port} for host {settings.host} is out of range 1-65535")
     user = settings.user or conf.get("user") or _local_user()
     files = [settings.identity_file] if settings.identity_file else list(conf.get("identityfile", []))
     files = [str(Path(f).expanduser()) for f in files]
@@ -107,6 +114,29 @@ def _local_user() -> str:
     import getpass
 
     return getpass.getuser()
+
+
+def _load_known_hosts(client: Any, known: Path) -> None:
+    """Load known_hosts as OpenSSH does: a line it cannot parse (bad base64, an unknown key type) is skipped,
+    not a reason to refuse every host. paramiko's own loader raises on the first bad line."""
+    from paramiko.hostkeys import HostKeyEntry
+
+    if not known.is_file():
+        return
+    keys = client.get_host_keys()
+    try:
+        lines = known.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError as exc:
+        raise BadInputError(f"cannot read known_hosts {known}: {exc.strerror}") from None
+    for line in lines:
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        try:
+            entry = HostKeyEntry.from_line(line)
+        except Exception:  # noqa: BLE001 - paramiko raises several types for one malformed line
+            continue
+        if entry is not None:
+            keys._entries.append(entry)
 
 
 def key_fingerprint(key: Any) -> str:
@@ -142,9 +172,8 @@ class _TrustOnFirstUse:
 
     def missing_host_key(self, client: Any, hostname: str, key: Any) -> None:
         self.known_hosts.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        fd = os.open(self.known_hosts, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        with os.fdopen(fd, "a") as fh:
-            fh.write(f"{hostname} {key.get_name()} {key.get_base64()}\n")
+        # under the file's lock, atomically, adding the newline a hand-edited file may lack
+        fileio.append_line(self.known_hosts, f"{hostname} {key.get_name()} {key.get_base64()}", mode=0o600)
         client.get_host_keys().add(hostname, key.get_name(), key)
 
 
@@ -169,7 +198,22 @@ def check_remote_dir(remote_dir: str, label: str) -> str:
     if not remote_dir.strip() or any(not ch.isprintable() for ch in remote_dir):
         raise BadInputError(f"remote_dir {remote_dir!r} of {label}: must be a non-empty path without control "
                             f"characters (newline, tab, ...)")
+    if ".." in PurePosixPath(remote_dir).parts:
+        raise BadInputError(f"remote_dir {remote_dir!r} of {label}: '..' is not allowed (name the directory "
+                            f"directly, e.g. ~/.cache/edgetk)")
+    if remote_dir.startswith("~") and remote_dir != "~" and not remote_dir.startswith("~/"):
+        raise BadInputError(f"remote_dir {remote_dir!r} of {label}: only ~ and ~/... (the login user's home) are "
+                            f"expanded; write the path out")
     return remote_dir
+
+
+def remote_base(remote_dir: str, home: str) -> str:
+    """The device directory ``remote_dir`` names: ``~`` and ``~/x`` and relative paths are under the login
+    home; an absolute path is used as given (``check_remote_dir`` already refused ``..`` and ``~user``)."""
+    if remote_dir == "~":
+        return home
+    rd = remote_dir.removeprefix("~/")
+    return rd if rd.startswith("/") else str(PurePosixPath(home) / rd)
 
 
 class SshTransport(BlobCachePuts, Transport):
@@ -206,8 +250,7 @@ class SshTransport(BlobCachePuts, Transport):
             self._client.get_transport().set_keepalive(self.settings.keepalive_s)
             self._sftp = self._client.open_sftp()
             home = self._sftp.normalize(".")
-            rd = self.settings.remote_dir.removeprefix("~/")
-            self.base = rd if rd.startswith("/") else str(PurePosixPath(home) / rd)
+            self.base = remote_base(self.settings.remote_dir, home)
             for sub in ("", "blobs", "runs"):
                 self._sftp_makedirs(str(PurePosixPath(self.base) / sub) if sub else self.base)
             self._start_run_dir()
@@ -228,8 +271,7 @@ class SshTransport(BlobCachePuts, Transport):
         where = f"{endpoint.user}@{endpoint.hostname}:{endpoint.port}"
         known = Path(self.settings.known_hosts or "~/.ssh/known_hosts").expanduser()
         client = paramiko.SSHClient()
-        if known.is_file():
-            client.load_host_keys(str(known))
+        _load_known_hosts(client, known)
         policy = _TrustOnFirstUse(known) if trust_new else _RejectUnknownHost(endpoint, known)
         client.set_missing_host_key_policy(policy)
         password = self._read_password(where)  # local only: never stored on self
