@@ -22,19 +22,10 @@ from toolkit.errors import BadInputError, ExitCode
 _STYLE = {"runs": "green", "delegate-fallback": "yellow", "does-not-run": "bold red"}
 
 
-def render(report: object) -> None:
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
+def render(report: object, verbose: bool = False) -> None:
+    from toolkit.report.check_text import print_lines, render_check
 
-    table = Table(title=f"edgetk check {report.model}", show_lines=True)  # type: ignore[attr-defined]
-    for column in ("target", "runtime", "verdict", "arena est.", "findings"):
-        table.add_column(column, overflow="fold")
-    for r in report.results:  # type: ignore[attr-defined]
-        lines = [escape(f"[{f.severity}] {f.message}") for f in r.findings] or ["-"]
-        table.add_row(r.target, escape(r.runtime), f"[{_STYLE[r.verdict]}]{r.verdict}[/]",
-                      f"{r.arena_estimate_bytes:,} B", "\n".join(lines))
-    Console(soft_wrap=False).print(table)
+    print_lines(render_check(report, verbose=verbose))
 
 
 _OBSERVED = {"runs": "green", "does-not-run": "bold red", "not-checked": "yellow"}
@@ -86,6 +77,7 @@ def register(app: typer.Typer) -> None:
         trust_new_host_key: bool = trust_new_host_key_option(),
         ask_password: bool = ask_password_option(),
         timeout: float = typer.Option(600.0, "--timeout", help="Seconds per device before the try is abandoned."),
+        verbose: bool = typer.Option(False, "--verbose", "-v", help="List every finding, not only the groups."),
     ) -> int:
         """Say whether each target can run the model, and why not (op, version, dtype, memory).
 
@@ -103,7 +95,7 @@ def register(app: typer.Typer) -> None:
             report = check_model(model, descriptors)
         if devices:
             return _check_devices(report, model_path, devices, inventory, trust_new_host_key, ask_password,
-                                  timeout, as_json, junit, bool(descriptors))
+                                  timeout, as_json, junit, bool(descriptors), verbose)
         if junit is not None:
             from toolkit.report.junit import check_suite, write_junit
 
@@ -111,7 +103,7 @@ def register(app: typer.Typer) -> None:
         if as_json:
             typer.echo(json.dumps(report.to_dict(), indent=1))
         else:
-            render(report)
+            render(report, verbose)
         return int(ExitCode.OK if report.all_run else ExitCode.VERDICT_FAILED)
 
 
@@ -128,7 +120,7 @@ def _device_names(device: list[str], on_device: bool, inventory: Path | None) ->
 
 def _check_devices(report: object, model_path: Path, devices: list[str], inventory: Path | None,
                    trust_new_host_key: bool, ask_password: bool, timeout: float, as_json: bool,
-                   junit: Path | None, show_targets: bool) -> int:
+                   junit: Path | None, show_targets: bool, verbose: bool = False) -> int:
     """One device after the other (an --ask-password prompt each), then one document / two tables."""
     import sys
 
@@ -153,6 +145,6 @@ def _check_devices(report: object, model_path: Path, devices: list[str], invento
                 print(disagreement_line(c), file=sys.stderr)
     else:
         if show_targets:
-            render(report)
+            render(report, verbose)
         render_devices(checks)
     return check_exit_code(report, checks)

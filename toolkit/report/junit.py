@@ -84,21 +84,34 @@ def _get(obj: Any, name: str, default: Any = None) -> Any:
 
 
 def check_suite(report: Any, model_name: str) -> JUnitSuite:
-    """Cases for a ``CheckReport`` (or its JSON dict): a target fails when its verdict is "does-not-run"."""
+    """Cases for a ``CheckReport`` (or its JSON dict): a target fails when its verdict is "does-not-run".
+
+    The failure body is the target's findings grouped by (rule, op) with counts, op indices and fixes, as
+    `edgetk check` prints them (toolkit/report/check_text.py), not one line per instance."""
+    from toolkit.report.check_text import render_group, result_groups
+
     cases = []
-    for result in _get(report, "results", []):
+    for result in _get(report, "results", []) or []:
         target = str(_get(result, "target"))
         verdict = str(_get(result, "verdict"))
-        findings = _get(result, "findings", []) or []
-        lines = [str(_get(f, "message", f)) for f in findings]
+        groups = result_groups(result)
+        details = "\n".join(line for g in groups for line in render_group(g, 100, show_targets=False))
         failure = None
         if verdict == "does-not-run":
-            failure = f"{model_name} does not run on {target}: " + (lines[0] if lines else "see details")
+            top = f"{groups[0].summary()}: {groups[0].messages[0]}" if groups else "see details"
+            failure = f"{model_name} does not run on {target}: {top}"
         cases.append(JUnitCase(
             name=f"{model_name} on {target}", classname=f"edgetk.check.{_ident(model_name)}",
-            failure=failure, details="\n".join(lines), properties={"verdict": verdict},
+            failure=failure, details=details, properties=_check_properties(result, verdict),
         ))
     return JUnitSuite(name=f"edgetk check {model_name}", cases=cases)
+
+
+def _check_properties(result: Any, verdict: str) -> dict[str, str]:
+    props = {"verdict": verdict}
+    if _get(result, "evidence"):  # "static" | "verified": what decided the verdict
+        props["evidence"] = str(_get(result, "evidence"))
+    return props
 
 
 def _ident(text: str) -> str:

@@ -1,0 +1,125 @@
+"""`edgetk check` text fits a CI log: one line per target, findings grouped by (rule, op) with a fix.
+
+The models are MediaPipe's own face detectors (third-party files from the pinned wheel, benchmarks/corpus.py):
+before grouping, `check --all-targets` printed 4,498 and 12,123 lines at 80 columns for them.
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from benchmarks.corpus import corpus_model
+from toolkit.report.check_text import group_findings, merge_messages, op_ranges, render_check
+from toolkit.report.junit import check_suite, junit_xml
+
+FACES = ["mediapipe/face_detection_short_range.tflite", "mediapipe/face_detection_full_range_sparse.tflite"]
+
+
+def _check(run_cli, model: Path, *extra: str, monkeypatch: pytest.MonkeyPatch, columns: int = 80):
+    monkeypatch.setenv("COLUMNS", str(columns))
+    return run_cli("check", model, "--all-targets", *extra)
+
+
+@pytest.mark.parametrize("name", FACES)
+def test_all_targets_on_mediapipe_face_detection_fits_60_lines_of_80_columns(
+        name: str, run_cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    model = corpus_model(name)
+    proc = _check(run_cli, model, monkeypatch=monkeypatch)
+    lines = proc.stdout.splitlines()
+    assert proc.returncode == 1, proc.stderr  # the MCU targets cannot run it
+    assert len(lines) <= 60 and max(map(len, lines)) <= 80, proc.stdout
+    doc = json.loads(run_cli("check", model, "--all-targets", "--json").stdout)
+    dequantize = {f["op_index"] for f in doc["results"][1]["findings"] if f["op"] == "DEQUANTIZE"}
+    assert len(dequantize) > 50  # the model really has that many float16 DEQUANTIZE ops ...
+    text = proc.stdout
+    # ... and the text says so once, with the count, the targets, the first op index and the fix
+    assert text.count("rejects DEQUANTIZE with float16 input") == 1
+    assert f"error DEQUANTIZE: input dtype rejected ({len(dequantize)} ops) on cortex-m4, cortex-m7," in text
+    words = " ".join(text.split())
+    assert f"  ops: {min(dequantize)}" in text and "fix: quantize to int8" in words and "without float16" in words
+    # one line per target, in the summary, with its verdict and the number of its findings
+    for result in doc["results"]:
+        row = next(line for line in lines if line.startswith(result["target"] + " "))
+        assert result["verdict"] in row and f" {len(result['findings'])} " in row
+
+
+def test_verbose_lists_every_instance(run_cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    model = corpus_model(FACES[0])
+    doc = json.loads(run_cli("check", model, "--all-targets", "--json").stdout)
+    total = sum(len(r["findings"]) for r in doc["results"])
+    text = _check(run_cli, model, "--verbose", monkeypatch=monkeypatch).stdout
+    instances = [line for line in text.splitlines() if line.startswith("  - ")]
+    assert len(instances) == total
+    assert "  - cortex-m7 op 0: tflm" in text and max(map(len, text.splitlines())) <= 80
+
+
+def test_narrow_pipe_degrades_to_plain_lines(run_cli, monkeypatch: pytest.MonkeyPatch) -> None:
+    """At 50 columns the top reason leaves its column for an indented line; nothing is cut."""
+    text = _check(run_cli, corpus_model(FACES[0]), monkeypatch=monkeypatch, columns=50).stdout
+    lines = text.splitlines()
+    assert max(map(len, lines)) <= 50, text
+    at = lines.index(next(line for line in lines if line.startswith("cortex-m4 ")))
+    assert lines[at + 1].startswith("    DEQUANTIZE: input dtype rejected")
+    assert "…" not in "".join(lines[:at + 2])
+
+
+def test_junit_failure_body_is_grouped(tmp_path: Path) -> None:
+    from toolkit.model import load_model
+    from toolkit.targets import check_model
+
+    with load_model(corpus_model(FACES[0])) as model:
+        report = check_model(model, ["cortex-m4", "host-x86_64"])
+    root = ET.fromstring(junit_xml([check_suite(report, "face.tflite")]))
+    failure = root.find(".//testcase[@name='face.tflite on cortex-m4']/failure")
+    assert failure is not None and failure.get("message").startswith(
+        "face.tflite does not run on cortex-m4: DEQUANTIZE: input dtype rejected (")
+    body = failure.text
+    assert body.count("rejects DEQUANTIZE with float16 input") == 1 and "fix: quantize to int8" in " ".join(body.split())
+    assert len(body.splitlines()) < 20  # was one line per finding (75)
+    assert root.find(".//testcase[@name='face.tflite on host-x86_64']/failure") is None
+
+
+def test_op_indices_collapse_into_ranges_per_subgraph() -> None:
+    assert op_ranges([(0, 3), (0, 1), (0, 2), (0, 7), (1, 4), (1, 5), (0, 9)]) == ["1-3", "7", "9", "sg1:4-5"]
+    assert op_ranges([(0, 0)]) == ["0"]
+
+
+def test_messages_differing_in_a_word_or_two_merge() -> None:
+    gpu = "The gpu delegate does not take DENSIFY; it runs on CPU."
+    assert merge_messages([gpu, gpu.replace("gpu", "nnapi")]) == [
+        "The gpu/nnapi delegate does not take DENSIFY; it runs on CPU."]
+    different = ["Tensor 'a' is float64, which x does not support.", "one two three"]
+    assert merge_messages(different) == different
+
+
+def _doc_with_evidence() -> dict:
+    finding = {"rule": "missing_kernel", "severity": "error", "op": "SELECT", "subgraph": 0,
+               "message": "tflm has no kernel for SELECT (measured by the op-support probe)."}
+    return {"schema": "edgetk.check/1", "model": {"path": "m.tflite", "sha256": "ab" * 32, "size_bytes": 1200},
+            "results": [
+                {"target": "cortex-m4", "verdict": "does-not-run", "evidence": "verified",
+                 "findings": [dict(finding, op_index=i) for i in (4, 5, 6, 9)]},
+                {"target": "android-arm64", "verdict": "runs", "findings": [],
+                 "delegates": [{"name": "gpu", "coverage": "partial", "ops_on_cpu": 2, "partitions": 3,
+                                "evidence": "static", "reasons": []}]}]}
+
+
+def test_renders_evidence_and_delegates_from_a_json_document() -> None:
+    lines = render_check(_doc_with_evidence(), width=80)
+    text = "\n".join(lines)
+    assert lines[0] == "edgetk check m.tflite" and "1,200 bytes; sha256 abababababab; 2 targets" in lines[1]
+    assert "cortex-m4      does-not-run (verified)  4  SELECT: no kernel (4 ops)" in text
+    assert "  gpu delegate: partial, 2 ops on CPU, 3 partitions, static" in text
+    assert "  ops: 4-6, 9" in text
+
+
+def test_groups_order_errors_first_then_by_size() -> None:
+    pairs = [("t", {"rule": "delegate_fallback", "severity": "fallback", "op": "ADD", "op_index": 1, "message": "f"}),
+             ("t", {"rule": "missing_kernel", "severity": "error", "op": "TILE", "op_index": 2, "message": "m"}),
+             ("t", {"rule": "missing_kernel", "severity": "error", "op": "SELECT", "op_index": 3, "message": "s"}),
+             ("t", {"rule": "missing_kernel", "severity": "error", "op": "SELECT", "op_index": 4, "message": "s"})]
+    assert [(g.op, g.count) for g in group_findings(pairs)] == [("SELECT", 2), ("TILE", 1), ("ADD", 1)]

@@ -1,0 +1,23 @@
+"""Every compatibility rule has a short title and a fix hint for the grouped check report."""
+
+from __future__ import annotations
+
+from toolkit.targets.fixes import RULE_HELP, fix_hint, rule_help
+from toolkit.targets.rules import RULES
+
+
+def test_every_rule_has_a_title_and_a_fix() -> None:
+    missing = [r.name for r in RULES if r.name not in RULE_HELP]
+    assert missing == []
+    assert all(h.title and h.fix for h in RULE_HELP.values())
+
+
+def test_float16_dequantize_on_tflm_says_quantize_to_int8_or_drop_float16() -> None:
+    message = "tflm 0.dev rejects DEQUANTIZE with float16 input (measured: ...)."
+    assert "quantize to int8" in fix_hint("unsupported_op_dtype", message)
+    assert "without float16" in fix_hint("unsupported_op_dtype", message)
+    assert fix_hint("unsupported_op_dtype", "rejects MUL with int16 input") == rule_help("unsupported_op_dtype").fix
+
+
+def test_unknown_rule_still_has_a_title() -> None:
+    assert rule_help("some_new_rule").title == "some new rule"

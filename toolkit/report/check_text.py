@@ -1,0 +1,288 @@
+"""`edgetk check` as text a person reads at 80 columns, in a terminal or a CI log: summary first, then
+findings grouped by (rule, op type) with a count, the op indices and a fix hint.
+
+A real model fails the same way many times (MediaPipe's face detector has 74 float16 DEQUANTIZE ops that no
+MCU runtime takes): the group says it once, with every op index, on every target it applies to.
+`verbose=True` lists every instance as well. The JUnit bodies (toolkit/report/junit.py) use the same groups.
+
+Works on a ``CheckReport`` or its ``edgetk.check/1`` dict alike. Fields other parts add to a result are
+shown when present: ``evidence`` ("static" | "verified", the basis of the verdict) next to the verdict, and
+``delegates`` (per-delegate coverage) under the target's line.
+"""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from toolkit.targets.fixes import fix_hint, rule_help
+
+SEVERITY_ORDER = {"error": 0, "fallback": 1, "warning": 2}
+_VERDICT_ORDER = ("runs", "delegate-fallback", "does-not-run")
+#: non-verbose caps, so a model with thousands of findings still prints a screenful
+_MAX_MESSAGES = 3
+_MAX_INDEX_LINES = 2
+
+
+def _get(obj: Any, name: str, default: Any = None) -> Any:
+    """A field of a dataclass or of its JSON dict form alike."""
+    if isinstance(obj, dict):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
+
+
+@dataclass
+class FindingGroup:
+    """Every finding of one rule on one op type, across the targets it occurs on."""
+
+    rule: str
+    severity: str
+    op: str | None
+    targets: list[str] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)  # distinct, in first-seen order
+    locations: set[tuple[int, int]] = field(default_factory=set)  # (subgraph, op index)
+    instances: list[tuple[str, Any]] = field(default_factory=list)  # (target, finding)
+
+    @property
+    def count(self) -> int:
+        """Distinct ops for an op rule (one op is one op on every target and delegate); else findings on the
+        target that has most of them."""
+        if self.locations:
+            return len(self.locations)
+        per_target: dict[str, int] = {}
+        for target, _ in self.instances:
+            per_target[target] = per_target.get(target, 0) + 1
+        return max(per_target.values(), default=0)
+
+    @property
+    def title(self) -> str:
+        what = rule_help(self.rule).title
+        return f"{self.op}: {what}" if self.op else what
+
+    @property
+    def fix(self) -> str:
+        return fix_hint(self.rule, self.messages[0] if self.messages else "")
+
+    def summary(self) -> str:
+        """'DEQUANTIZE: input dtype rejected (74 ops)' — the top reason of a target."""
+        if not self.locations:
+            return self.title if self.count == 1 else f"{self.title} ({self.count} findings)"
+        return f"{self.title} ({self.count} op{'s' if self.count != 1 else ''})"
+
+
+def group_findings(pairs: Iterable[tuple[str, Any]]) -> list[FindingGroup]:
+    """Group (target, finding) pairs by (rule, op); most severe first, then the biggest groups."""
+    groups: dict[tuple[str, str | None], FindingGroup] = {}
+    for target, finding in pairs:
+        rule, op = str(_get(finding, "rule")), _get(finding, "op")
+        group = groups.get((rule, op))
+        if group is None:
+            group = groups[(rule, op)] = FindingGroup(rule, str(_get(finding, "severity")), op)
+        if target not in group.targets:
+            group.targets.append(target)
+        message = str(_get(finding, "message", finding))
+        if message not in group.messages:
+            group.messages.append(message)
+        if _get(finding, "op_index") is not None:
+            group.locations.add((int(_get(finding, "subgraph") or 0), int(_get(finding, "op_index"))))
+        group.instances.append((target, finding))
+    return sorted(groups.values(), key=lambda g: (SEVERITY_ORDER.get(g.severity, 9), -g.count, g.title))
+
+
+def result_groups(result: Any) -> list[FindingGroup]:
+    target = str(_get(result, "target"))
+    return group_findings((target, f) for f in _get(result, "findings", []) or [])
+
+
+def op_ranges(locations: Iterable[tuple[int, int]]) -> list[str]:
+    """[(0,1),(0,2),(0,3),(0,7),(1,4)] -> ['1-3', '7', 'sg1:4']: op indices, runs collapsed."""
+    out: list[str] = []
+    by_subgraph: dict[int, list[int]] = {}
+    for sg, index in sorted(set(locations)):
+        by_subgraph.setdefault(sg, []).append(index)
+    for sg, indices in by_subgraph.items():
+        prefix = f"sg{sg}:" if sg else ""
+        start = prev = indices[0]
+        for index in [*indices[1:], None]:
+            if index is not None and index == prev + 1:
+                prev = index
+                continue
+            out.append(f"{prefix}{start}" if start == prev else f"{prefix}{start}-{prev}")
+            if index is not None:
+                start = prev = index
+    return out
+
+
+def merge_messages(messages: Sequence[str], max_differences: int = 2) -> list[str]:
+    """Messages that differ in at most two words become one, the words joined by '/':
+    "The gpu/nnapi delegate does not take DENSIFY; …"; others stay as they are."""
+    if len(messages) < 2:
+        return list(messages)
+    split = [m.split(" ") for m in messages]
+    if len({len(words) for words in split}) != 1:
+        return list(messages)
+    columns = list(zip(*split, strict=True))
+    if sum(len(set(c)) > 1 for c in columns) > max_differences:
+        return list(messages)
+    return [" ".join(c[0] if len(set(c)) == 1 else "/".join(dict.fromkeys(c)) for c in columns)]
+
+
+def _wrap(text: str, width: int, indent: str = "  ", first: str | None = None) -> list[str]:
+    return textwrap.wrap(text, width=max(width, 20), initial_indent=indent if first is None else first,
+                         subsequent_indent=indent, break_on_hyphens=False) or [indent.rstrip()]
+
+
+def _index_lines(group: FindingGroup, width: int, verbose: bool) -> list[str]:
+    if not group.locations:
+        return []
+    ranges = op_ranges(group.locations)
+    lines = _wrap(", ".join(ranges), width, indent="       ", first="  ops: ")
+    if verbose or len(lines) <= _MAX_INDEX_LINES:
+        return lines
+    more = " … (--verbose lists all)"
+    kept = _wrap(", ".join(ranges), width - len(more), indent="       ", first="  ops: ")[:_MAX_INDEX_LINES]
+    kept[-1] = kept[-1].rstrip(",") + more
+    return kept
+
+
+def render_group(group: FindingGroup, width: int = 80, *, verbose: bool = False, show_targets: bool = True) -> list[str]:
+    """One group: title with count (and targets), the distinct messages, the op indices, the fix."""
+    head = f"{group.severity} {group.summary()}"
+    lines = _wrap(head + (f" on {', '.join(group.targets)}" if show_targets else ""), width, first="")
+    messages = group.messages if verbose else merge_messages(group.messages)
+    shown = messages if verbose else messages[:_MAX_MESSAGES]
+    for message in shown:
+        lines += _wrap(message, width)
+    if len(shown) < len(messages):
+        lines.append(f"  (+{len(messages) - len(shown)} more like it; --verbose lists all)")
+    lines += _index_lines(group, width, verbose)
+    lines += _wrap(f"fix: {group.fix}", width)
+    if verbose:
+        for target, finding in group.instances:
+            where = f"op {_get(finding, 'op_index')}" if _get(finding, "op_index") is not None else "model"
+            sg = _get(finding, "subgraph")
+            where += f" (subgraph {sg})" if sg else ""
+            lines += _wrap(f"{target} {where}: {_get(finding, 'message', finding)}", width, indent="    ",
+                           first="  - ")
+    return lines
+
+
+def verdict_label(result: Any) -> str:
+    """The verdict with its basis when something other than the static prediction decided it."""
+    verdict = str(_get(result, "verdict"))
+    evidence = _get(result, "evidence")
+    return f"{verdict} ({evidence})" if evidence and evidence != "static" else verdict
+
+
+def _delegate_lines(result: Any, width: int) -> list[str]:
+    lines = []
+    for d in _get(result, "delegates", None) or []:
+        facts = [str(_get(d, "coverage", "?"))]
+        if _get(d, "ops_on_cpu") is not None:
+            facts.append(f"{_get(d, 'ops_on_cpu')} ops on CPU")
+        if _get(d, "partitions") is not None:
+            facts.append(f"{_get(d, 'partitions')} partitions")
+        if _get(d, "evidence"):
+            facts.append(str(_get(d, "evidence")))
+        lines += _wrap(f"{_get(d, 'name', 'delegate')} delegate: {', '.join(facts)}", width, indent="    ",
+                       first="  ")
+    return lines
+
+
+def _counts_line(results: Sequence[Any]) -> str:
+    counts = {v: 0 for v in _VERDICT_ORDER}
+    for r in results:
+        counts[str(_get(r, "verdict"))] = counts.get(str(_get(r, "verdict")), 0) + 1
+    words = {"runs": "run", "delegate-fallback": "with delegate fallback", "does-not-run": "do not run"}
+    parts = [f"{n} {words.get(v, v)}" for v, n in counts.items() if n]
+    return f"{len(results)} target{'s' if len(results) != 1 else ''}: " + ", ".join(parts)
+
+
+_NBSP = "\u00a0"
+
+
+def _keep_count(reason: str) -> str:
+    """'… (182 ops)' wraps as one word: the count never lands alone on a line."""
+    head, sep, count = reason.rpartition(" (")
+    return f"{head}{sep}{count.replace(' ', _NBSP)}" if sep else reason
+
+
+def _target_lines(results: Sequence[Any], width: int) -> list[str]:
+    """One line per target: name, verdict, number of findings, the top reason (wrapped in its column)."""
+    rows = []
+    for r in results:
+        groups = result_groups(r)
+        rows.append((str(_get(r, "target")), verdict_label(r), str(len(_get(r, "findings", []) or [])),
+                     groups[0].summary() if groups else "-", r))
+    name_w = max([len("target")] + [len(row[0]) for row in rows])
+    verdict_w = max([len("verdict")] + [len(row[1]) for row in rows])
+    count_w = max([len("#")] + [len(row[2]) for row in rows])
+    lead = name_w + verdict_w + count_w + 6
+    reason_w = width - lead
+    head = f"{'target':<{name_w}}  {'verdict':<{verdict_w}}  {'#':>{count_w}}  "
+    tail = "top reason (# = findings)" if reason_w >= 25 else "top reason" if reason_w >= 24 else "(# = findings)"
+    lines = [head + tail if len(head + tail) <= width else head.rstrip()]
+    for name, verdict, count, reason, result in rows:
+        left = f"{name:<{name_w}}  {verdict:<{verdict_w}}  {count:>{count_w}}  "
+        if reason_w >= 24:
+            wrapped = textwrap.wrap(_keep_count(reason), reason_w) or [""]
+            lines.append(left + wrapped[0].replace(_NBSP, " "))
+            lines += [" " * lead + part.replace(_NBSP, " ") for part in wrapped[1:]]
+        else:  # too narrow for a column: the reason on its own indented line
+            lines.append(left.rstrip())
+            lines += _wrap(reason, width, indent="    ")
+        lines += _delegate_lines(result, width)
+    return lines
+
+
+def render_check(report: Any, *, width: int | None = None, verbose: bool = False) -> list[str]:
+    """The whole `check` text: header, one line per target, then the grouped findings."""
+    width = width or terminal_width()
+    results = list(_get(report, "results", []) or [])
+    model = _get(report, "model")
+    path = _get(model, "path", model) if isinstance(model, dict) else model
+    size = _get(report, "size_bytes") or (_get(model, "size_bytes") if isinstance(model, dict) else None)
+    sha = _get(report, "sha256") or (_get(model, "sha256") if isinstance(model, dict) else "")
+    lines = _wrap(f"edgetk check {path}", width, indent="    ", first="")
+    facts = [f"{size:,} bytes" if isinstance(size, int) else None, f"sha256 {sha[:12]}" if sha else None,
+             _counts_line(results)]
+    lines += _wrap("; ".join(f for f in facts if f), width, indent="", first="")
+    if any(not _get(r, "evidence") or _get(r, "evidence") == "static" for r in results):
+        lines += _wrap("verdicts are predicted from the measured op tables unless marked otherwise", width,
+                       indent="", first="")
+    lines += ["", *_target_lines(results, width)]
+    groups = group_findings((str(_get(r, "target")), f) for r in results for f in _get(r, "findings", []) or [])
+    if groups:
+        total = sum(len(g.instances) for g in groups)
+        note = "" if verbose else "; --verbose lists every instance"
+        plural = "s" if len(groups) != 1 else ""
+        lines += ["", *_wrap(f"{total} findings in {len(groups)} group{plural} (by rule and op){note}:", width,
+                             indent="", first="")]
+        for group in groups:
+            lines += render_group(group, width, verbose=verbose, show_targets=len(results) > 1)
+    return lines
+
+
+def terminal_width() -> int:
+    """COLUMNS, else the terminal's width, else 80 (a CI log or a pipe)."""
+    return max(shutil.get_terminal_size((80, 24)).columns, 40)
+
+
+_LINE_STYLES = {"does-not-run": "bold red", "delegate-fallback": "yellow", "runs": "green",
+                "PREDICTION WRONG": "bold red", "error ": "red", "fallback ": "yellow", "warning ": "yellow"}
+
+
+def print_lines(lines: Iterable[str], console: Any = None) -> None:
+    """Print pre-wrapped lines as they are (colour on a terminal only; no rich re-wrapping, no markup)."""
+    from rich.console import Console
+    from rich.text import Text
+
+    console = console or Console(highlight=False, soft_wrap=True)
+    for line in lines:
+        text = Text(line)
+        for word, style in _LINE_STYLES.items():
+            text.highlight_words([word], style=style)
+        console.print(text)

@@ -1,0 +1,81 @@
+"""What each compatibility rule means in a few words, and what a user does about it.
+
+The rule's docstring (toolkit/targets/rules.py) is the full message of one finding; this table gives the
+short title a grouped report shows once per (rule, op type) and the fix hint printed under it. One entry per
+rule: tests/targets/test_fix_hints.py fails when a rule is added without one. A rule name this table does
+not know (a saved JSON document from another version) renders with its name and the generic hint.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RuleHelp:
+    title: str  # a few words, shown after the op: "DEQUANTIZE: input dtype rejected"
+    fix: str
+
+
+RULE_HELP: dict[str, RuleHelp] = {
+    "flex_op": RuleHelp("Flex op, no Flex delegate",
+                        "convert without SELECT_TF_OPS (rewrite the op with builtin TFLite ops), or link the "
+                        "Flex delegate into the app"),
+    "custom_op": RuleHelp("custom op not built in",
+                          "register the op's kernel in the app and list it in the target's custom_ops, or "
+                          "replace it with builtin ops"),
+    "missing_kernel": RuleHelp("no kernel",
+                               "rewrite it with ops the runtime has (docs/SUPPORTED_OPS.md)"),
+    "unsupported_op_version": RuleHelp("op version too new",
+                                       "convert with an older converter (`edgetk convert --legacy`) or "
+                                       "upgrade the runtime on the device"),
+    "unsupported_op_dtype": RuleHelp("input dtype rejected",
+                                     "convert so the op gets a dtype the runtime accepts (for MCUs: "
+                                     "`edgetk convert --quantize int8 --integer-io`)"),
+    "unsupported_tensor_dtype": RuleHelp("tensor dtype unsupported",
+                                         "convert to a dtype the target supports (see `edgetk targets show "
+                                         "TARGET`; for MCUs: `--quantize int8`)"),
+    "dynamic_shapes": RuleHelp("dynamic input shape",
+                               "fix the shape at conversion (`edgetk convert --batch 1 --input-shapes ...`)"),
+    "resource_variables": RuleHelp("resource variables",
+                                   "convert with state as inputs/outputs instead of variables (drop "
+                                   "--allow-resource-variables)"),
+    "model_over_flash": RuleHelp("model larger than flash",
+                                 "shrink the model: `edgetk convert --quantize int8` (4x smaller than "
+                                 "float32), prune, or pick a target with more flash"),
+    "arena_over_ram": RuleHelp("tensor arena larger than RAM",
+                               "shrink activations (smaller input, int8) or use more RAM"),
+    "control_flow_cycle": RuleHelp("cyclic control flow",
+                                   "re-export the model with the TensorFlow converter; the file is damaged or "
+                                   "hand-built"),
+    "while_cond_is_body": RuleHelp("WHILE cond is its own body",
+                                   "re-export the model with the TensorFlow converter; the file is damaged or "
+                                   "hand-built"),
+    "delegate_fallback": RuleHelp("falls back to CPU",
+                                  "fine if the CPU is fast enough; else replace the op"),
+}
+
+GENERIC = RuleHelp("", "see the rule in docs/SUPPORTED_OPS.md")
+
+#: the dtype-specific fixes that matter most in practice: a float16-weights model on an integer-only runtime
+_DTYPE_FIX = {
+    "float16": "quantize to int8 (`edgetk convert --quantize int8`) or convert without float16 "
+               "(`--quantize none`)",
+    "float32": "quantize to int8 (`edgetk convert --quantize int8 --integer-io`): this runtime takes integer "
+               "inputs for the op",
+}
+
+
+def rule_help(rule: str) -> RuleHelp:
+    """The title and fix for a rule; rules without an entry get the rule's name and the generic hint."""
+    found = RULE_HELP.get(rule)
+    return found if found is not None else RuleHelp(rule.replace("_", " "), GENERIC.fix)
+
+
+def fix_hint(rule: str, message: str) -> str:
+    """The fix for one group of findings; dtype rules name the dtype the message mentions."""
+    if rule in ("unsupported_op_dtype", "unsupported_tensor_dtype"):
+        for dtype, fix in _DTYPE_FIX.items():
+            if f" {dtype} " in f" {message} ":
+                return fix
+    return rule_help(rule).fix
