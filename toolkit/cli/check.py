@@ -1,4 +1,8 @@
-"""`edgetk check MODEL --target NAME... | --all-targets [--json] [--junit FILE]`: per-target verdicts.
+"""`edgetk check MODEL --target NAME... | --all-targets [--verify] [--json] [--junit FILE]`: per-target verdicts.
+
+With `--verify` each target's runtime is tried here (toolkit.targets.verify: LiteRT, tflite-runtime, TFLM with
+the target's RAM as arena, the emulated Pi image when built): the outcome is the verdict ("verified"), the
+static prediction stays beside it, and a contradiction is printed as "PREDICTION WRONG".
 
 With `--device NAME...` (or `--on-device` for every device in devices.toml) the model is also tried on each
 device through its transport (toolkit.devices.on_device): the predicted verdict for the device's target is
@@ -24,8 +28,9 @@ _STYLE = {"runs": "green", "delegate-fallback": "yellow", "does-not-run": "bold 
 
 def render(report: object, verbose: bool = False) -> None:
     from toolkit.report.check_text import print_lines, render_check
+    from toolkit.report.verify_text import verify_lines
 
-    print_lines(render_check(report, verbose=verbose))
+    print_lines([*render_check(report, verbose=verbose), *verify_lines(report)])
 
 
 _OBSERVED = {"runs": "green", "does-not-run": "bold red", "not-checked": "yellow"}
@@ -78,6 +83,10 @@ def register(app: typer.Typer) -> None:
         ask_password: bool = ask_password_option(),
         timeout: float = typer.Option(600.0, "--timeout", help="Seconds per device before the try is abandoned."),
         verbose: bool = typer.Option(False, "--verbose", "-v", help="List every finding, not only the groups."),
+        verify: bool = typer.Option(
+            False, "--verify", help="TRY the model in every runtime here for the targets; the outcome is the verdict."
+        ),
+        verify_timeout: float = typer.Option(20.0, "--verify-timeout", help="Seconds per runtime try (--verify)."),
     ) -> int:
         """Say whether each target can run the model, and why not (op, version, dtype, memory).
 
@@ -93,6 +102,10 @@ def register(app: typer.Typer) -> None:
         descriptors = registry.all() if all_targets else [registry.get(name) for name in target]
         with load_model(model_path) as model:
             report = check_model(model, descriptors)
+            if verify:
+                from toolkit.targets.verify import VerifyOptions, verify_report
+
+                report = verify_report(model, report, descriptors, VerifyOptions(timeout=verify_timeout))
         if devices:
             return _check_devices(report, model_path, devices, inventory, trust_new_host_key, ask_password,
                                   timeout, as_json, junit, bool(descriptors), verbose)
@@ -101,7 +114,13 @@ def register(app: typer.Typer) -> None:
 
             write_junit(junit, [check_suite(report, model_path.name)])
         if as_json:
+            import sys
+
             typer.echo(json.dumps(report.to_dict(), indent=1))
+            from toolkit.report.verify_text import prediction_wrong_lines
+
+            for line in prediction_wrong_lines(report):
+                print(line, file=sys.stderr)
         else:
             render(report, verbose)
         return int(ExitCode.OK if report.all_run else ExitCode.VERDICT_FAILED)

@@ -44,6 +44,7 @@ class Observed:
     phase: str | None = None  # runner phase running when a signal killed it
     init_ms: float | None = None
     first_inference_ms: float | None = None
+    arena_bytes: int | None = None  # TFLM's measured arena total, when the runtime was TFLM
     exit_code: int = 0  # the exit code this device alone would give (not-checked: the error's)
     seconds: float = 0.0
 
@@ -154,7 +155,8 @@ def observe(result: RunResult, target_name: str, runtime: str | None = None) -> 
         rt = doc.get("runtime") or {}
         return Observed(RUNS, runtime=f"{rt.get('name')} {rt.get('version')}",
                         arch=(doc.get("device") or {}).get("arch"), init_ms=doc.get("init_ms"),
-                        first_inference_ms=doc.get("first_inference_ms"))
+                        first_inference_ms=doc.get("first_inference_ms"),
+                        arena_bytes=(doc.get("arena") or {}).get("total_bytes"))
     kind, message = error.get("kind", ""), error.get("message", "")
     if kind in _RUNTIME_FAILURES:
         return Observed(DOES_NOT_RUN, runtime=runtime, kind=kind, message=message, op=error.get("op"))

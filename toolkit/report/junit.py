@@ -108,9 +108,11 @@ def check_suite(report: Any, model_name: str) -> JUnitSuite:
 
 
 def _check_properties(result: Any, verdict: str) -> dict[str, str]:
-    props = {"verdict": verdict}
-    if _get(result, "evidence"):  # "static" | "verified": what decided the verdict
-        props["evidence"] = str(_get(result, "evidence"))
+    """verdict, where it came from ("static" prediction or "verified" by a runtime), and the prediction."""
+    props = {"verdict": verdict, "evidence": str(_get(result, "evidence", "static"))}
+    if props["evidence"] == "verified":
+        props["predicted_verdict"] = str(_get(result, "predicted_verdict"))
+        props["prediction_wrong"] = str(bool(_get(result, "prediction_wrong"))).lower()
     return props
 
 

@@ -121,7 +121,7 @@ def runtime_version(name: str) -> str:
 _MISSING_OP = re.compile(r"Didn't find op for builtin opcode '([A-Z0-9_]+)'")
 _MISSING_REG = re.compile(r"Failed to get registration from op code ([A-Z0-9_]+)")
 _MISSING_CUSTOM = re.compile(r"unresolved custom op: ([\w.-]+?)\.?$", re.MULTILINE)
-_NODE_FAILED = re.compile(r"Node number \d+ \(([A-Z0-9_]+)\) failed")
+_NODE_FAILED = re.compile(r"Node (?:number \d+ \(([A-Z0-9_]+)\)|([A-Z0-9_]+) \(number \d+\)) failed")
 
 
 def classify_runtime_error(exc: BaseException, stage: str) -> RunnerError:
@@ -132,7 +132,7 @@ def classify_runtime_error(exc: BaseException, stage: str) -> RunnerError:
         if match:
             return RunnerError("missing-kernel", text.splitlines()[0], EXIT_RUNTIME_FAILED, op=match.group(1))
     match = _NODE_FAILED.search(text)
-    op = match.group(1) if match else None
+    op = (match.group(1) or match.group(2)) if match else None
     first = next((line for line in text.splitlines() if line.strip()), text)
     return RunnerError(f"{stage}-failed", first[:500], EXIT_RUNTIME_FAILED, op=op)
 
@@ -178,8 +178,7 @@ class TflmSession:
         try:
             self.interp, log = capture_fd2(lambda: module.Interpreter.from_bytes(data, arena_size=size))
         except RuntimeError as exc:
-            detail = [ln for ln in getattr(exc, "captured_stderr", "").splitlines() if ln.strip()]
-            raise RuntimeError(f"{exc}: {detail[-1]}" if detail else str(exc)) from None
+            raise RuntimeError(tflm_failure_line(str(exc), getattr(exc, "captured_stderr", ""))) from None
         sys.stderr.write(log)
         self.inputs = self._specs(graph, graph.InputsLength(), graph.Inputs, self.interp.get_input_details)
         self.outputs = self._specs(graph, graph.OutputsLength(), graph.Outputs, self.interp.get_output_details)
@@ -207,6 +206,20 @@ class TflmSession:
         """Arena use as TFLM's RecordingMicroAllocator prints it (C-level stderr, so capture fd 2)."""
         _, text = capture_fd2(self.interp.print_allocations)
         return parse_arena_report(text)
+
+
+def tflm_failure_line(error: str, captured: str) -> str:
+    """TFLM's reason in one line: the kernel's own complaint first (e.g. "strided_slice_common.cc input dim
+    should not exceed 4"), then the node line that names the op, e.g. "Node STRIDED_SLICE (number 2) failed"."""
+    lines = [ln.strip() for ln in captured.splitlines() if ln.strip()]
+    if not lines:
+        return error
+    node = next((ln for ln in reversed(lines) if ln.startswith("Node ")), None)
+    reason = next((ln for ln in reversed(lines) if not ln.startswith("Node ")), None)
+    if reason is not None and reason.startswith("tensorflow/lite/micro/"):
+        reason = reason.rsplit("/", 1)[-1]
+    parts = [p for p in (reason, f"({node})" if node and reason else node) if p]
+    return f"{error}: {' '.join(parts)}"
 
 
 def capture_fd2(fn: object) -> tuple:

@@ -19,6 +19,7 @@ from toolkit.targets.schema import TargetDescriptor
 
 CHECK_SCHEMA = "edgetk.check/1"
 RUNS, FALLBACK, DOES_NOT_RUN = "runs", "delegate-fallback", "does-not-run"
+STATIC, VERIFIED = "static", "verified"
 
 
 @dataclass(frozen=True)
@@ -29,16 +30,39 @@ class TargetVerdict:
     runtime: str
     op_table: str
     arena_estimate_bytes: int
+    #: "static" (op tables and rules: a prediction) or "verified" (a runtime tried here decided; `check --verify`)
+    evidence: str = STATIC
+    predicted_verdict: str | None = None  # the static verdict, kept beside a verified one
+    outcomes: list[Any] = field(default_factory=list)  # toolkit.targets.verify.RuntimeOutcome per runtime tried
+    arena_measured_bytes: int | None = None  # TFLM's own arena total, when verified
 
     @property
     def errors(self) -> list[Finding]:
         return [f for f in self.findings if f.severity == "error"]
 
+    @property
+    def prediction_wrong(self) -> bool:
+        """A verified verdict that the static prediction got wrong on "can it run"."""
+        if self.evidence != VERIFIED or self.predicted_verdict is None:
+            return False
+        return (self.predicted_verdict == DOES_NOT_RUN) != (self.verdict == DOES_NOT_RUN)
+
+    @property
+    def arena_source(self) -> str:
+        return "measured" if self.arena_measured_bytes is not None else "estimated"
+
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "target": self.target, "verdict": self.verdict, "runtime": self.runtime, "op_table": self.op_table,
-            "arena_estimate_bytes": self.arena_estimate_bytes, "findings": [f.to_dict() for f in self.findings],
+        doc = {
+            "target": self.target, "verdict": self.verdict, "evidence": self.evidence, "runtime": self.runtime,
+            "op_table": self.op_table, "arena_estimate_bytes": self.arena_estimate_bytes,
+            "arena_source": self.arena_source, "findings": [f.to_dict() for f in self.findings],
         }  # fmt: skip
+        if self.evidence == VERIFIED:
+            doc.update(predicted_verdict=self.predicted_verdict, prediction_wrong=self.prediction_wrong,
+                       arena_measured_bytes=self.arena_measured_bytes)
+        if self.outcomes:
+            doc["runtime_outcomes"] = [o.to_dict() for o in self.outcomes]
+        return doc
 
 
 @dataclass(frozen=True)
@@ -52,11 +76,16 @@ class CheckReport:
     def all_run(self) -> bool:
         return all(r.verdict != DOES_NOT_RUN for r in self.results)
 
+    @property
+    def predictions_wrong(self) -> list[TargetVerdict]:
+        return [r for r in self.results if r.prediction_wrong]
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "schema": CHECK_SCHEMA,
             "model": {"path": self.model, "sha256": self.sha256, "size_bytes": self.size_bytes},
             "all_run": self.all_run,
+            "predictions_wrong": [r.target for r in self.predictions_wrong],
             "results": [r.to_dict() for r in self.results],
         }
 

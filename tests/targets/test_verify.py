@@ -1,0 +1,121 @@
+"""`check --verify`: the real runtimes of this machine (LiteRT with and without XNNPACK, the x86 tflite-runtime
+wheel, TFLM with the target's RAM as arena) are tried in child processes and their outcome is the verdict.
+
+Nothing is mocked: every outcome below comes from a runtime that really loaded (or refused) the model.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from benchmarks.evidence_cases import ensure_cases
+from toolkit.model import load_model
+from toolkit.model.builder import ModelBuilder, schema, while_model
+from toolkit.targets import check_model, load_registry
+from toolkit.targets.verify import VerifyOptions, tries_for, verify_report
+
+
+def endless_while_model() -> bytes:
+    """WHILE (i < 2**30) { i += 0 }: a loop no runtime ever leaves; nothing static says so."""
+    s = schema()
+    b = ModelBuilder(description="edgetk endless while")
+    cond, body = b.new_subgraph("cond"), b.new_subgraph("body")
+    opts = s.WhileOptionsT()
+    opts.condSubgraphIndex, opts.bodySubgraphIndex = cond, body
+    i0, i1 = b.add_tensor([1], "int32", name="i"), b.add_tensor([1], "int32", name="i_out")
+    b.add_op("WHILE", [i0], [i1], options=opts)
+    b.set_io([i0], [i1])
+    ci = b.add_tensor([1], "int32", subgraph=cond)
+    n = b.add_tensor([1], "int32", data=np.array([1 << 30], np.int32), subgraph=cond)
+    flag = b.add_tensor([1], "bool", subgraph=cond)
+    b.add_op("LESS", [ci, n], [flag], options=s.LessOptionsT(), subgraph=cond)
+    b.set_io([ci], [flag], subgraph=cond)
+    bi, bi2 = b.add_tensor([1], "int32", subgraph=body), b.add_tensor([1], "int32", subgraph=body)
+    zero = b.add_tensor([1], "int32", data=np.array([0], np.int32), subgraph=body)
+    b.add_op("ADD", [bi, zero], [bi2], options=s.AddOptionsT(), subgraph=body)
+    b.set_io([bi], [bi2], subgraph=body)
+    return b.build()
+
+
+def _verify(path: Path, targets: list[str], timeout: float = 20.0):  # noqa: ANN202 - a CheckReport
+    registry = load_registry()
+    descriptors = [registry.get(t) for t in targets]
+    with load_model(path) as model:
+        return verify_report(model, check_model(model, descriptors), descriptors, VerifyOptions(timeout=timeout))
+
+
+def test_tries_cover_every_runtime_of_each_target_kind() -> None:
+    registry = load_registry()
+    keys = {name: [t.key for t in tries_for(registry.get(name))] for name in ("host-x86_64", "rpi4-arm64", "cortex-m4")}
+    assert keys["host-x86_64"][:2] == ["litert", "litert-no-xnnpack"]
+    assert keys["rpi4-arm64"] == ["tflite-runtime@debian12-arm64/default", "tflite-runtime"]
+    assert keys["cortex-m4"] == ["tflm@655360"]  # the descriptor's RAM is the arena
+
+
+def test_verify_turns_a_tflm_refusal_into_the_verdict_with_tflms_own_line() -> None:
+    case = ensure_cases("convlstm2d")["convlstm2d"]
+    report = _verify(case, ["cortex-m4", "host-x86_64"])
+    m4, host = report.results
+    assert (m4.verdict, m4.evidence) == ("does-not-run", "verified")
+    [outcome] = m4.outcomes
+    assert outcome.outcome == "does-not-run" and outcome.op == "STRIDED_SLICE"
+    assert "input dim should not exceed 4" in outcome.message
+    assert any(f.rule == "verified_does_not_run" and "input dim should not exceed 4" in f.message for f in m4.findings)
+    assert (host.verdict, host.evidence) == ("runs", "verified")
+    assert [o.outcome for o in host.outcomes] == ["runs", "runs"]  # with and without XNNPACK
+
+
+def test_a_runtime_that_never_returns_is_a_hang_verdict_and_a_wrong_prediction(tmp_path: Path) -> None:
+    model = tmp_path / "endless.tflite"
+    model.write_bytes(endless_while_model())
+    report = _verify(model, ["cortex-m4", "host-x86_64"], timeout=3.0)
+    for r in report.results:
+        assert r.predicted_verdict == "runs" and r.verdict == "does-not-run" and r.prediction_wrong
+        primary = r.outcomes[0]
+        assert primary.kind == "hung" and "did not return from invoke within 3 s" in primary.message
+        assert any("(WHILE at subgraph 0 op 0)" in f.message for f in r.findings)
+    assert [r.target for r in report.predictions_wrong] == ["cortex-m4", "host-x86_64"]
+
+
+def test_measured_arena_replaces_the_estimate_under_verify(tmp_path: Path) -> None:
+    model = tmp_path / "while.tflite"
+    model.write_bytes(while_model())
+    [r] = _verify(model, ["cortex-m4"]).results
+    assert r.verdict == "runs" and r.arena_source == "measured"
+    assert r.arena_measured_bytes and r.arena_measured_bytes > 0
+    doc = r.to_dict()
+    assert doc["arena_source"] == "measured" and doc["arena_measured_bytes"] == r.arena_measured_bytes
+
+
+def _stale_table_target(directory: Path) -> Path:
+    """A user target whose (stale) LiteRT table says ADD has no kernel: its prediction is wrong."""
+    shipped = Path(load_registry().get("host-x86_64").source_file).with_name("optables") / "litert.json"
+    table = json.loads(shipped.read_text())
+    table["ops"]["ADD"]["status"] = "missing"
+    (directory / "optables").mkdir(parents=True)
+    (directory / "optables" / "litert.json").write_text(json.dumps(table))
+    (directory / "stale-host.toml").write_text('name = "stale-host"\nextends = "host-x86_64"\n')
+    return directory
+
+
+def test_cli_verify_json_and_loud_contradiction(run_cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EDGETK_TARGETS_PATH", str(_stale_table_target(tmp_path / "targets")))
+    model = tmp_path / "while.tflite"
+    model.write_bytes(while_model())
+    static = run_cli("check", model, "-t", "stale-host", "--json")
+    assert static.returncode == 1 and json.loads(static.stdout)["results"][0]["evidence"] == "static"
+    proc = run_cli("check", model, "-t", "stale-host", "--verify", "--json")
+    assert proc.returncode == 0, proc.stderr
+    doc = json.loads(proc.stdout)
+    [r] = doc["results"]
+    assert (r["evidence"], r["verdict"], r["predicted_verdict"], r["prediction_wrong"]) == (
+        "verified", "runs", "does-not-run", True)
+    assert [o["key"] for o in r["runtime_outcomes"]][:2] == ["litert", "litert-no-xnnpack"]
+    assert doc["predictions_wrong"] == ["stale-host"]
+    assert "PREDICTION WRONG for stale-host" in proc.stderr
+    text = run_cli("check", model, "-t", "stale-host", "--verify")
+    assert text.returncode == 0 and "PREDICTION WRONG for stale-host" in " ".join(text.stdout.split())

@@ -1,0 +1,250 @@
+"""`check --verify`: try the model in every runtime this machine has for the requested targets.
+
+The static verdict (op tables, rules) is a prediction. Here each target's runtime is actually tried — in a
+child process with a timeout, through the same transports and device-side runner that `bench` uses
+(allocate + one invoke on seeded inputs, ``--runs 1 --warmup 0``) — and its outcome becomes the verdict:
+
+- litert targets: LiteRT CPU with XNNPACK (what the target runs) and without it (the built-in kernels);
+- tflite-runtime targets: inside the emulated Pi image when it is cached (aarch64/armv7l, real op support),
+  and always the x86_64 tflite-runtime wheel of this host;
+- tflm targets: the TFLM host interpreter with the descriptor's RAM as the arena (a model whose arena does
+  not fit fails to allocate there, with TFLM's own line), and the measured arena replaces the estimate;
+- any other runtime (e.g. LiteRT's GPU accelerator) plugs in as one more ``RuntimeTry`` with its own
+  ``attempt`` function: one try per runtime, each returning a ``RuntimeOutcome``.
+
+Tries shared by several targets (LiteRT for host and phone) run once. A runtime that is not installed, or
+an emulator image that is not built, is recorded as "not-tried" with the reason; it never fails the check.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from toolkit.errors import DeviceError, MissingDependencyError, ToolkitError
+from toolkit.targets.check import DOES_NOT_RUN, RUNS, CheckReport, TargetVerdict
+from toolkit.targets.rules import Finding
+from toolkit.targets.schema import TargetDescriptor
+
+NOT_TRIED = "not-tried"
+DEFAULT_TIMEOUT = 20.0
+EMULATED_SLOWDOWN = 10.0  # qemu-user runs the runner this many times slower (docs/EMULATOR.md)
+_PUT_LOCK = threading.Lock()  # transports share one content-addressed blob store per process
+
+
+@dataclass(frozen=True)
+class RuntimeOutcome:
+    """What one runtime did with the model. ``message`` is the runtime's own line when it failed."""
+
+    key: str
+    label: str
+    runtime: str  # "litert 2.3.0" as the runner reported it, else the runtime asked for
+    provenance: str  # "host-run" | "emulated" | "software-gpu"
+    outcome: str  # "runs" | "does-not-run" | "not-tried"
+    kind: str | None = None  # runner error kind, "hung", "crashed", or why it was not tried
+    message: str | None = None
+    op: str | None = None
+    arena_bytes: int | None = None  # TFLM: measured by its recording allocator
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+
+
+Attempt = Callable[["RuntimeTry", Path, "VerifyOptions"], RuntimeOutcome]
+
+
+@dataclass(frozen=True)
+class RuntimeTry:
+    """One way to run the model here. ``attempt`` does it; the default runs the runner through a transport."""
+
+    key: str
+    label: str
+    runtime: str  # the runner's --runtime
+    provenance: str
+    transport: str = "local"  # "local" | "tflm" | "emulator"
+    xnnpack: bool = True
+    arena_bytes: int | None = None
+    image: str | None = None
+    cpu: str | None = None
+    attempt: Attempt | None = field(default=None, compare=False)
+
+    def run(self, model_path: Path, options: VerifyOptions) -> RuntimeOutcome:
+        started = time.monotonic()
+        outcome = (self.attempt or run_with_runner)(self, model_path, options)
+        return replace(outcome, seconds=round(time.monotonic() - started, 3))
+
+    def outcome(self, outcome: str, **fields: Any) -> RuntimeOutcome:
+        return RuntimeOutcome(self.key, self.label, fields.pop("runtime", self.runtime), self.provenance,
+                              outcome, **fields)
+
+
+@dataclass(frozen=True)
+class VerifyOptions:
+    timeout: float = DEFAULT_TIMEOUT  # per try (an emulated one gets EMULATED_SLOWDOWN times more)
+    seed: int = 0
+    workers: int = 3
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The tries that decide one target's verdict: ``primary`` is what the target runs, the rest inform."""
+
+    primary: RuntimeOutcome | None
+    outcomes: list[RuntimeOutcome]
+
+
+# ---------------------------------------------------------------------------------------- which tries
+def tries_for(target: TargetDescriptor) -> list[RuntimeTry]:
+    """The runtime tries this machine can make for ``target``, most faithful first."""
+    name = target.runtime.name
+    if name == "litert":
+        tries = [RuntimeTry("litert", "LiteRT CPU + XNNPACK", "litert", "host-run"),
+                 RuntimeTry("litert-no-xnnpack", "LiteRT CPU, built-in kernels", "litert", "host-run",
+                            xnnpack=False)]  # fmt: skip
+        return tries + [t for t in extra_tries(target) if t is not None]
+    if name == "tflite-runtime":
+        tries = []
+        if target.reach.transport == "emulator" and target.reach.image:
+            tries.append(RuntimeTry(f"tflite-runtime@{target.reach.image}/{target.reach.cpu or 'default'}",
+                                    f"tflite-runtime in emulated {target.reach.image}", "tflite-runtime",
+                                    "emulated", transport="emulator", image=target.reach.image,
+                                    cpu=target.reach.cpu))  # fmt: skip
+        tries.append(RuntimeTry("tflite-runtime", "tflite-runtime (x86_64 wheel of this host)", "tflite-runtime",
+                                "host-run"))
+        return tries
+    ram = target.memory.ram_bytes
+    label = f"TFLM, arena = RAM {ram:,} B" if ram else "TFLM (no RAM budget: default arena)"
+    return [RuntimeTry(f"tflm@{ram or 'default'}", label, "tflm", "host-run", transport="tflm", arena_bytes=ram)]
+
+
+#: more tries per target (e.g. the GPU accelerator for targets with a gpu delegate); each returns a try or None
+EXTRA_TRIES: list[Callable[[TargetDescriptor], RuntimeTry | None]] = []
+
+
+def extra_tries(target: TargetDescriptor) -> list[RuntimeTry | None]:
+    return [factory(target) for factory in EXTRA_TRIES]
+
+
+# ---------------------------------------------------------------------------------------- running one
+def _transport(t: RuntimeTry) -> Any:
+    if t.transport == "emulator":
+        from toolkit.emulator import read_image
+        from toolkit.transports.emulator import EmulatorTransport
+
+        if read_image(t.image or "") is None:
+            raise MissingDependencyError(f"emulator image {t.image}", f"build it with `edgetk emulator build {t.image}`")
+        return EmulatorTransport(image=t.image or "", cpu=t.cpu, auto_build=False)
+    if t.transport == "tflm":
+        from toolkit.transports.tflm import TflmTransport
+
+        return TflmTransport()
+    from toolkit.transports.local import LocalTransport
+
+    return LocalTransport()
+
+
+def run_with_runner(t: RuntimeTry, model_path: Path, options: VerifyOptions) -> RuntimeOutcome:
+    """The runner through a transport, as `bench` and `check --device` run it; a hang is an outcome."""
+    from toolkit.bench.orchestrate import RUNNER_PATH, BenchOptions, runner_argv
+    from toolkit.devices.on_device import observe
+
+    timeout = options.timeout * (EMULATED_SLOWDOWN if t.provenance == "emulated" else 1.0)
+    try:
+        transport = _transport(t)
+        with transport:
+            with _PUT_LOCK:
+                runner = transport.put(RUNNER_PATH, "edgetk_runner.py")
+                remote_model = transport.put(model_path, "model.tflite")
+            bench = BenchOptions(runs=1, warmup=0, seed=options.seed, timeout=timeout, xnnpack=t.xnnpack,
+                                 arena_bytes=t.arena_bytes)
+            argv = runner_argv(transport.python_argv(), runner, remote_model, t.runtime, bench)
+            result = transport.run(argv, timeout=timeout)
+        seen = observe(result, t.label, t.runtime)
+    except MissingDependencyError as exc:
+        return t.outcome(NOT_TRIED, kind="missing-runtime", message=exc.message)
+    except DeviceError as exc:
+        if isinstance(exc.__cause__, subprocess.TimeoutExpired):
+            return t.outcome(DOES_NOT_RUN, kind="hung", message=_hang_line(t, exc.__cause__, timeout))
+        return t.outcome(NOT_TRIED, kind="device-error", message=exc.message)
+    except ToolkitError as exc:
+        return t.outcome(NOT_TRIED, kind=type(exc).__name__, message=exc.message)
+    return t.outcome(seen.verdict, runtime=seen.runtime or t.runtime, kind=seen.kind, message=seen.message,
+                     op=seen.op, arena_bytes=seen.arena_bytes)
+
+
+def _hang_line(t: RuntimeTry, expired: subprocess.TimeoutExpired, timeout: float) -> str:
+    import re
+
+    err = expired.stderr.decode(errors="replace") if isinstance(expired.stderr, bytes) else expired.stderr or ""
+    phases = re.findall(r"edgetk-runner: phase=([\w-]+)", err)
+    phase = phases[-1] if phases else "start-up"
+    doing = "return from invoke" if phase in ("first-inference", "warmup", "timed") else f"finish {phase}"
+    return f"{t.label.split(',')[0]} did not {doing} within {timeout:g} s"
+
+
+# ---------------------------------------------------------------------------------------- verdicts
+def run_tries(model_path: Path, targets: Sequence[TargetDescriptor], options: VerifyOptions
+              ) -> dict[str, RuntimeOutcome]:
+    """Every distinct try of every target, run concurrently (each in its own child process), by key."""
+    unique: dict[str, RuntimeTry] = {}
+    for target in targets:
+        for t in tries_for(target):
+            unique.setdefault(t.key, t)
+    if not unique:
+        return {}
+    with ThreadPoolExecutor(max_workers=max(1, min(options.workers, len(unique)))) as pool:
+        futures = {key: pool.submit(t.run, model_path, options) for key, t in unique.items()}
+        return {key: f.result() for key, f in futures.items()}
+
+
+def evidence_for(target: TargetDescriptor, outcomes: dict[str, RuntimeOutcome]) -> Evidence:
+    mine = [outcomes[t.key] for t in tries_for(target) if t.key in outcomes]
+    tried = [o for o in mine if o.outcome != NOT_TRIED]
+    return Evidence(tried[0] if tried else None, mine)
+
+
+def verified_verdict(static: TargetVerdict, evidence: Evidence, where: str = "") -> TargetVerdict:
+    """The static verdict replaced by the primary try's outcome; the prediction is kept beside it."""
+    primary = evidence.primary
+    if primary is None:
+        return replace(static, outcomes=evidence.outcomes)
+    findings = list(static.findings)
+    if primary.outcome == DOES_NOT_RUN:
+        verdict = DOES_NOT_RUN
+        findings.append(Finding("verified_does_not_run", "error",
+                                f"{primary.label}: {primary.message or primary.kind}{where}", primary.op))
+    else:
+        verdict = static.verdict if static.verdict != DOES_NOT_RUN else RUNS
+    for o in evidence.outcomes:
+        if o is not primary and o.outcome == DOES_NOT_RUN:
+            findings.append(Finding("verified_alternative_fails", "warning",
+                                    f"{o.label}: {o.message or o.kind} (the target's own runtime ran it)", o.op))
+    measured = primary.arena_bytes if primary.outcome == RUNS else None
+    return replace(static, verdict=verdict, findings=findings, evidence="verified", predicted_verdict=static.verdict,
+                   outcomes=evidence.outcomes, arena_measured_bytes=measured)
+
+
+def _loop_location(model: Any) -> str:
+    """Where a hang most likely is: the first WHILE (a runtime that never returns is looping there)."""
+    op = next((op for op in model.operators() if op.name == "WHILE"), None)
+    return f" (WHILE at subgraph {op.subgraph} op {op.index})" if op is not None else ""
+
+
+def verify_report(model: Any, report: CheckReport, targets: Sequence[TargetDescriptor],
+                  options: VerifyOptions = VerifyOptions()) -> CheckReport:
+    """``report`` (from ``check_model``) with each target's verdict decided by the runtimes tried here."""
+    by_name = {t.name: t for t in targets}
+    outcomes = run_tries(Path(model.path), [by_name[r.target] for r in report.results], options)
+    results = []
+    for r in report.results:
+        evidence = evidence_for(by_name[r.target], outcomes)
+        hung = evidence.primary is not None and evidence.primary.kind == "hung"
+        results.append(verified_verdict(r, evidence, _loop_location(model) if hung else ""))
+    return replace(report, results=results)
