@@ -35,7 +35,7 @@ from typing import Any
 from benchmarks.fuzz_mutators import SeedMap, map_seed, mutate
 from benchmarks.fuzz_seeds import all_seeds
 
-DOCUMENTED_EXIT_CODES = frozenset({0, 1, 2, 3, 4, 5, 6, 130})  # docs/EXIT_CODES.md; 70 means a bug
+DOCUMENTED_EXIT_CODES = frozenset({0, 1, 2, 3, 4, 5, 6, 7, 130, 143})  # docs/EXIT_CODES.md; 70 means a bug
 CASE_TIME_LIMIT_S = 10
 CLI_COMMANDS = ("inspect", "check", "bench-host", "bench-tflm")
 _SIGNAL = re.compile(r"killed by (SIG\w+)")
@@ -137,8 +137,9 @@ def cli_contract_problem(returncode: int, stdout: str, stderr: str) -> str | Non
     if returncode not in DOCUMENTED_EXIT_CODES:
         return f"undocumented exit code {returncode}: {stderr.strip()[:200]}"
     lines = [ln for ln in stderr.splitlines() if ln.strip()]
-    if returncode >= 2 and (len(lines) != 1 or not lines[0].startswith("error:")):
-        return f"exit {returncode} without exactly one 'error:' line on stderr: {stderr.strip()[:300]!r}"
+    first = "warning:" if returncode == 7 else "error:"  # 7: the result was printed, storing it failed
+    if returncode >= 2 and (len(lines) != 1 or not lines[0].startswith(first)):
+        return f"exit {returncode} without exactly one '{first}' line on stderr: {stderr.strip()[:300]!r}"
     if returncode == 6 and "bench" in stdout + stderr and not lines:
         return "runtime crash without a message"
     return None

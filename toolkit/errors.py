@@ -18,8 +18,10 @@ class ExitCode(IntEnum):
     DEVICE_ERROR = 4  # transport failure: unreachable, auth, host key, remote failure
     CONVERSION_FAILED = 5
     RUNTIME_CRASH = 6  # the native runtime failed or died (signal) in its child process
+    NOT_STORED = 7  # bench: the result is complete and printed, but the results database could not store it
     INTERNAL = 70
-    INTERRUPTED = 130
+    INTERRUPTED = 130  # Ctrl-C (SIGINT)
+    TERMINATED = 143  # SIGTERM
 
 
 class ToolkitError(Exception):

@@ -171,12 +171,14 @@ def fleet_cli(
     results = bench_fleet(model, [inv.get(n) for n in names], options, max_parallel,
                           trust_new_host_key=trust_new_host_key, progress=None if not as_json else False,
                           ask_password=ask_password)
-    ids: dict[str, int] = {}
+    ids: dict[str, int | None] = {}
+    stored = None
     if store:
-        from toolkit.bench import ResultsStore
+        from toolkit.bench.store import store_results
 
-        results_store = ResultsStore(db)
-        ids = {r.device: results_store.append(r.result) for r in results if r.ok}
+        ran = [r for r in results if r.ok]
+        stored = store_results([r.result for r in ran], db)
+        ids = {r.device: i for r, i in zip(ran, stored.ids, strict=True)}
     if as_json:
         import json
 
@@ -188,4 +190,8 @@ def fleet_cli(
         from rich.console import Console
 
         Console(highlight=False).print(fleet_table(results))
-    return next((r.exit_code for r in results if not r.ok), 0)
+    failed = next((r.exit_code for r in results if not r.ok), 0)
+    if stored and stored.error:
+        print(stored.warning(), file=sys.stderr)
+        return failed or stored.exit_code
+    return failed

@@ -113,9 +113,41 @@ class ResultsStore:
 
     def __init__(self, path: Path | str | None = None) -> None:
         self.path = Path(path) if path is not None else default_db_path()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ResultsStoreError(self.path, f"cannot create its directory ({exc.strerror}); pass --db PATH") from None
+        if self.path.is_dir():
+            raise ResultsStoreError(self.path, "is a directory; pass --db with a file name")
+        self._refuse_foreign()
         with self._connect() as conn:
             self._migrate(conn)
+
+    def _refuse_foreign(self) -> None:
+        """A SQLite file of another application is refused before anything touches it (no tables added, no
+        switch to WAL): it is read through a read-only connection first."""
+        if not self.path.is_file() or self.path.stat().st_size == 0:
+            return
+        # immutable: no -wal/-shm created, no lock taken (edgetk creates schema_version in its first
+        # transaction). Another edgetk may be creating the file right now: only a second, locked read-only
+        # look confirms a foreign file; anything unreadable is left to the normal open, which reports damage.
+        names = self._table_names("mode=ro&immutable=1")
+        if names and "schema_version" not in names:
+            names = self._table_names("mode=ro")
+        if names and "schema_version" not in names:
+            shown = ", ".join(sorted(names)[:5])
+            raise ResultsStoreError(self.path, f"is a SQLite database of another application (tables: {shown}); "
+                                    f"edgetk leaves it untouched — pass --db with another file")
+
+    def _table_names(self, query: str) -> set[str]:
+        try:
+            conn = sqlite3.connect(f"{self.path.resolve().as_uri()}?{query}", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+            try:
+                return {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            finally:
+                conn.close()
+        except sqlite3.Error:
+            return set()
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
@@ -130,6 +162,8 @@ class ResultsStore:
         except sqlite3.OperationalError as exc:
             if "locked" in str(exc) or "busy" in str(exc):
                 raise ResultsStoreError(self.path, f"busy for more than {BUSY_TIMEOUT_MS // 1000} s ({exc})") from None
+            if "disk" in str(exc) or "readonly" in str(exc) or "unable to open" in str(exc):
+                raise ResultsStoreError(self.path, f"cannot write ({exc}); free space or pass --db PATH") from None
             raise ResultsStoreError(self.path, f"not a usable edgetk results database ({exc})") from None
         except sqlite3.DatabaseError as exc:
             raise ResultsStoreError(self.path, f"not a usable edgetk results database ({exc})") from None
@@ -226,3 +260,36 @@ def _record(row: tuple[Any, ...]) -> ResultRecord:
         runner=json.loads(d["runner_json"]), edgetk_version=d["edgetk_version"],
         bench=json.loads(d["bench_json"]) if d["bench_json"] else None,
     )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class StoreOutcome:
+    """What storing a finished bench did: the ids it got, or why nothing was stored (the result is kept)."""
+
+    ids: list[int | None]
+    error: str | None = None
+
+    @property
+    def exit_code(self) -> int:
+        from toolkit.errors import ExitCode
+
+        return int(ExitCode.NOT_STORED if self.error else ExitCode.OK)
+
+    def warning(self) -> str:
+        """The one line printed after the (complete) result when it could not be stored."""
+        return f"warning: result not stored: {self.error} (the result above is complete)"
+
+
+def store_results(results: list[Any], db: Path | str | None) -> StoreOutcome:
+    """Append each result; a store that cannot be opened or written is reported, never raised, so the caller
+    still prints the finished measurement (and exits ``ExitCode.NOT_STORED``)."""
+    from toolkit.errors import ToolkitError
+
+    ids: list[int | None] = []
+    try:
+        store = ResultsStore(db)
+        for result in results:
+            ids.append(store.append(result))
+    except ToolkitError as exc:
+        return StoreOutcome(ids + [None] * (len(results) - len(ids)), exc.message)
+    return StoreOutcome(ids)

@@ -38,7 +38,8 @@ def bench(
     no_store: bool = typer.Option(False, "--no-store", help="Do not append the result to the results database."),
 ) -> None:
     """Benchmark MODEL on a target: local, emulated Raspberry Pi, TFLM (with an estimated MCU latency)."""
-    from toolkit.bench import BenchOptions, ResultsStore, bench_model
+    from toolkit.bench import BenchOptions, bench_model
+    from toolkit.bench.store import store_results
     from toolkit.errors import BadInputError
     from toolkit.targets import load_registry
 
@@ -68,15 +69,18 @@ def bench(
     with _busy(f"benchmarking {model.name} on {where}: {warmup} warm-up + {runs} timed runs", ask_password):
         result = bench_model(model, descriptor, device=device[0] if device else None, options=options,
                              transport=transport)
-    if not no_store:
-        record_id = ResultsStore(db).append(result)
+    stored = store_results([result], db) if not no_store else None
+    if stored and stored.ids[0] is not None:
         from dataclasses import replace
 
-        result = replace(result, record_id=record_id)
-    if as_json:
+        result = replace(result, record_id=stored.ids[0])
+    if as_json:  # printed whatever the store did: a finished measurement is never discarded
         typer.echo(json.dumps(result.to_dict(), indent=2))
     else:
         render(result.to_dict())
+    if stored and stored.error:
+        typer.echo(stored.warning(), err=True)
+        raise typer.Exit(stored.exit_code)
 
 
 def _busy(message: str, prompting: bool) -> AbstractContextManager[Any]:
