@@ -11,7 +11,7 @@ from toolkit.targets import load_registry
 from toolkit.targets.registry import deep_merge
 
 SHIPPED = {"android-arm64", "rpi4-arm64", "rpi5-arm64", "rpi-zero2-armhf", "cortex-m4", "cortex-m7", "esp32-s3",
-           "host-x86_64"}  # fmt: skip
+           "host-x86_64", "cortex-m0plus", "cortex-m4f", "cortex-m33", "cortex-m55", "cortex-m85"}  # fmt: skip
 
 BASE = """
 name = "{name}"
@@ -74,6 +74,22 @@ def test_wrong_type_names_key_and_value(tmp_path: Path) -> None:
     with pytest.raises(DescriptorError) as err:
         load_registry(extra_dirs=[tmp_path])
     assert err.value.key == "cpu.cores" and "'two'" in str(err.value)
+
+
+def test_kernel_family_is_validated_and_only_for_tflm(tmp_path: Path) -> None:
+    _write(tmp_path, "bad", BASE.format(name="bad", extra="").replace('op_table = "tflm.json"',
+                                                                      'op_table = "tflm.json"\nkernels = "helium"'))
+    with pytest.raises(DescriptorError) as err:
+        load_registry(extra_dirs=[tmp_path])
+    assert err.value.key == "runtime.kernels" and "'helium'" in str(err.value)
+    text = BASE.format(name="bad", extra="").replace('name = "tflm"', 'name = "litert"')
+    _write(tmp_path, "bad", text.replace('op_table = "tflm.json"', 'op_table = "tflm.json"\nkernels = "cmsis-nn"'))
+    with pytest.raises(DescriptorError, match="applies to runtime 'tflm' only"):
+        load_registry(extra_dirs=[tmp_path])
+    reg = load_registry()
+    assert {n: reg.get(n).runtime.kernels for n in ("cortex-m4", "cortex-m33", "cortex-m55", "esp32-s3")} == {
+        "cortex-m4": "reference", "cortex-m33": "cmsis-nn", "cortex-m55": "cmsis-nn", "esp32-s3": "esp-nn"}
+    assert reg.get("rpi4-arm64").runtime.kernels is None
 
 
 def test_bad_delegate_entry_key_has_list_index(tmp_path: Path) -> None:

@@ -1,26 +1,30 @@
-"""Estimated microcontroller latency: a per-op cycle model times the descriptor's clock.
+"""Estimated microcontroller latency: a per-op cycle model, per kernel family and core class, times the clock.
 
 No MCU can be run here, and the TFLM host interpreter's timings are an x86's. So the latency of a TFLM
 target is *estimated* (and always labelled so) from the static cost model:
 
     MAC ops (CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, ...):
-        cycles = cycles_per_mac * MACs * (calib_macs_per_cycle / target macs_per_cycle)
+        cycles = cycles_per_mac * MACs * (class macs_per_cycle / target macs_per_cycle)
                + cycles_per_output * output elements          (requantisation, loop set-up per output)
     other ops:  cycles = cycles_per_byte * bytes moved (activations and weights)
     every op:   + cycles_per_op                                (interpreter dispatch)
 
-``cycles_per_mac`` and ``cycles_per_output`` are fitted (least squares on relative error) to the MLPerf Tiny
-v0.5 reference results (Cortex-M4 @ 120 MHz, TFLM reference kernels); the other numbers and the factors
-for CMSIS-NN kernels and float32 are stated assumptions, not calibrated. Coefficients live in
-mcu_coefficients.toml; the fit and its error are documented in docs/MCU_ESTIMATE.md.
+The kernels a deployment is built with change the cost several-fold, so ``cycles_per_mac`` and
+``cycles_per_output`` belong to a *kernel class*: a kernel family (reference, CMSIS-NN, ESP-NN, named by the
+descriptor's ``[runtime] kernels`` or ``bench --kernels``) on a core class (the descriptor's ``cpu.arch``).
+Each class is fitted to published measurements (MLPerf Tiny results, vendor READMEs; see
+benchmarks/mlperf_tiny_models.py and docs/MCU_ESTIMATE.md); a class with fewer than three points fits one
+scale on the shape of a related class. Coefficients and their errors live in mcu_coefficients.toml.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import tomllib
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -29,7 +33,9 @@ import numpy as np
 from toolkit.errors import BadInputError
 
 COEFFICIENTS_FILE = Path(__file__).with_name("mcu_coefficients.toml")
-KernelFamily = Literal["reference", "cmsis-nn"]
+KernelFamily = Literal["reference", "cmsis-nn", "esp-nn"]
+KERNEL_FAMILIES: tuple[str, ...] = ("reference", "cmsis-nn", "esp-nn")
+TOP_OPS = 5  # ops listed in the breakdown (by estimated cycles)
 _MAC_OPS = frozenset(
     {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV", "BATCH_MATMUL", "CONV_3D",
      "UNIDIRECTIONAL_SEQUENCE_LSTM", "LSTM", "BIDIRECTIONAL_SEQUENCE_LSTM", "RNN", "UNIDIRECTIONAL_SEQUENCE_RNN"}
@@ -37,27 +43,86 @@ _MAC_OPS = frozenset(
 
 
 @dataclass(frozen=True)
-class Coefficients:
+class KernelClass:
+    """A kernel family on a core class; ``shape``: the class whose coefficients are scaled when few points."""
+
+    name: str
+    family: str
+    archs: tuple[str, ...]
+    shape: str | None = None
+    terms: tuple[str, ...] = ("macs", "outputs")  # fitted terms with three or more points
+    simd: bool = True  # MAC cycles scale with the descriptor's macs_per_cycle (reference kernels are scalar C)
+    note: str = ""
+
+
+KERNEL_CLASSES: tuple[KernelClass, ...] = (
+    KernelClass("reference/cortex-m", "reference", ("armv6-m", "armv7e-m", "armv8-m.main", "armv8.1-m.main"),
+                simd=False),
+    KernelClass("reference/xtensa-lx7", "reference", ("xtensa-lx7",), shape="reference/cortex-m", simd=False),
+    KernelClass("cmsis-nn/dsp", "cmsis-nn", ("armv7e-m", "armv8-m.main")),
+    # Helium makes MACs cheap enough that streaming the weights shows (AD: ~1 cycle per weight byte)
+    KernelClass("cmsis-nn/mve", "cmsis-nn", ("armv8.1-m.main",), terms=("macs", "outputs", "weight_bytes")),
+    KernelClass("esp-nn/esp32-s3", "esp-nn", ("xtensa-lx7",), shape="cmsis-nn/dsp"),
+)
+# CMSIS-NN has no SIMD path on armv6-m (Cortex-M0/M0+) and no published point was found: reference stands in.
+_STAND_INS = {("cmsis-nn", "armv6-m"): "reference/cortex-m"}
+
+
+def kernel_class(family: str, arch: str) -> tuple[KernelClass, str]:
+    """The class whose coefficients estimate ``family`` kernels on ``arch``, and a note when it stands in."""
+    if family not in KERNEL_FAMILIES:
+        raise BadInputError(f"unknown kernel family '{family}' (known: {', '.join(KERNEL_FAMILIES)})")
+    stand_in = _STAND_INS.get((family, arch))
+    if stand_in:
+        found = next(k for k in KERNEL_CLASSES if k.name == stand_in)
+        return found, f"{family} on {arch}: no published measurement; {stand_in} coefficients stand in"
+    for k in KERNEL_CLASSES:
+        if k.family == family and arch in k.archs:
+            return k, ""
+    archs = sorted({a for k in KERNEL_CLASSES if k.family == family for a in k.archs})
+    raise BadInputError(f"{family} kernels have no cycle model for cpu.arch '{arch}' "
+                        f"(modelled: {', '.join(archs)}); pick --kernels reference or fix the descriptor's arch")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ClassCoefficients:
+    """Fitted coefficients of one kernel class, and how well they reproduce the published points."""
+
     cycles_per_mac: float
     cycles_per_output: float
+    macs_per_cycle: float  # the calibration cores' descriptor value: MAC cycles scale by this / the target's
+    cycles_per_weight_byte: float = 0.0  # MAC ops' constant inputs (fitted in classes that name the term)
+    error_summary: str = ""
+    fit_max_error: float | None = None
+    lobo_max_error: float | None = None  # leave-one-board-out; None with one board
+    lomo_max_error: float | None = None  # leave-one-model-out (one-board classes)
+    boards: tuple[str, ...] = ()
+    archs: tuple[str, ...] = ()  # cpu.arch of the calibration boards' cores
+
+
+@dataclass(frozen=True)
+class Coefficients:
+    classes: Mapping[str, ClassCoefficients]
     cycles_per_byte: float
     cycles_per_op: float
-    calib_macs_per_cycle: float
-    family_factors: Mapping[str, Mapping[str, float]] = field(default_factory=dict)  # family -> {mac, output}
     dtype_factors: Mapping[str, Mapping[str, float]] = field(default_factory=dict)  # dtype -> {mac, output}
 
 
 def load_coefficients(path: Path = COEFFICIENTS_FILE) -> Coefficients:
     try:
         data = tomllib.loads(path.read_text())
-        fitted, fixed = data["fitted"], data["assumed"]
-        return Coefficients(
-            cycles_per_mac=float(fitted["cycles_per_mac"]), cycles_per_output=float(fitted["cycles_per_output"]),
-            cycles_per_byte=float(fixed["cycles_per_byte"]), cycles_per_op=float(fixed["cycles_per_op"]),
-            calib_macs_per_cycle=float(data["calibration"]["macs_per_cycle"]),
-            family_factors=data.get("kernel_family", {}), dtype_factors=data.get("dtype", {}),
-        )  # fmt: skip
-    except (OSError, KeyError, ValueError, tomllib.TOMLDecodeError) as exc:
+        fixed = data["assumed"]
+        classes = {}
+        for name, c in data["class"].items():
+            classes[name] = ClassCoefficients(
+                float(c["cycles_per_mac"]), float(c["cycles_per_output"]), float(c["macs_per_cycle"]),
+                float(c.get("cycles_per_weight_byte", 0.0)), str(c.get("error_summary", "")),
+                c.get("fit_max_error"), c.get("lobo_max_error"), c.get("lomo_max_error"), tuple(c.get("boards", ())),
+                tuple(c.get("archs", ())),
+            )  # fmt: skip
+        return Coefficients(classes, float(fixed["cycles_per_byte"]), float(fixed["cycles_per_op"]),
+                            data.get("dtype", {}))  # fmt: skip
+    except (OSError, KeyError, ValueError, TypeError, tomllib.TOMLDecodeError) as exc:
         raise BadInputError(f"{path}: invalid MCU coefficients ({exc})") from None
 
 
@@ -72,6 +137,7 @@ class OpFeatures:
     outputs: int
     bytes_moved: int
     runs: int = 1  # times the op runs per inference (WHILE trip count); macs/outputs/bytes are totals
+    weight_bytes: int = 0  # constant inputs read, per inference
 
 
 def op_features(model: Any, cost: Any) -> list[OpFeatures]:
@@ -85,7 +151,7 @@ def op_features(model: Any, cost: Any) -> list[OpFeatures]:
         runs = getattr(oc, "trip_count", 1) or 1
         outputs = sum(math.prod(max(d, 1) for d in sg.tensors[t].shape) for t in op.outputs if t >= 0) * runs
         result.append(OpFeatures(oc.index, oc.name, oc.dtype, int(oc.macs), int(outputs), int(oc.bytes_moved),
-                                 int(runs)))  # fmt: skip
+                                 int(runs), int(oc.weight_bytes) * int(runs)))  # fmt: skip
     return result
 
 
@@ -93,14 +159,14 @@ def _factor(table: Mapping[str, Mapping[str, float]], key: str, part: str) -> fl
     return float(table.get(key, {}).get(part, 1.0))
 
 
-def op_cycles(f: OpFeatures, k: Coefficients, macs_per_cycle: float, family: KernelFamily) -> float:
+def op_cycles(f: OpFeatures, k: Coefficients, c: ClassCoefficients, macs_per_cycle: float) -> float:
+    """Estimated cycles of one op with class coefficients ``c`` on a core of ``macs_per_cycle``."""
     dtype = "float32" if f.dtype.startswith("float") else "int8"
     if f.name in _MAC_OPS and f.macs:
-        mac = k.cycles_per_mac * _factor(k.family_factors, family, "mac") * _factor(k.dtype_factors, dtype, "mac")
-        out = k.cycles_per_output * _factor(k.family_factors, family, "output") * _factor(
-            k.dtype_factors, dtype, "output"
-        )
-        cycles = mac * f.macs * (k.calib_macs_per_cycle / macs_per_cycle) + out * f.outputs
+        mac = c.cycles_per_mac * _factor(k.dtype_factors, dtype, "mac")
+        out = c.cycles_per_output * _factor(k.dtype_factors, dtype, "output")
+        cycles = mac * f.macs * (c.macs_per_cycle / macs_per_cycle) + out * f.outputs
+        cycles += c.cycles_per_weight_byte * f.weight_bytes
     else:
         cycles = k.cycles_per_byte * f.bytes_moved
     return cycles + k.cycles_per_op * f.runs
@@ -113,87 +179,223 @@ class McuEstimate:
     target: str
     clock_hz: float
     kernels: str
+    kernel_class: str
     total_cycles: float
     latency_ms: float
     per_op: tuple[dict[str, Any], ...]
     calibration_error: str
+    note: str = ""
+
+    def top_ops(self, n: int = TOP_OPS) -> list[dict[str, Any]]:
+        """The ``n`` ops with the most estimated cycles, with their share of the total."""
+        ranked = sorted(self.per_op, key=lambda op: -op["cycles"])[:n]
+        return [dict(op, share=op["cycles"] / self.total_cycles if self.total_cycles else 0.0) for op in ranked]
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "estimated": True, "method": "per-op cycle model calibrated on MLPerf Tiny v0.5 (docs/MCU_ESTIMATE.md)",
-            "target": self.target, "clock_hz": self.clock_hz, "kernels": self.kernels,
-            "total_cycles": self.total_cycles, "latency_ms": self.latency_ms,
-            "calibration_error": self.calibration_error, "per_op": list(self.per_op),
+            "estimated": True, "method": "per-op cycle model per kernel class, calibrated on published "
+            "measurements (docs/MCU_ESTIMATE.md)", "target": self.target, "clock_hz": self.clock_hz,
+            "kernels": self.kernels, "kernel_class": self.kernel_class, "total_cycles": self.total_cycles,
+            "latency_ms": self.latency_ms, "calibration_error": self.calibration_error, "note": self.note,
+            "top_ops": self.top_ops(), "per_op": list(self.per_op),
         }  # fmt: skip
 
 
 def estimate_mcu_latency(
-    model: Any, cost: Any, target: Any, *, kernels: KernelFamily = "reference", coefficients: Coefficients | None = None
+    model: Any, cost: Any, target: Any, *, kernels: str | None = None, coefficients: Coefficients | None = None
 ) -> McuEstimate:
-    """Estimated latency of ``model`` on ``target`` (clock and MACs/cycle from its descriptor)."""
+    """Estimated latency of ``model`` on ``target`` (clock, arch and MACs/cycle from its descriptor) with the
+    descriptor's kernel family, or ``kernels`` when given."""
     k = coefficients or load_coefficients()
-    clock, mpc = float(target.cpu.clock_hz), float(target.cpu.macs_per_cycle)
+    family = kernels or target.runtime.kernels or "reference"
+    klass, note = kernel_class(family, target.cpu.arch)
+    c = k.classes.get(klass.name)
+    if c is None:
+        raise BadInputError(f"{COEFFICIENTS_FILE}: no coefficients for kernel class {klass.name}")
+    clock = float(target.cpu.clock_hz)
+    mpc = _class_mpc(klass, c, float(target.cpu.macs_per_cycle))
     per_op, total = [], 0.0
     for f in op_features(model, cost):
-        cycles = op_cycles(f, k, mpc, kernels)
+        cycles = op_cycles(f, k, c, mpc)
         total += cycles
         per_op.append({"index": f.index, "op": f.name, "cycles": round(cycles), "ms": cycles / clock * 1e3})
-    note = calibration_summary()
-    return McuEstimate(target.name, clock, kernels, total, total / clock * 1e3, tuple(per_op), note)
+    notes = [n for n in (note, klass.note) if n]
+    if c.archs and target.cpu.arch not in c.archs:
+        notes.append(f"{klass.name} was calibrated on {', '.join(c.archs)} cores, not {target.cpu.arch}: "
+                     "not validated on this core")  # fmt: skip
+    if mpc != c.macs_per_cycle:
+        notes.append(f"MAC term scaled from the calibration cores' {c.macs_per_cycle:g} to this descriptor's {mpc:g} "
+                     "MACs/cycle: not validated on this core")  # fmt: skip
+    return McuEstimate(target.name, clock, family, klass.name, total, total / clock * 1e3, tuple(per_op),
+                       c.error_summary, "; ".join(notes))  # fmt: skip
 
 
-def calibration_summary() -> str:
+def _class_mpc(klass: KernelClass, c: ClassCoefficients, macs_per_cycle: float) -> float:
+    """The MACs/cycle the MAC term scales to: the core's for SIMD kernels, the calibration core's for scalar C."""
+    return macs_per_cycle if klass.simd else c.macs_per_cycle
+
+
+def _klass(name: str) -> KernelClass:
+    return next(k for k in KERNEL_CLASSES if k.name == name)
+
+
+def calibration_summary(klass: str = "reference/cortex-m") -> str:
     try:
-        data = tomllib.loads(COEFFICIENTS_FILE.read_text())
-        return str(data["calibration"].get("error_summary", ""))
-    except (OSError, KeyError, tomllib.TOMLDecodeError):
+        return load_coefficients().classes[klass].error_summary
+    except (BadInputError, KeyError):
         return ""
 
 
 # ---------------------------------------------------------------- calibration
 @dataclass(frozen=True)
 class CalibrationSample:
-    name: str
+    """One published latency: a model on a board (clock, the descriptor of its core) with a kernel class."""
+
+    name: str  # the model
     features: tuple[OpFeatures, ...]
     measured_ms: float
     clock_hz: float
+    board: str = ""
+    kernel_class: str = "reference/cortex-m"
+    macs_per_cycle: float = 0.5
+    arch: str = "armv7e-m"
 
 
-def _design_row(sample: CalibrationSample, k: Coefficients) -> tuple[np.ndarray, float, float]:
-    """Fitted-term features [MACs, outputs], the fixed (assumed) cycles, and the measured cycles."""
-    macs = outputs = 0
+_TERMS = ("macs", "outputs", "weight_bytes")
+
+
+def _design_row(s: CalibrationSample, k: Coefficients, class_mpc: float) -> tuple[np.ndarray, float, float]:
+    """Fitted-term features [MACs scaled to the class core, outputs, weight bytes] of MAC ops, the fixed
+    (assumed) cycles, and the measured cycles."""
+    x = np.zeros(3)
     fixed = 0.0
-    for f in sample.features:
+    for f in s.features:
         if f.name in _MAC_OPS and f.macs:
-            macs += f.macs
-            outputs += f.outputs
+            dtype = "float32" if f.dtype.startswith("float") else "int8"
+            mpc = s.macs_per_cycle if _klass(s.kernel_class).simd else class_mpc
+            x += [f.macs * _factor(k.dtype_factors, dtype, "mac") * class_mpc / mpc,
+                  f.outputs * _factor(k.dtype_factors, dtype, "output"), f.weight_bytes]  # fmt: skip
             fixed += k.cycles_per_op * f.runs
         else:
             fixed += k.cycles_per_byte * f.bytes_moved + k.cycles_per_op * f.runs
-    return np.array([macs, outputs], dtype=np.float64), fixed, sample.measured_ms * 1e-3 * sample.clock_hz
+    return x, fixed, s.measured_ms * 1e-3 * s.clock_hz
 
 
-def fit_coefficients(samples: Sequence[CalibrationSample], base: Coefficients) -> Coefficients:
-    """Least squares on relative error for (cycles_per_mac, cycles_per_output), int8 reference kernels."""
+def _nonnegative_lstsq(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Least squares with every coefficient >= 0: the best unconstrained solution over subsets of the
+    columns (exact for the three columns used here; cycles per MAC cannot be negative)."""
+    best, best_residual = np.zeros(a.shape[1]), math.inf
+    for r in range(1, a.shape[1] + 1):
+        for cols in itertools.combinations(range(a.shape[1]), r):
+            x, *_ = np.linalg.lstsq(a[:, cols], b, rcond=None)
+            if (x < 0).any():
+                continue
+            full = np.zeros(a.shape[1])
+            full[list(cols)] = x
+            residual = float(np.sum((a @ full - b) ** 2))
+            if residual < best_residual:
+                best, best_residual = full, residual
+    return best
+
+
+def fit_class(
+    samples: Sequence[CalibrationSample], k: Coefficients, class_mpc: float, shape: ClassCoefficients | None = None,
+    terms: Sequence[str] = ("macs", "outputs"),
+) -> ClassCoefficients:
+    """Non-negative least squares on relative error of ``terms`` from three or more points; with fewer
+    points, one scale on ``shape``'s coefficients (when the class has a shape class)."""
     rows, rhs = [], []
-    for sample in samples:
-        x, fixed, cycles = _design_row(sample, base)
+    for s in samples:
+        x, fixed, cycles = _design_row(s, k, class_mpc)
         rows.append(x / cycles)
         rhs.append((cycles - fixed) / cycles)
-    solution, *_ = np.linalg.lstsq(np.array(rows), np.array(rhs), rcond=None)
-    return Coefficients(
-        float(solution[0]), float(solution[1]), base.cycles_per_byte, base.cycles_per_op, base.calib_macs_per_cycle,
-        base.family_factors, base.dtype_factors,
-    )  # fmt: skip
+    a, b = np.array(rows), np.array(rhs)
+    if len(samples) >= 3 or shape is None:
+        cols = [_TERMS.index(t) for t in terms]
+        solution = np.zeros(3)
+        solution[cols] = _nonnegative_lstsq(a[:, cols], b)
+        return ClassCoefficients(float(solution[0]), float(solution[1]), class_mpc, float(solution[2]))
+    base = np.array([shape.cycles_per_mac, shape.cycles_per_output, shape.cycles_per_weight_byte])
+    col = a @ base
+    scale = float(col @ b / (col @ col))
+    return ClassCoefficients(*(scale * base[:2]), class_mpc, scale * base[2])
 
 
-def relative_error(sample: CalibrationSample, k: Coefficients) -> float:
-    """(estimated - measured) / measured for one calibration sample."""
-    cycles = sum(op_cycles(f, k, k.calib_macs_per_cycle, "reference") for f in sample.features)
+def relative_error(sample: CalibrationSample, k: Coefficients, c: ClassCoefficients | None = None) -> float:
+    """(estimated - measured) / measured for one sample (``c``: its class's stored coefficients by default)."""
+    c = c or k.classes[sample.kernel_class]
+    mpc = _class_mpc(_klass(sample.kernel_class), c, sample.macs_per_cycle)
+    cycles = sum(op_cycles(f, k, c, mpc) for f in sample.features)
     return cycles / sample.clock_hz * 1e3 / sample.measured_ms - 1.0
 
 
-def leave_one_out(samples: Sequence[CalibrationSample], base: Coefficients) -> dict[str, float]:
-    return {
-        s.name: relative_error(s, fit_coefficients([o for o in samples if o is not s], base)) for s in samples
-    }
+@dataclass(frozen=True)
+class ClassFit:
+    name: str
+    coefficients: ClassCoefficients
+    fit: dict[tuple[str, str], float]  # (board, model) -> relative error
+    held_out: dict[tuple[str, str], float]  # leave-one-board-out, or leave-one-model-out with one board
+    held_out_kind: str  # "board" | "model" | "none"
+    validation: dict[tuple[str, str], float] = field(default_factory=dict)  # points never fitted
+
+
+def _held_out(
+    mine: Sequence[CalibrationSample], k: Coefficients, refit: Callable[[Sequence[CalibrationSample]], ClassCoefficients]
+) -> tuple[str, dict[tuple[str, str], float]]:
+    """Each board held out in turn (two or more boards), else each model, when the rest can still be fitted."""
+    boards = sorted({s.board for s in mine})
+    held: dict[tuple[str, str], float] = {}
+    if len(boards) > 1:
+        for board in boards:
+            rest = refit([s for s in mine if s.board != board])
+            held.update({(s.board, s.name): relative_error(s, k, rest) for s in mine if s.board == board})
+        return "board", held
+    if len(mine) < 2:
+        return "none", held
+    for s in mine:
+        held[(s.board, s.name)] = relative_error(s, k, refit([o for o in mine if o is not s]))
+    return "model", held
+
+
+def fit_all(
+    samples: Sequence[CalibrationSample], k: Coefficients, validation: Sequence[CalibrationSample] = ()
+) -> dict[str, ClassFit]:
+    """Fit every class that has samples (shape classes first), hold each board (or model) out in turn, and
+    score the ``validation`` samples (never fitted) with the final coefficients."""
+    fits: dict[str, ClassFit] = {}
+    for klass in KERNEL_CLASSES:  # ordered: a shape class precedes the classes scaled on it
+        mine = [s for s in samples if s.kernel_class == klass.name]
+        if not mine:
+            continue
+        class_mpc = min(s.macs_per_cycle for s in mine)
+        shape = fits[klass.shape].coefficients if klass.shape in fits else None
+
+        refit = partial(fit_class, k=k, class_mpc=class_mpc, shape=shape, terms=klass.terms)
+        c = refit(mine)
+        kind, held = _held_out(mine, k, refit)
+        boards = tuple(sorted({s.board for s in mine}))
+        c = replace(c, archs=tuple(sorted({s.arch for s in mine})))
+        checked = {(s.board, s.name): relative_error(s, k, c) for s in validation if s.kernel_class == klass.name}
+        fits[klass.name] = ClassFit(klass.name, replace(c, boards=boards),
+                                    {(s.board, s.name): relative_error(s, k, c) for s in mine}, held, kind, checked)  # fmt: skip
+    return fits
+
+
+def summarise(fit: ClassFit) -> str:
+    """The one-line error statement every estimate of this class carries."""
+    boards = fit.coefficients.boards
+    worst = max(map(abs, fit.fit.values()))
+    n = len(fit.fit)
+    text = (f"fit max |error| {worst:.1%} ({n} point{'s' * (n > 1)}, {len(boards)} board{'s' * (len(boards) > 1)}: "
+            f"{', '.join(boards)})")  # fmt: skip
+    if fit.held_out_kind == "board":
+        text += f", leave-one-board-out max |error| {max(map(abs, fit.held_out.values())):.1%}"
+    elif fit.held_out_kind == "model":
+        text += (f"; one board: no leave-one-board-out, leave-one-model-out max |error| "
+                 f"{max(map(abs, fit.held_out.values())):.1%}")  # fmt: skip
+    else:
+        text += "; one point: exact by construction, no held-out error"
+    if fit.validation:
+        where = ", ".join(sorted({board for board, _ in fit.validation}))
+        text += f"; validation on {where} (never fitted) max |error| {max(map(abs, fit.validation.values())):.1%}"
+    return text.replace("%", " %")

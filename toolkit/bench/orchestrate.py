@@ -39,13 +39,14 @@ class BenchOptions:
     timeout: float = 600.0
     runtime: str | None = None  # override the descriptor's runtime (e.g. "tflite-runtime" on the host)
     arena_bytes: int | None = None  # TFLM arena to give the interpreter (default: generous; use is measured)
+    kernels: str | None = None  # kernel family of the MCU latency estimate (default: the descriptor's)
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "runs": self.runs, "warmup": self.warmup, "threads": self.threads, "xnnpack": self.xnnpack,
             "inputs": str(self.inputs) if self.inputs else None, "seed": self.seed,
             "keep_outputs": str(self.keep_outputs) if self.keep_outputs else None, "timeout": self.timeout,
-            "runtime": self.runtime, "arena_bytes": self.arena_bytes,
+            "runtime": self.runtime, "arena_bytes": self.arena_bytes, "kernels": self.kernels,
         }  # fmt: skip
 
 
@@ -138,6 +139,10 @@ def bench_model(
     options = options or BenchOptions()
     model_path = Path(model_path)
     model = load_model(model_path)
+    if options.kernels:  # before the run: a kernel family the estimate cannot model is bad input, not a late error
+        from toolkit.bench.mcu_estimate import kernel_class
+
+        kernel_class(options.kernels, target.cpu.arch)
     transport = transport or for_target(target, device)
     runtime = options.runtime or getattr(transport, "runtime", None) or target.runtime.name
     with transport:
@@ -215,7 +220,7 @@ def _interpret(
     if problems:
         findings.append(BenchFinding("latency-stats", "warning", "; ".join(problems)))
     is_tflm = transport.kind == "tflm" or (doc.get("runtime") or {}).get("name") == "tflm"
-    mcu = estimate_mcu_latency(model, cost, target).to_dict() if is_tflm else None
+    mcu = estimate_mcu_latency(model, cost, target, kernels=options.kernels).to_dict() if is_tflm else None
     roof = None
     latency = doc.get("latency_ms") or {}
     if is_tflm and cost.total_macs and mcu and mcu["latency_ms"] > 0:  # against the MCU estimate, not the host

@@ -32,6 +32,8 @@ def bench(
     inputs: Path = typer.Option(None, "--inputs", help=".npz with one array per input (default: seeded random)."),
     seed: int = typer.Option(0, "--seed", help="Seed of the generated inputs."),
     runtime: str = typer.Option(None, "--runtime", help="Override the target's runtime (litert, tflite-runtime, tflm)."),
+    kernels: str = typer.Option(None, "--kernels", help="TFLM targets: kernel family of the MCU latency estimate "
+                                "(reference, cmsis-nn, esp-nn; default: the descriptor's [runtime] kernels)."),
     timeout: float = typer.Option(600.0, "--timeout", help="Seconds before the run is abandoned."),
     as_json: bool = typer.Option(False, "--json", help="Print the edgetk.bench/1 JSON document."),
     db: Path = typer.Option(None, "--db", help="Results database (default: the user's data dir)."),
@@ -39,15 +41,18 @@ def bench(
 ) -> None:
     """Benchmark MODEL on a target: local, emulated Raspberry Pi, TFLM (with an estimated MCU latency)."""
     from toolkit.bench import BenchOptions, bench_model
+    from toolkit.bench.mcu_estimate import KERNEL_FAMILIES
     from toolkit.bench.store import store_results
     from toolkit.errors import BadInputError
     from toolkit.targets import load_registry
 
     if runtime is not None and runtime not in ("litert", "tflite-runtime", "tflm"):
         raise BadInputError(f"unknown runtime '{runtime}' (known: litert, tflite-runtime, tflm)")
+    if kernels is not None and kernels not in KERNEL_FAMILIES:
+        raise BadInputError(f"unknown kernel family '{kernels}' (known: {', '.join(KERNEL_FAMILIES)})")
     options = BenchOptions(
         runs=runs, warmup=warmup, threads=threads, xnnpack=not no_xnnpack, inputs=inputs, seed=seed,
-        timeout=timeout, runtime=runtime,
+        timeout=timeout, runtime=runtime, kernels=kernels,
     )  # fmt: skip
     if all_devices or len(device or []) > 1 or (device and target is None):  # fleet: toolkit.bench.fleet
         from toolkit.bench.fleet import fleet_cli
@@ -126,13 +131,29 @@ def render(doc: dict[str, Any]) -> None:
             note = f" (estimated: against the MCU latency estimate {_ms(r['latency_ms'])} ms)"
         console.print(f"roofline: ideal {_ms(r['ideal_ms'])} ms at peak → efficiency {r['efficiency']:.1%}{note}")
     if doc.get("mcu_estimate"):
-        m = doc["mcu_estimate"]
-        console.print(
-            f"[bold]MCU latency (estimated)[/]: {m['latency_ms']:.1f} ms at {m['clock_hz'] / 1e6:g} MHz, "
-            f"{m['kernels']} kernels — calibration: {m['calibration_error']}"
-        )
+        _render_mcu(console, doc["mcu_estimate"])
     for finding in doc.get("findings", []):
         style = {"error": "red", "warning": "yellow"}.get(finding["severity"], "dim")
         console.print(f"[{style}]{finding['severity']}[/]: {finding['message']}")
     if doc.get("id") is not None:
         console.print(f"[dim]stored as result {doc['id']}[/]")
+
+
+def _render_mcu(console: Any, m: dict[str, Any]) -> None:
+    """The MCU estimate: figure, kernel family and its calibration error, then the top ops by cycles."""
+    from rich.table import Table
+
+    console.print(
+        f"[bold]MCU latency (estimated)[/]: {m['latency_ms']:.1f} ms at {m['clock_hz'] / 1e6:g} MHz, "
+        f"{m['kernels']} kernels ({m.get('kernel_class', m['kernels'])}) — calibration: {m['calibration_error']}"
+    )
+    if m.get("note"):
+        console.print(f"[yellow]note[/]: {m['note']}")
+    top = m.get("top_ops") or []
+    if top:
+        table = Table(title="top ops by estimated cycles (estimated)", title_justify="left")
+        for key, justify in (("#", "right"), ("op", "left"), ("Mcycles", "right"), ("ms", "right"), ("share", "right")):
+            table.add_column(key, justify=justify)  # type: ignore[arg-type]
+        for op in top:
+            table.add_row(str(op["index"]), op["op"], f"{op['cycles'] / 1e6:.2f}", f"{op['ms']:.2f}", f"{op['share']:.0%}")
+        console.print(table)

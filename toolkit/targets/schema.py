@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 RuntimeName = Literal["litert", "tflite-runtime", "tflm"]
+KernelFamily = Literal["reference", "cmsis-nn", "esp-nn"]
 
 
 class _Strict(BaseModel):
@@ -22,6 +23,15 @@ class RuntimeSpec(_Strict):
     version: str
     op_table: str = Field(description="file name under targets/optables/ produced by `edgetk targets probe`")
     alternatives: list[str] = Field(default_factory=list, description="other runtimes that also work here")
+    kernels: KernelFamily | None = Field(
+        default=None, description="tflm only: the kernel family the firmware is built with (default reference)"
+    )
+
+    @model_validator(mode="after")
+    def _kernels_need_tflm(self) -> RuntimeSpec:
+        if self.kernels is not None and self.name != "tflm":
+            raise ValueError(f"kernels = '{self.kernels}' applies to runtime 'tflm' only (this runtime is '{self.name}')")
+        return self
 
 
 class CpuSpec(_Strict):

@@ -1,0 +1,70 @@
+"""Published MCU latencies the MCU estimate is calibrated on (and validated against), each with its source.
+
+Latency = 1000 / the "Median throughput" (inf./sec.) of each MLPerf Tiny results file
+(``<division>/<submitter>/results/<system>/<benchmark>/performance/results.txt`` of the
+mlcommons/tiny_results_vX.Y repositories), or the millisecond figure a vendor README publishes.
+``core`` names the edgetk descriptor whose ``cpu`` (macs_per_cycle) stands for the board's core; the clock
+is the board's as published. ``use`` is "fit" (calibration) or "validate" (never fitted: held out). The MobileNetV3-Small figures are
+"validate": their arena was in SPIRAM, not the internal SRAM the esp32-s3 descriptor (and PD figure) use.
+docs/MCU_ESTIMATE.md tabulates the same rows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PublishedLatency:
+    model: str  # benchmarks.mlperf_tiny_models name
+    ms: float
+    board: str
+    clock_hz: float
+    core: str  # edgetk descriptor name of the core
+    kernel_class: str  # toolkit.bench.mcu_estimate KERNEL_CLASSES name
+    source: str
+    runtime: str
+    use: str = "fit"
+
+
+def _mlperf(throughput: dict[str, float], **fields: object) -> list[PublishedLatency]:
+    return [PublishedLatency(model=m, ms=round(1000.0 / t, 4), **fields) for m, t in throughput.items()]  # type: ignore[arg-type]
+
+
+_V05_REF = "MLPerf Tiny v0.5, closed/reference, results/Nucleo-L4R5ZI"
+_V10_OCTO = "MLPerf Tiny v1.0, closed/OctoML, results/microtvm_cmsis_nn/{board} (same figures in v1.1 closed/Krai)"
+_V07_RENESAS = "MLPerf Tiny v0.7, closed/renesas, results/EK-RA6M4"
+_V12_RENESAS = "MLPerf Tiny v1.2, closed/Renesas, results/EK-RA8D1"
+_ESP_TFLM = "espressif/esp-tflite-micro README 'Performance Comparison' (commit 99f49e1) and espressif/esp-nn README v1.2.3"
+_ESP_NN = "espressif/esp-nn README v1.2.3 'Model-level performance' (TensorArena in SPIRAM)"
+
+PUBLISHED: tuple[PublishedLatency, ...] = (
+    # TFLM v2.3.1 reference kernels, Cortex-M4 @ 120 MHz
+    *_mlperf({"kws": 5.497, "vww": 1.665, "ic": 1.420, "ad": 99.487}, board="Nucleo-L4R5ZI", clock_hz=120e6,
+             core="cortex-m4", kernel_class="reference/cortex-m", source=_V05_REF,
+             runtime="TFLM v2.3.1, reference kernels"),
+    # CMSIS-NN kernels (SHA 51263182) called from microTVM's AOT executor (TVM e3a6cb6): no TFLM interpreter
+    *_mlperf({"kws": 10.019, "vww": 3.320, "ic": 2.567, "ad": 116.212}, board="NUCLEO-L4R5ZI", clock_hz=120e6,
+             core="cortex-m4", kernel_class="cmsis-nn/dsp", source=_V10_OCTO.format(board="NUCLEO_L4R5ZI"),
+             runtime="microTVM + CMSIS-NN 51263182"),
+    *_mlperf({"kws": 13.143, "vww": 4.310, "ic": 3.163, "ad": 159.579}, board="nRF5340-DK", clock_hz=128e6,
+             core="cortex-m33", kernel_class="cmsis-nn/dsp", source=_V10_OCTO.format(board="NRF5340-DK"),
+             runtime="microTVM + CMSIS-NN 51263182"),
+    # TFLM + CMSIS-NN on a Cortex-M33 @ 200 MHz: kept out of every fit, to validate the cmsis-nn/dsp class
+    *_mlperf({"kws": 19.774, "vww": 6.159, "ic": 4.062, "ad": 216.772}, board="EK-RA6M4", clock_hz=200e6,
+             core="cortex-m33", kernel_class="cmsis-nn/dsp", source=_V07_RENESAS,
+             runtime="TFLM + CMSIS (Renesas FSP)", use="validate"),
+    # TFLM + CMSIS-NN (Helium) on a Cortex-M85 @ 480 MHz
+    *_mlperf({"kws": 288.611, "vww": 74.665, "ic": 117.948, "ad": 1884.138}, board="EK-RA8D1", clock_hz=480e6,
+             core="cortex-m85", kernel_class="cmsis-nn/mve", source=_V12_RENESAS,
+             runtime="TFLM + CMSIS (Renesas FSP), LLVM Embedded Toolchain 17.0.1"),
+    # ESP32-S3 @ 240 MHz, esp-tflite-micro: TFLM with and without ESP-NN
+    PublishedLatency("pd", 2300.0, "ESP32-S3", 240e6, "esp32-s3", "reference/xtensa-lx7", _ESP_TFLM,
+                     "esp-tflite-micro, ESP-NN disabled (reference kernels), internal RAM"),
+    PublishedLatency("mnv3s", 26000.0, "ESP32-S3", 240e6, "esp32-s3", "reference/xtensa-lx7", _ESP_NN,
+                     "esp-tflite-micro, ESP-NN disabled (reference kernels), arena in SPIRAM", use="validate"),
+    PublishedLatency("pd", 54.0, "ESP32-S3", 240e6, "esp32-s3", "esp-nn/esp32-s3", _ESP_TFLM,
+                     "esp-tflite-micro + ESP-NN, internal RAM"),
+    PublishedLatency("mnv3s", 1434.0, "ESP32-S3", 240e6, "esp32-s3", "esp-nn/esp32-s3", _ESP_NN,
+                     "esp-tflite-micro + ESP-NN, arena in SPIRAM", use="validate"),
+)
