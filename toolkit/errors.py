@@ -43,8 +43,11 @@ class BadInputError(ToolkitError):
 
 
 class MalformedModelError(BadInputError):
-    def __init__(self, path: object, detail: str) -> None:
-        super().__init__(f"{path}: not a valid .tflite model ({detail})")
+    """The file is not a .tflite model. ``message`` replaces the default wording when the cause is known
+    (no such file, a SavedModel or Keras file that needs `edgetk convert` first)."""
+
+    def __init__(self, path: object, detail: str, *, message: str | None = None) -> None:
+        super().__init__(message or f"{path}: not a valid .tflite model ({detail})")
         self.path = path
         self.detail = detail
 
@@ -60,13 +63,34 @@ class DescriptorError(BadInputError):
         self.detail = detail
 
 
+def did_you_mean(name: str, known: list[str], *, prefixes: bool = True) -> list[str]:
+    """Known names close to a typo: 'rpi4' -> ['rpi4-arm64']; with ``prefixes`` a known name that starts
+    with the typo counts too ('cortex' -> both cortex-m*)."""
+    import difflib
+
+    prefixed = [k for k in known if prefixes and name and k.lower().startswith(name.lower())]
+    close = difflib.get_close_matches(name, known, n=3, cutoff=0.75)
+    return list(dict.fromkeys([*prefixed, *close]))[:3]
+
+
 class UnknownNameError(BadInputError):
-    def __init__(self, kind: str, name: str, known: list[str]) -> None:
+    """An unknown target/device/function name: says which names are close and which exist; ``when_empty``
+    is the fix when nothing of the kind exists yet (e.g. `edgetk devices add`)."""
+
+    def __init__(self, kind: str, name: str, known: list[str], *, when_empty: str | None = None) -> None:
+        near = did_you_mean(name, known)
         choices = ", ".join(sorted(known)) or "none"
-        super().__init__(f"unknown {kind} '{name}' (known: {choices})")
+        if not known and when_empty:
+            tail = f"none are defined: {when_empty}"
+        elif near:
+            tail = f"did you mean {' or '.join(near)}? known: {choices}"
+        else:
+            tail = f"known: {choices}"
+        super().__init__(f"unknown {kind} '{name}' ({tail})")
         self.kind = kind
         self.name = name
         self.known = known
+        self.suggestions = near
 
 
 class MissingDependencyError(ToolkitError):

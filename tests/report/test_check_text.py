@@ -123,3 +123,20 @@ def test_groups_order_errors_first_then_by_size() -> None:
              ("t", {"rule": "missing_kernel", "severity": "error", "op": "SELECT", "op_index": 3, "message": "s"}),
              ("t", {"rule": "missing_kernel", "severity": "error", "op": "SELECT", "op_index": 4, "message": "s"})]
     assert [(g.op, g.count) for g in group_findings(pairs)] == [("SELECT", 2), ("TILE", 1), ("ADD", 1)]
+
+
+def test_device_lines_show_prediction_next_to_observation_and_say_a_disagreement_loudly() -> None:
+    from toolkit.devices.on_device import DeviceCheck, Observed
+    from toolkit.report.check_text import render_device_checks
+    from toolkit.targets.check import TargetVerdict
+
+    predicted = TargetVerdict("rpi4-arm64", "does-not-run", [], "tflite-runtime 2.14.0", "stale.json", 0)
+    checks = [DeviceCheck("old", "emulator", True, predicted, Observed("runs", "tflite-runtime", "aarch64",
+                                                                     first_inference_ms=3.25)),
+              DeviceCheck("gone", "ssh", False, predicted, Observed("not-checked", message="host unreachable"))]
+    lines = render_device_checks(checks, width=80)
+    assert lines[1].split() == ["device", "target", "via", "predicted", "observed"]
+    assert lines[2].split() == ["old", "rpi4-arm64", "emulator*", "does-not-run", "runs", "DISAGREES"]
+    assert lines[3] == "  tflite-runtime, aarch64: invoked once (3.25 ms)" and lines[5] == "  host unreachable"
+    assert "* emulated (qemu-user)" in lines[6] and lines[7].startswith("PREDICTION WRONG on old: op table stale.json")
+    assert max(map(len, lines)) <= 80

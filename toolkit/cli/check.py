@@ -23,8 +23,6 @@ import typer
 from toolkit.cli.options import ask_password_option, inventory_option, trust_new_host_key_option
 from toolkit.errors import BadInputError, ExitCode
 
-_STYLE = {"runs": "green", "delegate-fallback": "yellow", "does-not-run": "bold red"}
-
 
 def render(report: object, verbose: bool = False) -> None:
     from toolkit.report.check_text import print_lines, render_check
@@ -33,35 +31,10 @@ def render(report: object, verbose: bool = False) -> None:
     print_lines([*render_check(report, verbose=verbose), *verify_lines(report)])
 
 
-_OBSERVED = {"runs": "green", "does-not-run": "bold red", "not-checked": "yellow"}
-
-
 def render_devices(checks: list) -> None:
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
+    from toolkit.report.check_text import print_lines, render_device_checks
 
-    from toolkit.devices.on_device import disagreement_line
-
-    table = Table(title="predicted (op table) vs observed (on the device)", show_lines=True)
-    for column in ("device", "target", "via", "predicted", "observed"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("detail", overflow="fold")
-    for c in checks:
-        o = c.observed
-        via = c.transport + ("*" if c.emulated else "")
-        first = f"{o.first_inference_ms:.2f} ms" if o.first_inference_ms is not None else "?"
-        detail = o.message or f"{o.runtime}, {o.arch}: invoked once ({first})"
-        agree = "" if c.agrees is not False else "\n[bold red]DISAGREES[/]"
-        table.add_row(c.device, c.predicted.target, via, f"[{_STYLE[c.predicted.verdict]}]{c.predicted.verdict}[/]",
-                      f"[{_OBSERVED[o.verdict]}]{o.verdict}[/]{agree}", escape(detail))
-    console = Console(soft_wrap=False)
-    console.print(table)
-    if any(c.emulated for c in checks):
-        console.print("* emulated (qemu-user): real op support and numerics, not real timings")
-    for c in checks:
-        if c.agrees is False:
-            console.print(f"[bold red]{escape(disagreement_line(c))}[/]")
+    print_lines(render_device_checks(checks))
 
 
 def register(app: typer.Typer) -> None:

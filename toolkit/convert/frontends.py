@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.convert.options import ConvertOptions
-from toolkit.errors import BadInputError
+from toolkit.errors import BadInputError, UnknownNameError
 
 
 @dataclass
@@ -206,7 +206,10 @@ class PythonFrontend(Frontend):
         spec.loader.exec_module(module)
         factory = getattr(module, func_name, None)
         if factory is None:
-            raise BadInputError(f"{file}: no function '{func_name}'")
+            functions = [n for n, v in vars(module).items()
+                         if callable(v) and not n.startswith("_") and getattr(v, "__module__", None) == spec.name]
+            raise UnknownNameError(f"function in {file}", func_name, functions,
+                                   when_empty="the file defines no functions; give file.py:FUNCTION")
         obj = factory()
         return self._from_object(obj, source, options)
 

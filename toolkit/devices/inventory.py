@@ -92,7 +92,8 @@ class Inventory:
 
     def get(self, name: str) -> Device:
         if name not in self.devices:
-            raise UnknownNameError(f"device (inventory {self.path})", name, self.names())
+            raise UnknownNameError(f"device (inventory {self.path})", name, self.names(),
+                                   when_empty=f"add one with `edgetk devices add {name} --target T --transport ssh --host H`")
         return self.devices[name]
 
 
@@ -138,7 +139,8 @@ def load_inventory(path: Path | str | None = None) -> Inventory:
     file = inventory_path(path)
     if not file.is_file():
         if path:
-            raise BadInputError(f"inventory {file} does not exist")
+            raise BadInputError(f"inventory {file} does not exist (create it with `edgetk devices add NAME --target T "
+                                f"--transport ssh --host H --inventory {file}`)")
         return Inventory(file, {})
     try:
         text = file.read_text(encoding="utf-8")

@@ -8,6 +8,7 @@ every index (tensor, opcode, buffer, subgraph) is range-checked, so a corrupt fi
 
 from __future__ import annotations
 
+import itertools
 import math
 import mmap
 import re
@@ -18,7 +19,7 @@ from typing import Any
 import flatbuffers
 from ai_edge_litert import schema_py_generated as schema
 
-from toolkit.errors import MalformedModelError
+from toolkit.errors import MalformedModelError, did_you_mean
 from toolkit.model import schema_names as names
 from toolkit.model.views import BufferExtent, Operator, Quantization, Signature, Subgraph, Tensor, TfliteModel
 
@@ -280,7 +281,8 @@ def parse_model(data: mmap.mmap | bytes, path: Path) -> TfliteModel:
     if len(data) < 8:
         raise MalformedModelError(path, f"{len(data)} bytes is too short for a flatbuffer")
     if bytes(data[4:8]) != FILE_IDENTIFIER:
-        raise MalformedModelError(path, f"file identifier {bytes(data[4:8])!r}, expected {FILE_IDENTIFIER!r}")
+        raise _foreign_format(path, bytes(data[:8])) or MalformedModelError(
+            path, f"file identifier {bytes(data[4:8])!r}, expected {FILE_IDENTIFIER!r}")
     w = _Walker(data)
     try:
         model = schema.Model.GetRootAs(data, 0)
@@ -297,9 +299,53 @@ def parse_model(data: mmap.mmap | bytes, path: Path) -> TfliteModel:
         raise MalformedModelError(path, f"corrupt flatbuffer: {type(exc).__name__}: {exc}") from None
 
 
+#: leading bytes of the files people hand to inspect/check by mistake, and what they are
+_FOREIGN_MAGIC = ((b"PK\x03\x04", "a Keras model (.keras, a zip archive)"),
+                  (b"\x89HDF\r\n\x1a\n", "a Keras HDF5 model (.h5)"))
+_FOREIGN_SUFFIX = {".keras": "a Keras model (.keras)", ".h5": "a Keras HDF5 model (.h5)",
+                   ".hdf5": "a Keras HDF5 model (.h5)", ".pb": "a frozen TensorFlow graph (.pb)",
+                   ".onnx": "an ONNX model (edgetk converts TensorFlow models only)"}
+
+
+def _convert_first(path: Path, what: str) -> MalformedModelError:
+    output = f"{path.stem or 'model'}{'-converted' if path.suffix == '.tflite' else ''}.tflite"
+    command = f"edgetk convert {path} -o {output}"
+    return MalformedModelError(path, what, message=f"{path} is {what}, not a .tflite file: run `{command}` first")
+
+
+def _not_a_model_file(path: Path) -> MalformedModelError | None:
+    """The error for a path that is not a .tflite file at all, with the fix (None when it is a file)."""
+    if path.is_dir():
+        if (path / "saved_model.pb").is_file() or (path / "saved_model.pbtxt").is_file():
+            return _convert_first(path, "a SavedModel directory")
+        inside = sorted(p.name for p in path.glob("*.tflite"))[:3]
+        where = f" (it holds {', '.join(inside)})" if inside else ""
+        return MalformedModelError(path, "Is a directory", message=f"{path} is a directory, not a .tflite file{where}")
+    if path.exists():
+        return None
+    if not path.parent.is_dir():
+        return MalformedModelError(path, "No such file", message=f"{path}: no such file (no directory {path.parent})")
+    siblings = sorted(p.name for p in itertools.islice(path.parent.iterdir(), 5000))
+    near = did_you_mean(path.name, siblings, prefixes=False)
+    hint = f" (did you mean {' or '.join(str(path.parent / n) for n in near)}?)" if near else ""
+    return MalformedModelError(path, "No such file", message=f"{path}: no such file{hint}")
+
+
+def _foreign_format(path: Path, head: bytes) -> MalformedModelError | None:
+    for magic, what in _FOREIGN_MAGIC:
+        if head.startswith(magic):
+            return _convert_first(path, what)
+    what = _FOREIGN_SUFFIX.get(path.suffix.lower())
+    return _convert_first(path, what) if what else None
+
+
 def load_model(path: str | Path) -> TfliteModel:
-    """Memory-map and validate a .tflite file. Any unreadable or malformed input is a MalformedModelError."""
+    """Memory-map and validate a .tflite file. Any unreadable or malformed input is a MalformedModelError;
+    a missing file, a directory, a SavedModel or a Keras file say so and name the fix."""
     path = Path(path)
+    problem = _not_a_model_file(path)
+    if problem is not None:
+        raise problem
     try:
         with open(path, "rb") as fh:
             size = fh.seek(0, 2)

@@ -266,13 +266,40 @@ def render_check(report: Any, *, width: int | None = None, verbose: bool = False
     return lines
 
 
+def render_device_checks(checks: Sequence[Any], *, width: int | None = None) -> list[str]:
+    """Predicted (op table) vs observed (tried on the device): one line per device, the detail under it,
+    a disagreement said loudly (the op table is stale)."""
+    from toolkit.devices.on_device import disagreement_line
+
+    width = width or terminal_width()
+    rows = [("device", "target", "via", "predicted", "observed")]
+    for c in checks:
+        observed = c.observed.verdict + (" DISAGREES" if c.agrees is False else "")
+        rows.append((c.device, c.predicted.target, c.transport + ("*" if c.emulated else ""),
+                     c.predicted.verdict, observed))
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    lines = ["predicted (op table) vs observed (on the device):"]
+    for n, row in enumerate(rows):
+        lines.append("  ".join(f"{cell:<{w}}" for cell, w in zip(row[:4], widths, strict=True)) + "  " + row[4])
+        if n:
+            o = checks[n - 1].observed
+            first = f"{o.first_inference_ms:.2f} ms" if o.first_inference_ms is not None else "?"
+            lines += _wrap(o.message or f"{o.runtime}, {o.arch}: invoked once ({first})", width)
+    if any(c.emulated for c in checks):
+        lines.append("* emulated (qemu-user): real op support and numerics, not real timings")
+    for c in checks:
+        if c.agrees is False:
+            lines += _wrap(disagreement_line(c), width, first="")
+    return lines
+
+
 def terminal_width() -> int:
     """COLUMNS, else the terminal's width, else 80 (a CI log or a pipe)."""
     return max(shutil.get_terminal_size((80, 24)).columns, 40)
 
 
 _LINE_STYLES = {"does-not-run": "bold red", "delegate-fallback": "yellow", "runs": "green",
-                "PREDICTION WRONG": "bold red", "error ": "red", "fallback ": "yellow", "warning ": "yellow"}
+                "PREDICTION WRONG": "bold red", "DISAGREES": "bold red", "error ": "red", "fallback ": "yellow", "warning ": "yellow"}
 
 
 def print_lines(lines: Iterable[str], console: Any = None) -> None:

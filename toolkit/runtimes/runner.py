@@ -90,6 +90,10 @@ def _dist_version(*names: str) -> str:
     return "unknown"
 
 
+#: the PyPI package of each runtime: the fix a "missing-runtime" error names
+INSTALL = {"litert": "ai-edge-litert", "tflite-runtime": "tflite-runtime", "tflm": "tflite-micro"}
+
+
 def load_runtime(requested: str) -> tuple[str, object]:
     """Import the runtime module; "auto" tries LiteRT then tflite-runtime (TFLM only when asked)."""
     order = ["litert", "tflite-runtime"] if requested == "auto" else [requested]
@@ -107,7 +111,9 @@ def load_runtime(requested: str) -> tuple[str, object]:
             return name, module
         except ImportError as exc:
             problems.append(f"{name}: {exc}")
-    raise RunnerError("missing-runtime", "no usable runtime (" + "; ".join(problems) + ")", EXIT_MISSING_RUNTIME)
+    install = " or ".join(f"`pip install {INSTALL[n]}`" for n in order if n in INSTALL)
+    raise RunnerError("missing-runtime", "no usable runtime (" + "; ".join(problems) + ")"
+                      + (f"; install it with {install}" if install else ""), EXIT_MISSING_RUNTIME)
 
 
 def runtime_version(name: str) -> str:
