@@ -170,8 +170,8 @@ def test_bench_m33_reports_cmsis_nn_by_default_and_reference_on_request(run_cli,
         proc = run_cli("bench", tiny_models["kws"], "--target", "cortex-m33", "--runs", "2", "--warmup", "0",
                        "--no-store", "--json", *extra)  # fmt: skip
         assert proc.returncode == 0, proc.stderr
-        docs[extra[-1] if extra else "default"] = json.loads(proc.stdout)["mcu_estimate"]
-    default, reference = docs["default"], docs["reference"]
+        docs[extra[-1] if extra else "default"] = json.loads(proc.stdout)
+    default, reference = docs["default"]["mcu_estimate"], docs["reference"]["mcu_estimate"]
     assert default["estimated"] is True and default["kernels"] == "cmsis-nn" and default["kernel_class"] == "cmsis-nn/dsp"
     assert reference["kernels"] == "reference" and reference["latency_ms"] > 1.5 * default["latency_ms"]
     assert "leave-one-board-out" in default["calibration_error"] and default["top_ops"][0]["op"] == "CONV_2D"
@@ -196,3 +196,19 @@ def test_the_published_ek_ra6m4_result_through_the_cli(run_cli, tiny_models, tmp
     assert proc.returncode == 0, proc.stderr
     m = json.loads(proc.stdout)["mcu_estimate"]
     assert m["kernels"] == "cmsis-nn" and m["latency_ms"] == pytest.approx(1000 / 19.774, rel=0.30)
+
+
+def test_html_report_shows_the_estimate_and_its_top_ops_labelled_estimated(run_cli, tiny_models) -> None:
+    from toolkit.report.html import render_html
+
+    proc = run_cli("bench", tiny_models["kws"], "--target", "cortex-m33", "--runs", "2", "--warmup", "0", "--no-store",
+                   "--json")  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    doc = dict(json.loads(proc.stdout), _file="bench.json")
+    page = render_html([doc])
+    section = page[page.index("<h2>MCU latency (estimated"):]
+    section = section[: section.index("</section>")]
+    m = doc["mcu_estimate"]
+    assert f"{m['latency_ms']:.4g}" in section and "cmsis-nn/dsp" in section and "kws.tflite @ cortex-m33" in section
+    assert "cycles (estimated)" in section and f"{m['top_ops'][0]['cycles']:,}" in section
+    assert "leave-one-board-out" in section

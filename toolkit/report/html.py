@@ -53,7 +53,10 @@ def load_results(paths: list[str | Path]) -> list[dict]:
 
 
 def build_sections(docs: list[dict]) -> list[Section]:
-    sections: list[Section | None] = [latency_section(docs), support_section(docs), cost_section(docs)]
+    from toolkit.report.mcu_section import mcu_section
+
+    sections: list[Section | None] = [latency_section(docs), mcu_section(docs), support_section(docs),
+                                      cost_section(docs)]  # fmt: skip
     sections += [compare_section(d) for d in docs if d["schema"].startswith("edgetk.compare")]
     sections.append(convert_section(docs))
     return [s for s in sections if s is not None]
