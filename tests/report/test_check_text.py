@@ -33,13 +33,15 @@ def test_all_targets_on_mediapipe_face_detection_fits_60_lines_of_80_columns(
     assert proc.returncode == 1, proc.stderr  # the MCU targets cannot run it
     assert len(lines) <= 60 and max(map(len, lines)) <= 80, proc.stdout
     doc = json.loads(run_cli("check", model, "--all-targets", "--json").stdout)
-    dequantize = {f["op_index"] for f in doc["results"][1]["findings"] if f["op"] == "DEQUANTIZE"}
+    mcus = [r["target"] for r in doc["results"] if r["runtime"].startswith("tflm")]
+    m4 = next(r for r in doc["results"] if r["target"] == "cortex-m4")
+    dequantize = {f["op_index"] for f in m4["findings"] if f["op"] == "DEQUANTIZE"}
     assert len(dequantize) > 50  # the model really has that many float16 DEQUANTIZE ops ...
     text = proc.stdout
+    words = " ".join(text.split())
     # ... and the text says so once, with the count, the targets, the first op index and the fix
     assert text.count("rejects DEQUANTIZE with float16 input") == 1
-    assert f"error DEQUANTIZE: input dtype rejected ({len(dequantize)} ops) on cortex-m4, cortex-m7," in text
-    words = " ".join(text.split())
+    assert f"error DEQUANTIZE: dtype rejected ({len(dequantize)} ops) on {', '.join(mcus)}" in words
     assert f"  ops: {min(dequantize)}" in text and "fix: quantize to int8" in words and "without float16" in words
     # one line per target, in the summary, with its verdict and the number of its findings
     for result in doc["results"]:
@@ -54,7 +56,7 @@ def test_verbose_lists_every_instance(run_cli, monkeypatch: pytest.MonkeyPatch) 
     text = _check(run_cli, model, "--verbose", monkeypatch=monkeypatch).stdout
     instances = [line for line in text.splitlines() if line.startswith("  - ")]
     assert len(instances) == total
-    assert "  - cortex-m7 op 0: tflm" in text and max(map(len, text.splitlines())) <= 80
+    assert "  - cortex-m7 op 0: tflm" in text and "  - esp32-s3 op 0: tflm" in text and max(map(len, text.splitlines())) <= 80
 
 
 def test_narrow_pipe_degrades_to_plain_lines(run_cli, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -63,7 +65,7 @@ def test_narrow_pipe_degrades_to_plain_lines(run_cli, monkeypatch: pytest.Monkey
     lines = text.splitlines()
     assert max(map(len, lines)) <= 50, text
     at = lines.index(next(line for line in lines if line.startswith("cortex-m4 ")))
-    assert lines[at + 1].startswith("    DEQUANTIZE: input dtype rejected")
+    assert lines[at + 1].startswith("    DEQUANTIZE: dtype rejected")
     assert "…" not in "".join(lines[:at + 2])
 
 
@@ -76,7 +78,7 @@ def test_junit_failure_body_is_grouped(tmp_path: Path) -> None:
     root = ET.fromstring(junit_xml([check_suite(report, "face.tflite")]))
     failure = root.find(".//testcase[@name='face.tflite on cortex-m4']/failure")
     assert failure is not None and failure.get("message").startswith(
-        "face.tflite does not run on cortex-m4: DEQUANTIZE: input dtype rejected (")
+        "face.tflite does not run on cortex-m4: DEQUANTIZE: dtype rejected (")
     body = failure.text
     assert body.count("rejects DEQUANTIZE with float16 input") == 1 and "fix: quantize to int8" in " ".join(body.split())
     assert len(body.splitlines()) < 20  # was one line per finding (75)
@@ -92,6 +94,8 @@ def test_messages_differing_in_a_word_or_two_merge() -> None:
     gpu = "The gpu delegate does not take DENSIFY; it runs on CPU."
     assert merge_messages([gpu, gpu.replace("gpu", "nnapi")]) == [
         "The gpu/nnapi delegate does not take DENSIFY; it runs on CPU."]
+    ram = [f"arena 9 bytes exceeds {t}'s {r} bytes of RAM." for t, r in (("m0", 1), ("m4", 2), ("m7", 3), ("s3", 4))]
+    assert merge_messages(ram) == ["arena 9 bytes exceeds … bytes of RAM.", "…: m0's 1; m4's 2; m7's 3; s3's 4"]
     different = ["Tensor 'a' is float64, which x does not support.", "one two three"]
     assert merge_messages(different) == different
 

@@ -67,7 +67,7 @@ class FindingGroup:
         return fix_hint(self.rule, self.messages[0] if self.messages else "")
 
     def summary(self) -> str:
-        """'DEQUANTIZE: input dtype rejected (74 ops)' — the top reason of a target."""
+        """'DEQUANTIZE: dtype rejected (74 ops)' — the top reason of a target."""
         if not self.locations:
             return self.title if self.count == 1 else f"{self.title} ({self.count} findings)"
         return f"{self.title} ({self.count} op{'s' if self.count != 1 else ''})"
@@ -116,21 +116,29 @@ def op_ranges(locations: Iterable[tuple[int, int]]) -> list[str]:
     return out
 
 
-def merge_messages(messages: Sequence[str], max_differences: int = 2) -> list[str]:
-    """Messages that differ in at most two words become one, the words joined by '/':
-    "The gpu/nnapi delegate does not take DENSIFY; …"; others stay as they are."""
+def merge_messages(messages: Sequence[str], max_differences: int = 2, max_joined: int = 3) -> list[str]:
+    """Messages that differ in at most two words become one. Up to three variants are joined by '/'
+    ("The gpu/nnapi delegate does not take DENSIFY; …"); more become '…' in the message and one line
+    listing the variants ("…: cortex-m4's 655360; cortex-m7's 327680; …"). Others stay as they are."""
     if len(messages) < 2:
         return list(messages)
     split = [m.split(" ") for m in messages]
     if len({len(words) for words in split}) != 1:
         return list(messages)
     columns = list(zip(*split, strict=True))
-    if sum(len(set(c)) > 1 for c in columns) > max_differences:
+    varying = [i for i, c in enumerate(columns) if len(set(c)) > 1]
+    if len(varying) > max_differences:
         return list(messages)
-    return [" ".join(c[0] if len(set(c)) == 1 else "/".join(dict.fromkeys(c)) for c in columns)]
+    if len(messages) <= max_joined:
+        return [" ".join(c[0] if len(set(c)) == 1 else "/".join(dict.fromkeys(c)) for c in columns)]
+    words = ["…" if i in varying else c[0] for i, c in enumerate(columns)]
+    template = " ".join(w for i, w in enumerate(words) if not (w == "…" and i and words[i - 1] == "…"))
+    variants = "; ".join(" ".join(words[i] for i in varying) for words in split)
+    return [template, f"…: {variants}"]
 
 
 def _wrap(text: str, width: int, indent: str = "  ", first: str | None = None) -> list[str]:
+    """Wrap at spaces; a word longer than the line (a path) is split, nothing is ever cut off."""
     return textwrap.wrap(text, width=max(width, 20), initial_indent=indent if first is None else first,
                          subsequent_indent=indent, break_on_hyphens=False) or [indent.rstrip()]
 

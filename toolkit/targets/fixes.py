@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class RuleHelp:
-    title: str  # a few words, shown after the op: "DEQUANTIZE: input dtype rejected"
+    title: str  # a few words, shown after the op: "DEQUANTIZE: dtype rejected"
     fix: str
 
 
@@ -29,7 +29,7 @@ RULE_HELP: dict[str, RuleHelp] = {
     "unsupported_op_version": RuleHelp("op version too new",
                                        "convert with an older converter (`edgetk convert --legacy`) or "
                                        "upgrade the runtime on the device"),
-    "unsupported_op_dtype": RuleHelp("input dtype rejected",
+    "unsupported_op_dtype": RuleHelp("dtype rejected",
                                      "convert so the op gets a dtype the runtime accepts (for MCUs: "
                                      "`edgetk convert --quantize int8 --integer-io`)"),
     "unsupported_tensor_dtype": RuleHelp("tensor dtype unsupported",
