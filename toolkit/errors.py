@@ -102,6 +102,29 @@ class MissingDependencyError(ToolkitError):
         self.install_hint = install_hint
 
 
+# Importable top-level module -> the `pip install` that provides it (the extras are in pyproject.toml).
+INSTALL_HINTS: dict[str, str] = {
+    "ai_edge_litert": "pip install ai-edge-litert==2.3.0",
+    "tflite_runtime": "pip install 'edgetk[tflite-runtime]'",
+    "tflite_micro": "pip install 'edgetk[tflm]'",
+    "tensorflow": "pip install 'edgetk[convert]'",
+    "tf_keras": "pip install 'edgetk[convert]'",
+}
+
+
+def install_hint(module: str) -> str:
+    return INSTALL_HINTS.get(module, f"pip install {module}")
+
+
+def missing_dependency(module: str | None) -> MissingDependencyError | None:
+    """The typed error for an optional runtime/converter package (ModuleNotFoundError.name) that failed to
+    import, else None (any other missing module is a bug or the user's own code)."""
+    top = (module or "").partition(".")[0]
+    if top not in INSTALL_HINTS:
+        return None
+    return MissingDependencyError(f"the Python package {top}", INSTALL_HINTS[top])
+
+
 class DeviceError(ToolkitError):
     exit_code = ExitCode.DEVICE_ERROR
 

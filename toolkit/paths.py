@@ -6,6 +6,7 @@ EDGETK_HOME puts everything under one directory (tests use it to stay hermetic).
 from __future__ import annotations
 
 import os
+from importlib import resources
 from pathlib import Path
 
 import platformdirs
@@ -44,5 +45,14 @@ def config_dir() -> Path:
 
 
 def shipped_targets_dir() -> Path:
-    """Target descriptors and probed op-support tables shipped with edgetk."""
-    return REPO_ROOT / "targets"
+    """Target descriptors and probed op-support tables shipped with edgetk (package data, read-only).
+
+    Read through importlib.resources, so an installed wheel or sdist finds its own copy. In the checkout
+    ``toolkit/targets/shipped`` is a symlink to the top-level ``targets/``, which stays the source of truth.
+    """
+    return Path(str(resources.files("toolkit") / "targets" / "shipped"))
+
+
+def user_optables_dir() -> Path:
+    """Where `edgetk targets probe` writes by default; read before the shipped tables."""
+    return config_dir() / "targets" / "optables"

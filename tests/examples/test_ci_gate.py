@@ -148,3 +148,14 @@ def test_workflow_apt_packages_are_the_projects_system_deps() -> None:
     wanted = set(apt.split("--no-install-recommends", 1)[1].split())
     deps = re.search(r"pkgs=\(([^)]*)\)", (REPO / "scripts" / "system-deps.sh").read_text())
     assert wanted == {"qemu-user-static", "mmdebstrap", "zstd"} and wanted <= set(deps.group(1).split())
+
+
+def test_workflow_installs_a_regular_package_with_the_extras_it_uses() -> None:
+    """The workflow converts (TensorFlow) and benches on TFLM: a non-editable install needs [all]."""
+    import tomllib
+
+    [job] = _workflow()["jobs"].values()
+    [install] = [s["run"] for s in job["steps"] if "pip install" in s.get("run", "")]
+    assert " -e " not in f" {install} " and '".[all]"' in install
+    extras = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    assert {"convert", "tflm"} <= {e for spec in extras["all"] for e in spec.split("[")[1].rstrip("]").split(",")}

@@ -17,7 +17,7 @@ from typer import exceptions as typer_exceptions
 from typer._click import exceptions as click_exceptions  # typer >= 0.29 vendors click here
 
 from toolkit import __version__
-from toolkit.errors import ExitCode, ToolkitError
+from toolkit.errors import ExitCode, ToolkitError, missing_dependency
 
 # Each module defines `register(app: typer.Typer) -> None`. Order is the order of `edgetk --help`.
 VERBS = [
@@ -109,12 +109,18 @@ def _logs_dir() -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return the exit code (used by tests and by `run`)."""
-    command = typer.main.get_command(build_app())
     try:
+        command = typer.main.get_command(build_app())
         result = command.main(args=argv, prog_name="edgetk", standalone_mode=False)
     except ToolkitError as exc:
         _err(exc.message)
         return int(exc.exit_code)
+    except ModuleNotFoundError as exc:  # an optional runtime imported in-process: exit 3 with the pip command
+        missing = missing_dependency(exc.name)
+        if missing is None:
+            return _internal(exc)
+        _err(missing.message)
+        return int(missing.exit_code)
     except (typer_exceptions.Abort, KeyboardInterrupt):
         _err("interrupted")
         return int(ExitCode.INTERRUPTED)
@@ -122,10 +128,14 @@ def main(argv: list[str] | None = None) -> int:
         exc.show()
         return int(exc.exit_code)
     except Exception as exc:  # noqa: BLE001 - the one place unexpected errors are caught
-        path = _write_debug_log(exc)
-        _err(f"internal error ({type(exc).__name__}); details in {path} — please report it")
-        return int(ExitCode.INTERNAL)
+        return _internal(exc)
     return int(result) if isinstance(result, int) else 0
+
+
+def _internal(exc: BaseException) -> int:
+    path = _write_debug_log(exc)
+    _err(f"internal error ({type(exc).__name__}); details in {path} — please report it")
+    return int(ExitCode.INTERNAL)
 
 
 def run() -> None:

@@ -57,13 +57,14 @@ def show_cmd(
 @targets_app.command("probe")
 def probe_cmd(
     runtime: list[str] = typer.Option([], "--runtime", "-r", help="litert | tflite-runtime | tflm (repeatable; default all)."),
-    out: Path = typer.Option(None, "--out", help="Directory for <runtime>.json (default: the shipped targets/optables)."),
+    out: Path = typer.Option(None, "--out", help="Directory for <runtime>.json (default: the user config dir, "
+                             "whose tables are read before the shipped ones)."),
 ) -> None:
     """Measure which ops/versions/dtypes each real runtime supports (children; ~seconds per runtime)."""
-    from toolkit.paths import shipped_targets_dir
+    from toolkit.paths import user_optables_dir
     from toolkit.targets.probe import RUNTIMES, probe_runtime, write_table
 
-    out_dir = out or shipped_targets_dir() / "optables"
+    out_dir = out or user_optables_dir()
     for name in runtime or list(RUNTIMES):
         table = probe_runtime(name)
         path = write_table(table, out_dir)

@@ -32,7 +32,7 @@ from toolkit.convert.options import (
     RuntimeCheck,
 )
 from toolkit.convert.postcheck import refuse_unsafe_ops
-from toolkit.errors import BadInputError, ConversionError
+from toolkit.errors import BadInputError, ConversionError, missing_dependency
 
 Progress = Callable[[str], None]
 CHECK_RUNTIMES = ("litert", "litert-no-xnnpack", "tflite-runtime", "tflm")
@@ -135,6 +135,9 @@ def _run_worker(jobs: list[dict[str, Any]], req_path: Path, progress: Progress) 
 
 def _raise_failure(result: dict[str, Any]) -> None:
     note = result.get("note")
+    missing = missing_dependency(result.get("missing_module"))
+    if missing is not None:
+        raise missing
     if result["kind"] == "converter":
         traced = error_trace.trace_converter_error(result.get("errors", []), result["message"],
                                                    node_frames=result.get("node_frames"))

@@ -183,6 +183,8 @@ def _failure(exc: BaseException) -> dict[str, Any]:
         return {**base, "kind": "converter", "errors": errors, "node_frames": getattr(exc, "edgetk_node_frames", {})}
     if isinstance(exc, _Refused | ToolkitError):
         return {**base, "kind": "refused", "error_type": type(exc).__name__}
+    if isinstance(exc, ModuleNotFoundError):  # TensorFlow (an extra) missing: the parent names the pip command
+        base["missing_module"] = exc.name
     return {**base, "kind": "exception", "error_type": type(exc).__name__}
 
 

@@ -15,22 +15,15 @@ from typing import Any
 
 import numpy as np
 
-from toolkit.errors import MissingDependencyError, UnknownNameError
+from toolkit.errors import UnknownNameError
+from toolkit.model.tflite_schema import tflite_schema
 
 _EXTENDED_CODE_START = 127  # builtin codes >= 127 live in builtinCode; deprecatedBuiltinCode holds 127
 
 
-@cache
 def schema() -> Any:
     """The generated TFLite flatbuffer schema module (object API)."""
-    try:
-        from ai_edge_litert import schema_py_generated as mod
-    except ImportError:
-        try:
-            from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as mod
-        except ImportError:
-            raise MissingDependencyError("the TFLite schema module", "pip install ai-edge-litert") from None
-    return mod
+    return tflite_schema()
 
 
 @cache

@@ -17,11 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import flatbuffers
-from ai_edge_litert import schema_py_generated as schema
 
 from toolkit.errors import MalformedModelError, did_you_mean
 from toolkit.model import schema_names as names
+from toolkit.model.tflite_schema import tflite_schema
 from toolkit.model.views import BufferExtent, Operator, Quantization, Signature, Subgraph, Tensor, TfliteModel
+
+schema = tflite_schema()
 
 FILE_IDENTIFIER = b"TFL3"
 _UOFFSET = flatbuffers.number_types.UOffsetTFlags

@@ -1,12 +1,14 @@
 """Names for the TFLite schema's enums (operators, tensor types, options), taken from the schema itself.
 
-The tables come from ``ai_edge_litert.schema_py_generated`` so a newer schema brings its new operators and
+The tables come from the generated schema module (``toolkit.model.tflite_schema``) so a newer schema brings its new operators and
 types with it; nothing here is typed in by hand except the element sizes, which the schema does not carry.
 """
 
 from __future__ import annotations
 
-from ai_edge_litert import schema_py_generated as schema
+from toolkit.model.tflite_schema import tflite_schema
+
+schema = tflite_schema()
 
 
 def _enum(cls: type) -> dict[int, str]:

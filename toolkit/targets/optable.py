@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.errors import DescriptorError
-from toolkit.paths import shipped_targets_dir
+from toolkit.paths import shipped_targets_dir, user_optables_dir
 
 
 @dataclass(frozen=True)
@@ -52,11 +52,12 @@ class OpSupportTable:
 
 
 def table_path(file_name: str, descriptor_file: str | None = None) -> Path:
-    """A descriptor's op_table: next to the descriptor (its optables/ dir) first, then the shipped tables."""
-    if descriptor_file:
-        local = Path(descriptor_file).parent / "optables" / file_name
-        if local.is_file():
-            return local
+    """A descriptor's op_table: next to the descriptor (its optables/ dir) first, then the tables the user
+    probed (`edgetk targets probe` writes to the user config dir), then the shipped tables."""
+    candidates = [Path(descriptor_file).parent / "optables"] if descriptor_file else []
+    for directory in [*candidates, user_optables_dir()]:
+        if (directory / file_name).is_file():
+            return directory / file_name
     return shipped_targets_dir() / "optables" / file_name
 
 

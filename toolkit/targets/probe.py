@@ -19,8 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from toolkit import __version__
-from toolkit.errors import BadInputError, RuntimeCrashError
+from toolkit.errors import BadInputError, MissingDependencyError, RuntimeCrashError, install_hint
 from toolkit.model.builder import builtin_names
+from toolkit.targets.probe_child import MISSING_RUNTIME_EXIT, RUNTIME_MODULES
 
 CHILD_SCRIPT = Path(__file__).with_name("probe_child.py")
 VERSION_CAP = 8
@@ -52,6 +53,9 @@ def run_manifest(runtime: str, entries: list[dict[str, str]], python_argv: list[
                  "--results", str(results), "--start", str(start)],
                 capture_output=True, text=True, timeout=timeout, check=False,
             )
+            if proc.returncode == MISSING_RUNTIME_EXIT and not results.exists():
+                module = RUNTIME_MODULES[runtime]
+                raise MissingDependencyError(f"the {runtime} runtime ({module}) for the probe", install_hint(module))
             started = _read_results(results, run)
             if proc.returncode == 0:
                 break

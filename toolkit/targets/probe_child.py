@@ -24,6 +24,12 @@ MISSING_MARKERS = (
 )
 
 
+# Exit status of a child whose runtime does not import: the parent reports a missing dependency (never a
+# table in which every op "has a kernel" because every model failed the same way).
+MISSING_RUNTIME_EXIT = 3
+RUNTIME_MODULES = {"litert": "ai_edge_litert", "tflite-runtime": "tflite_runtime", "tflm": "tflite_micro"}
+
+
 def _make_interpreter(runtime, data):
     if runtime == "litert":
         from ai_edge_litert.interpreter import Interpreter
@@ -120,6 +126,11 @@ def main(argv=None):
     ap.add_argument("--results", required=True)
     ap.add_argument("--start", type=int, default=0)
     args = ap.parse_args(argv)
+    try:
+        __import__(RUNTIME_MODULES[args.runtime])
+    except ImportError as exc:
+        print(f"missing-runtime: {exc}", file=sys.stderr)
+        return MISSING_RUNTIME_EXIT
     with open(args.manifest) as fh:
         manifest = json.load(fh)
     with open(args.results, "a") as out:
