@@ -12,12 +12,12 @@ shown when present: ``evidence`` ("static" | "verified", the basis of the verdic
 
 from __future__ import annotations
 
-import shutil
 import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from toolkit.report.columns import print_text, terminal_width
 from toolkit.targets.fixes import fix_hint, rule_help
 
 SEVERITY_ORDER = {"error": 0, "fallback": 1, "warning": 2}
@@ -301,23 +301,11 @@ def render_device_checks(checks: Sequence[Any], *, width: int | None = None) -> 
     return lines
 
 
-def terminal_width() -> int:
-    """COLUMNS, else the terminal's width, else 80 (a CI log or a pipe)."""
-    return max(shutil.get_terminal_size((80, 24)).columns, 40)
-
-
 _LINE_STYLES = {"does-not-run": "bold red", "delegate-fallback": "yellow", "runs": "green",
-                "PREDICTION WRONG": "bold red", "DISAGREES": "bold red", "error ": "red", "fallback ": "yellow", "warning ": "yellow"}
+                "PREDICTION WRONG": "bold red", "DISAGREES": "bold red", "error ": "red", "fallback ": "yellow",
+                "warning ": "yellow"}
 
 
 def print_lines(lines: Iterable[str], console: Any = None) -> None:
-    """Print pre-wrapped lines as they are (colour on a terminal only; no rich re-wrapping, no markup)."""
-    from rich.console import Console
-    from rich.text import Text
-
-    console = console or Console(highlight=False, soft_wrap=True)
-    for line in lines:
-        text = Text(line)
-        for word, style in _LINE_STYLES.items():
-            text.highlight_words([word], style=style)
-        console.print(text)
+    """Print check's lines, verdict words coloured on a terminal."""
+    print_text(lines, styles=_LINE_STYLES, console=console)
