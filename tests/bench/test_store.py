@@ -75,14 +75,15 @@ def test_v1_database_is_migrated_forward_not_overwritten(tmp_path: Path) -> None
     conn.close()
 
     store = ResultsStore(path)
-    assert store.schema_version() == 2
+    assert store.schema_version() == SCHEMA_VERSION == 3  # v3 (provenance columns) added deliberately
     old = store.get(1)
     assert (old.model_path, old.runner["latency_ms"]["p50"], old.bench) == ("/old.tflite", 7.0, None)
+    assert (old.timing, old.headline_timing, old.headline_p50_ms) == ("emulated", "emulated", 7.0)
     new_id = store.append(_fields())
     assert store.get(new_id).bench == {"emulated": False}
     with sqlite3.connect(path) as conn:
         versions = [v for (v,) in conn.execute("SELECT version FROM schema_version ORDER BY version")]
-    assert versions == [1, 2]
+    assert versions == [1, 2, 3]
 
 
 def test_corrupt_database_is_an_error_and_left_alone(tmp_path: Path) -> None:
@@ -110,4 +111,4 @@ def test_export_csv_and_json(tmp_path: Path) -> None:
     csv_text = store.export("csv").splitlines()
     assert csv_text[0].startswith("id,created_at,model,")
     assert csv_text[1].split(",")[2] == "model0.tflite"
-    assert '"schema": "edgetk.results/1"' in store.export("json")
+    assert '"schema": "edgetk.results/2"' in store.export("json")  # /2: records carry their timing

@@ -34,10 +34,15 @@ def test_report_from_compare_check_and_bench(tmp_path: Path, make_model, run_cli
     assert not re.search(r"<(script|link|img)\b", page)
     # latency, heat map, cost for two models, new-vs-old bars, op-count bars
     assert page.count("<svg") == 6
-    for title in ("Latency distributions per target", "Op support heat map", "Per-op cost breakdown", "New vs old"):
+    # titles changed deliberately: latency is split by provenance (issue 14), the summary comes first
+    for title in ("Latency per target (measured", "Op support heat map", "Per-op cost breakdown", "New vs old"):
         assert title in page
     assert "TOCO Converted." in page and "regression" in page
     assert "new.tflite @ cortex-m4" in page
+    assert page.index("<h2>Summary</h2>") < page.index("<h2>Details</h2>") < page.index("Latency per target")
+    summary = page[page.index("<h2>Summary</h2>"):page.index("<h2>Details</h2>")]
+    assert "1.2 ms (measured)" in summary and "runs (predicted)" in summary
+    assert "document-" not in page and "Relative comparisons only" not in page
 
 
 def test_unknown_schema_is_refused(tmp_path: Path) -> None:
@@ -56,3 +61,53 @@ def test_failed_old_conversion_renders(make_model) -> None:
     doc["_file"] = "cmp.json"
     page = render_html([doc])
     assert "old converter (failed)" in page and "StatelessWhile" in page
+
+
+def _mcu_bench(model: str) -> dict:
+    """A TFLM bench of an MCU target as `bench --json` writes it: host-run samples, the estimate as headline."""
+    return {"schema": "edgetk.bench/1", "target": "cortex-m4", "transport": "tflm", "emulated": False,
+            "timing": "host-run", "model": {"path": model}, "findings": [],
+            "headline": {"p50_ms": 39.8, "timing": "estimated", "source": "mcu_estimate"},
+            "mcu_estimate": {"latency_ms": 39.8, "timing": "estimated"},
+            "runner": {"runtime": {"name": "tflm"}, "arena": {"total_bytes": 24208},
+                       "latency_ms": {"runs": 5, "min": 0.5, "p50": 0.55, "max": 0.7,
+                                      "samples": [0.5, 0.52, 0.55, 0.6, 0.7], "timing": "host-run"}}}
+
+
+def test_mcu_latency_is_the_estimate_and_host_tflm_time_is_relative_only(make_model) -> None:
+    """The issue's page said "tiny_int8.tflite @ cortex-m4: 0.55 ms" — TFLM on x86 — as the MCU's latency."""
+    doc = dict(_mcu_bench(str(make_model("tiny.tflite", "RELU"))), _file="bench.json")
+    page = render_html([doc])
+    summary = page[page.index("<h2>Summary</h2>"):page.index("<h2>Details</h2>")]
+    assert "39.8 ms (estimated)" in summary and "0.55" not in summary
+    assert "arena 24 KiB of 640 KiB RAM (4%) (measured)" in summary
+    measured = page[page.index("Latency per target"):page.index("Relative comparisons only")]
+    assert "<td>tiny.tflite @ cortex-m4</td><td>estimated</td>" in measured and "39.8" in measured
+    assert "host-run" not in measured.split("<table>")[-1]  # the measured/estimated table has no host-run row
+    relative = page[page.index("Relative comparisons only"):]
+    assert "tiny.tflite @ cortex-m4" in relative and "host-run" in relative and "0.55" in relative
+
+
+def test_old_documents_without_timing_get_the_provenance_of_their_transport(make_model) -> None:
+    """A bench document from before `timing` existed: qemu timing stays emulated, never "measured"."""
+    doc = {"schema": "edgetk.bench/1", "target": "rpi4-arm64", "transport": "emulator", "emulated": True,
+           "model": {"path": str(make_model("m.tflite", "RELU"))}, "_file": "old.json",
+           "runner": {"latency_ms": {"runs": 3, "min": 2.0, "p50": 2.17, "max": 2.5}}}
+    page = render_html([doc])
+    assert "Latency per target" not in page
+    relative = page[page.index("Relative comparisons only"):]
+    assert "emulated" in relative and "none stored" in relative  # no samples: table only, no fake box plot
+    assert "2.17 ms (emulated, relative only)" in page
+
+
+def test_heat_map_marks_a_model_that_does_not_fit_the_ram(make_model) -> None:
+    check = {"schema": "edgetk.check/1", "model": {"path": str(make_model("big.tflite", "RELU"))}, "_file": "c.json",
+             "all_run": False, "results": [{"target": "cortex-m7", "verdict": "does-not-run", "findings": [
+                 {"rule": "arena_over_ram", "severity": "error",
+                  "message": "the arena needs 400000 bytes but cortex-m7 has 327680 bytes of RAM."}]}]}
+    page = render_html([check])
+    heat = page[page.index("Op support heat map"):]
+    assert "(fits RAM / flash)" in heat and "big.tflite @ cortex-m7 (does not fit)" in heat
+    assert "<td>(fits RAM / flash)</td><td>does not run</td>" in heat
+    summary = page[page.index("<h2>Summary</h2>"):page.index("<h2>Details</h2>")]
+    assert 'class="fail"' in summary and "327680 bytes of RAM" in summary

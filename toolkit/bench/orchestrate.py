@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit import __version__
+from toolkit.bench import provenance
 from toolkit.bench.stats import roofline, roofline_block, stats_problems
 from toolkit.child_output import last_json_object
 from toolkit.errors import BadInputError, DeviceError, MissingDependencyError, RuntimeCrashError
@@ -75,6 +76,7 @@ class BenchResult:
     roofline: dict[str, Any] | None = None
     per_op_estimate: dict[str, Any] | None = None
     mcu_estimate: dict[str, Any] | None = None
+    timing: str = provenance.MEASURED  # provenance of the runner's latency_ms (toolkit.bench.provenance)
     created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     edgetk_version: str = __version__
     record_id: int | None = None
@@ -83,13 +85,24 @@ class BenchResult:
     def latency_ms(self) -> dict[str, Any]:
         return self.runner.get("latency_ms") or {}
 
+    @property
+    def headline(self) -> dict[str, Any]:
+        """THE latency of this result with its provenance: the MCU estimate for an MCU target."""
+        return provenance.headline_latency(self.latency_ms, self.timing, self.mcu_estimate)
+
+    @property
+    def has_errors(self) -> bool:
+        """A finding of severity "error" (the model does not fit the target's RAM or flash): exit 1."""
+        return any(f.severity == "error" for f in self.findings)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "schema": BENCH_SCHEMA, "id": self.record_id, "created_at": self.created_at,
             "edgetk_version": self.edgetk_version,
             "model": {"path": self.model_path, "sha256": self.model_sha256, "size_bytes": self.model_size},
             "target": self.target, "device": self.device, "transport": self.transport, "emulated": self.emulated,
-            "timing_note": _timing_note(self), "options": self.options.to_dict(),
+            "timing": self.timing, "timing_note": provenance.TIMING_NOTES[self.timing], "headline": self.headline,
+            "options": self.options.to_dict(),
             "findings": [f.to_dict() for f in self.findings], "roofline": self.roofline,
             "per_op_estimate": self.per_op_estimate, "mcu_estimate": self.mcu_estimate, "runner": self.runner,
         }  # fmt: skip
@@ -105,14 +118,6 @@ class BenchResult:
             "options": self.options.to_dict(), "runner": self.runner, "edgetk_version": self.edgetk_version,
             "bench": bench,
         }  # fmt: skip
-
-
-def _timing_note(result: BenchResult) -> str:
-    if result.transport == "tflm":
-        return "TFLM on the host: latency is the host's; see mcu_estimate (estimated) for the MCU"
-    if result.emulated:
-        return "emulated (qemu-user): for relative comparisons only, not the device's latency"
-    return "measured"
 
 
 def runner_argv(python: list[str], runner: str, model: str, runtime: str, options: BenchOptions) -> list[str]:
@@ -219,23 +224,42 @@ def _interpret(
     problems = stats_problems(doc.get("latency_ms") or {})
     if problems:
         findings.append(BenchFinding("latency-stats", "warning", "; ".join(problems)))
-    is_tflm = transport.kind == "tflm" or (doc.get("runtime") or {}).get("name") == "tflm"
-    mcu = estimate_mcu_latency(model, cost, target, kernels=options.kernels).to_dict() if is_tflm else None
+    runtime_name = (doc.get("runtime") or {}).get("name")
+    is_tflm = transport.kind == "tflm" or runtime_name == "tflm"
+    timing = provenance.runner_timing(transport.kind, transport.emulated, runtime_name,
+                                      getattr(options, "accelerator", None))
+    mcu = dict(estimate_mcu_latency(model, cost, target, kernels=options.kernels).to_dict(), timing=provenance.ESTIMATED) if is_tflm else None
     roof = None
     latency = doc.get("latency_ms") or {}
+    if latency:
+        latency["timing"] = timing
+    if transport.emulated:
+        doc["device"] = emulated_identity(doc.get("device") or {}, target, _qemu_cpu(transport))
     if is_tflm and cost.total_macs and mcu and mcu["latency_ms"] > 0:  # against the MCU estimate, not the host
         estimate = roofline(cost.total_macs, target.cpu.clock_hz, target.cpu.macs_per_cycle, mcu["latency_ms"], 1)
         roof = dict(roofline_block(estimate, "estimated"), latency_source=f"mcu_estimate ({mcu['kernels']} kernels)")
     elif not is_tflm and cost.total_macs and latency.get("p50"):
         cores = min(options.threads or 1, target.cpu.cores)
         roof = roofline(cost.total_macs, target.cpu.clock_hz, target.cpu.macs_per_cycle, latency["p50"], cores)
-        roof = roofline_block(roof, "emulated" if transport.emulated else "measured")
+        roof = roofline_block(roof, timing)
     per_op = None if is_tflm else _per_op_estimate(cost, latency.get("p50"))
     return BenchResult(
         model_path=str(model.path), model_sha256=model.sha256, model_size=model.size_bytes, target=target.name,
         device=device, transport=transport.kind, emulated=transport.emulated, runner=doc, options=options,
-        findings=tuple(findings), roofline=roof, per_op_estimate=per_op, mcu_estimate=mcu,
+        findings=tuple(findings), roofline=roof, per_op_estimate=per_op, mcu_estimate=mcu, timing=timing,
     )  # fmt: skip
+
+
+def _qemu_cpu(transport: Transport) -> str | None:
+    return getattr(transport, "cpu", None) or getattr(getattr(transport, "spec", None), "cpu", None)
+
+
+def emulated_identity(guest: dict[str, Any], target: Any, cpu: str | None) -> dict[str, Any]:
+    """Who the emulated device is: the target being emulated, not what the image's canned /proc/cpuinfo says
+    (one arm64 image serves the Pi 4 and the Pi 5). What the guest reported is kept beside it."""
+    core = cpu or "the image's default core"
+    return dict(guest, cpu_model=f"qemu-user -cpu {core} (emulating {target.name})", board=f"emulated {target.title}",
+                guest_reported={k: guest.get(k) for k in ("cpu_model", "board")})
 
 
 def _memory_findings(model: Any, target: Any, doc: dict[str, Any]) -> list[BenchFinding]:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from toolkit.bench.provenance import timing_from_stored
 from toolkit.errors import BadInputError
 from toolkit.paths import data_dir
 
@@ -67,14 +68,46 @@ def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
     return apply
 
 
+# Version 3: every row says where its latency came from (toolkit.bench.provenance): the runner's timing, and
+# the headline latency (the MCU estimate for an MCU target) with its own. Rows written before are given the
+# value derivable from what they stored (transport, the bench document's "emulated" flag and MCU estimate).
+_V3 = """
+ALTER TABLE results ADD COLUMN timing TEXT;
+ALTER TABLE results ADD COLUMN headline_timing TEXT;
+ALTER TABLE results ADD COLUMN headline_p50_ms REAL;
+CREATE INDEX results_by_target_time ON results (target, created_at)
+"""
+
+
+def _v3(conn: sqlite3.Connection) -> None:
+    _script(_V3)(conn)
+    rows = conn.execute("SELECT id, transport, runtime, runner_json, bench_json FROM results").fetchall()
+    for record_id, transport, runtime, runner_json, bench_json in rows:
+        bench = json.loads(bench_json) if bench_json else None
+        runner_timing, headline_timing = timing_from_stored(transport, bench, runtime)
+        mcu = (bench or {}).get("mcu_estimate") or {}
+        p50 = mcu.get("latency_ms") if headline_timing == "estimated" else \
+            (json.loads(runner_json).get("latency_ms") or {}).get("p50")
+        conn.execute("UPDATE results SET timing = ?, headline_timing = ?, headline_p50_ms = ? WHERE id = ?",
+                     (runner_timing, headline_timing, p50, record_id))
+
+
 #: MIGRATIONS[n] takes a database from version n to n + 1 (0 = empty file).
-MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_script(_V1), _script(_V2)]
+MIGRATIONS: list[Callable[[sqlite3.Connection], None]] = [_script(_V1), _script(_V2), _v3]
 SCHEMA_VERSION = len(MIGRATIONS)
 
 _COLUMNS = (
     "id", "created_at", "model_path", "model_sha256", "target", "device", "transport", "runtime",
-    "runtime_version", "options_json", "runner_json", "edgetk_version", "bench_json",
+    "runtime_version", "options_json", "runner_json", "edgetk_version", "bench_json", "timing",
+    "headline_timing", "headline_p50_ms",
 )  # fmt: skip
+#: Options that do not change what is timed: results differing only in these are comparable.
+_NOT_TIMING_OPTIONS = frozenset({"runs", "warmup", "timeout", "keep_outputs", "inputs", "seed"})
+
+
+def _figure(value: Any) -> Any:
+    """A latency as people read it: 4 decimals of a millisecond (0.1 us), no float noise (0.7588539999999999)."""
+    return round(float(value), 4) if isinstance(value, int | float) and not isinstance(value, bool) else value
 
 
 @dataclass(frozen=True)
@@ -92,19 +125,36 @@ class ResultRecord:
     runner: dict[str, Any]
     edgetk_version: str
     bench: dict[str, Any] | None
+    timing: str  # provenance of the runner's latency: measured | emulated | host-run | software-gpu
+    headline_timing: str  # provenance of p50_ms: the runner's, or "estimated" (the MCU estimate)
+    headline_p50_ms: float | None
 
     def to_dict(self) -> dict[str, Any]:
         return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
+    @property
+    def comparable_options(self) -> dict[str, Any]:
+        """The options that change what is timed (threads, XNNPACK, runtime, arena, accelerator)."""
+        return {k: v for k, v in sorted(self.options.items()) if k not in _NOT_TIMING_OPTIONS}
+
+    def same_setup(self, other: ResultRecord) -> bool:
+        """Same model bytes, target, runtime (and version) and timing options: the two latencies compare."""
+        return (self.model_sha256, self.target, self.device, self.runtime, self.runtime_version,
+                self.comparable_options) == (other.model_sha256, other.target, other.device, other.runtime,
+                                             other.runtime_version, other.comparable_options)  # fmt: skip
+
     def summary(self) -> dict[str, Any]:
-        """The flat row `results list` and CSV export show."""
+        """The flat row `results list` and CSV export show. ``p50_ms`` is the headline latency (the MCU
+        estimate for an MCU target) and ``timing`` says where it came from; ``runner_p50_ms`` is what the
+        runner timed, with ``runner_timing``."""
         latency = self.runner.get("latency_ms") or {}
         return {
             "id": self.id, "created_at": self.created_at, "model": Path(self.model_path).name,
             "model_sha256": self.model_sha256[:12], "target": self.target, "device": self.device or "",
             "transport": self.transport, "runtime": f"{self.runtime or ''} {self.runtime_version or ''}".strip(),
-            "p50_ms": latency.get("p50"), "mean_ms": latency.get("mean"), "runs": latency.get("runs"),
-            "emulated": bool((self.bench or {}).get("emulated")), "edgetk_version": self.edgetk_version,
+            "p50_ms": _figure(self.headline_p50_ms), "timing": self.headline_timing,
+            "runner_p50_ms": _figure(latency.get("p50")), "runner_mean_ms": _figure(latency.get("mean")),
+            "runner_timing": self.timing, "runs": latency.get("runs"), "edgetk_version": self.edgetk_version,
         }  # fmt: skip
 
 
@@ -210,18 +260,34 @@ class ResultsStore:
             "runner_json": json.dumps(fields["runner"]), "edgetk_version": fields["edgetk_version"],
             "bench_json": json.dumps(fields["bench"]) if fields.get("bench") is not None else None,
         }  # fmt: skip
+        runner_timing, headline_timing = timing_from_stored(row["transport"], fields.get("bench"), row["runtime"])
+        headline = (fields.get("bench") or {}).get("headline") or {}
+        p50 = headline.get("p50_ms") if "p50_ms" in headline else (fields["runner"].get("latency_ms") or {}).get("p50")
+        row.update(timing=runner_timing, headline_timing=headline.get("timing", headline_timing), headline_p50_ms=p50)
         names = ", ".join(row)
         marks = ", ".join("?" for _ in row)
         with self._connect() as conn, self._write(conn):
             cursor = conn.execute(f"INSERT INTO results ({names}) VALUES ({marks})", tuple(row.values()))  # noqa: S608
             return int(cursor.lastrowid)
 
-    def list(self, *, target: str | None = None, limit: int | None = None) -> list[ResultRecord]:
+    def list(self, *, target: str | None = None, limit: int | None = None, model: str | None = None,
+             since: str | None = None) -> list[ResultRecord]:
+        """Records in the order they were stored. ``model``: a file name, path or sha256 prefix;
+        ``since``: an ISO timestamp (created_at >= since, compared as UTC ISO strings)."""
         sql = f"SELECT {', '.join(_COLUMNS)} FROM results"  # noqa: S608
-        params: list[Any] = []
+        where, params = [], []
         if target:
-            sql += " WHERE target = ?"
+            where.append("target = ?")
             params.append(target)
+        if model:
+            where.append("(model_path = ? OR model_path LIKE ? ESCAPE '\\' OR model_sha256 LIKE ?)")
+            escaped = model.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            params += [model, f"%/{escaped}", f"{model.lower()}%" if len(model) >= 6 else "-"]
+        if since:
+            where.append("created_at >= ?")
+            params.append(since)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY id"
         if limit:
             sql += " LIMIT ?"
@@ -236,10 +302,10 @@ class ResultsStore:
             raise BadInputError(f"no result with id {record_id} in {self.path}")
         return _record(row)
 
-    def export(self, fmt: str = "json") -> str:
-        records = self.list()
+    def export(self, fmt: str = "json", **filters: Any) -> str:
+        records = self.list(**filters)
         if fmt == "json":
-            return json.dumps({"schema": "edgetk.results/1", "results": [r.to_dict() for r in records]}, indent=2)
+            return json.dumps({"schema": "edgetk.results/2", "results": [r.to_dict() for r in records]}, indent=2)
         if fmt == "csv":
             buffer = io.StringIO()
             rows = [r.summary() for r in records]
@@ -258,7 +324,8 @@ def _record(row: tuple[Any, ...]) -> ResultRecord:
         target=d["target"], device=d["device"], transport=d["transport"], runtime=d["runtime"],
         runtime_version=d["runtime_version"], options=json.loads(d["options_json"]),
         runner=json.loads(d["runner_json"]), edgetk_version=d["edgetk_version"],
-        bench=json.loads(d["bench_json"]) if d["bench_json"] else None,
+        bench=json.loads(d["bench_json"]) if d["bench_json"] else None, timing=d["timing"],
+        headline_timing=d["headline_timing"], headline_p50_ms=d["headline_p50_ms"],
     )  # fmt: skip
 
 

@@ -40,7 +40,7 @@ def bench(
     no_store: bool = typer.Option(False, "--no-store", help="Do not append the result to the results database."),
 ) -> None:
     """Benchmark MODEL on a target: local, emulated Raspberry Pi, TFLM (with an estimated MCU latency)."""
-    from toolkit.bench import BenchOptions, bench_model
+    from toolkit.bench import BenchOptions, ResultsStore, bench_model
     from toolkit.bench.mcu_estimate import KERNEL_FAMILIES
     from toolkit.bench.store import store_results
     from toolkit.errors import BadInputError
@@ -74,18 +74,27 @@ def bench(
     with _busy(f"benchmarking {model.name} on {where}: {warmup} warm-up + {runs} timed runs", ask_password):
         result = bench_model(model, descriptor, device=device[0] if device else None, options=options,
                              transport=transport)
+    doc = result.to_dict()
     stored = store_results([result], db) if not no_store else None
     if stored and stored.ids[0] is not None:
-        from dataclasses import replace
+        from toolkit.bench.history import change_since_previous
+        from toolkit.errors import ToolkitError
 
-        result = replace(result, record_id=stored.ids[0])
+        doc["id"] = stored.ids[0]
+        try:
+            change = change_since_previous(ResultsStore(db), doc["id"])
+        except ToolkitError:  # the comparison is a courtesy; the result is stored and printed regardless
+            change = None
+        doc["previous"] = change.to_dict() if change else None
     if as_json:  # printed whatever the store did: a finished measurement is never discarded
-        typer.echo(json.dumps(result.to_dict(), indent=2))
+        typer.echo(json.dumps(doc, indent=2))
     else:
-        render(result.to_dict())
+        render(doc)
     if stored and stored.error:
         typer.echo(stored.warning(), err=True)
         raise typer.Exit(stored.exit_code)
+    if result.has_errors:  # the model does not fit the target's RAM or flash (docs/EXIT_CODES.md)
+        raise typer.Exit(1)
 
 
 def _busy(message: str, prompting: bool) -> AbstractContextManager[Any]:
@@ -104,6 +113,8 @@ def render(doc: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from toolkit.bench.provenance import SHORT_NOTES
+
     console = Console(highlight=False)
     runner = doc["runner"]
     rt, dev = runner.get("runtime", {}), runner.get("device", {})
@@ -111,8 +122,11 @@ def render(doc: dict[str, Any]) -> None:
         f"[bold]{Path(doc['model']['path']).name}[/] on [bold]{doc['target']}[/] via {doc['transport']}"
         f" — {rt.get('name')} {rt.get('version')}, {dev.get('arch')} {dev.get('cpu_model') or ''}".rstrip()
     )
-    label = {"measured": "measured"}.get(doc["timing_note"], doc["timing_note"])
-    table = Table(title=f"latency, ms ({label})", title_justify="left")
+    head = doc.get("headline") or {}
+    short = SHORT_NOTES.get(head.get("timing"), head.get("timing"))
+    console.print(f"[bold]latency p50 {_ms(head.get('p50_ms'))} ms[/] ({short})")
+    timing = doc.get("timing", "measured")
+    table = Table(title=f"runner latency, ms ({SHORT_NOTES.get(timing, timing)})", title_justify="left")
     lat = runner.get("latency_ms", {})
     for key in ("runs", "min", "mean", "p50", "p90", "p99", "max", "std"):
         table.add_column(key, justify="right")
@@ -121,12 +135,14 @@ def render(doc: dict[str, Any]) -> None:
     console.print(
         f"init {_ms(runner.get('init_ms'))} ms · first inference {_ms(runner.get('first_inference_ms'))} ms · "
         f"warm-up mean {_ms(runner.get('warmup_mean_ms'))} ms · peak RSS {runner.get('peak_rss_bytes', 0) / 2**20:.1f} MiB"
+        f" ({timing})"
     )
     if runner.get("arena"):
         console.print(f"TFLM arena: {runner['arena'].get('total_bytes', '?'):,} bytes (measured)")
     if doc.get("roofline"):
         r = doc["roofline"]
-        note = " (emulated timing: not meaningful for the device)" if r.get("emulated") else ""
+        note = f" ({r.get('timing')} timing: not meaningful for the device)" if r.get("timing") not in (
+            "measured", "estimated") else ""
         if r.get("estimated"):
             note = f" (estimated: against the MCU latency estimate {_ms(r['latency_ms'])} ms)"
         console.print(f"roofline: ideal {_ms(r['ideal_ms'])} ms at peak → efficiency {r['efficiency']:.1%}{note}")
@@ -137,6 +153,10 @@ def render(doc: dict[str, Any]) -> None:
         console.print(f"[{style}]{finding['severity']}[/]: {finding['message']}")
     if doc.get("id") is not None:
         console.print(f"[dim]stored as result {doc['id']}[/]")
+    change = doc.get("previous")
+    if change:
+        style = "bold red" if change["regression"] else "green" if change["verdict"] == "faster" else "dim"
+        console.print(f"[{style}]vs previous[/]: {change['message']}")
 
 
 def _render_mcu(console: Any, m: dict[str, Any]) -> None:

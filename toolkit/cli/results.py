@@ -1,45 +1,64 @@
-"""`edgetk results list|show ID|export`: read the bench results database."""
+"""`edgetk results list|show ID|export|trend MODEL`: read the bench results database.
+
+Every latency shown carries its provenance (`timing`: measured, emulated, host-run, estimated,
+software-gpu); ``p50_ms`` is the headline figure (the MCU estimate for an MCU target).
+"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import typer
 
 results_app = typer.Typer(help="Stored bench results (SQLite).", no_args_is_help=True)
 _DB = typer.Option(None, "--db", help="Results database (default: the user's data dir).")
+_MODEL = typer.Option(None, "--model", help="Only results of this model (file name, path or sha256 prefix).")
+_TARGET = typer.Option(None, "--target", "-t", help="Only results for this target.")
+_SINCE = typer.Option(None, "--since", help="Only results stored since: 7d, 12h, 30m or an ISO date/time.")
 
 
 def register(app: typer.Typer) -> None:
     app.add_typer(results_app, name="results")
 
 
+def _filters(model: str | None, target: str | None, since: str | None) -> dict[str, Any]:
+    from toolkit.bench.history import parse_since
+
+    return {"model": model, "target": target, "since": parse_since(since)}
+
+
+def _ms(value: Any) -> str:
+    return f"{value:.3f}" if isinstance(value, int | float) else "-"
+
+
 @results_app.command("list")
 def list_results(
-    db: Path = _DB,
-    target: str = typer.Option(None, "--target", help="Only results for this target."),
-    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+    db: Path = _DB, model: str = _MODEL, target: str = _TARGET, since: str = _SINCE,
+    as_json: bool = typer.Option(False, "--json", help="Print the edgetk.results-list/2 JSON document."),
 ) -> None:
-    """One line per stored result."""
+    """One line per stored result: its headline p50 and where that figure came from."""
     from toolkit.bench import ResultsStore
 
-    rows = [r.summary() for r in ResultsStore(db).list(target=target)]
+    rows = [r.summary() for r in ResultsStore(db).list(**_filters(model, target, since))]
     if as_json:
-        typer.echo(json.dumps({"schema": "edgetk.results-list/1", "results": rows}, indent=2))
+        typer.echo(json.dumps({"schema": "edgetk.results-list/2", "results": rows}, indent=2))
         return
     from rich.console import Console
     from rich.table import Table
 
-    table = Table()
-    columns = ("id", "created_at", "model", "target", "transport", "runtime", "p50_ms", "runs", "emulated")
-    for column in columns:
-        table.add_column(column, justify="right" if column in ("id", "p50_ms", "runs") else "left")
+    table = Table(box=None, pad_edge=False)
+    for column, justify in (("id", "right"), ("stored (UTC)", "left"), ("model", "left"), ("target", "left"),
+                            ("p50 ms", "right"), ("timing", "left"), ("runtime", "left")):
+        table.add_column(column, justify=justify, no_wrap=column != "model", overflow="fold")  # type: ignore[arg-type]
     for row in rows:
-        p50 = row["p50_ms"]
-        row = dict(row, p50_ms=f"{p50:.3f}" if isinstance(p50, int | float) else "-")
-        table.add_row(*(str(row[c]) for c in columns))
-    Console(highlight=False).print(table)
+        table.add_row(str(row["id"]), row["created_at"][:16].replace("T", " "), row["model"], row["target"],
+                      _ms(row["p50_ms"]), row["timing"] or "?", row["runtime"].split(" ")[0])
+    console = Console(highlight=False)
+    console.print(table)
+    if any(r["timing"] not in ("measured", "estimated") for r in rows):
+        console.print("[dim]emulated / host-run / software-gpu figures: for relative comparisons only[/]")
 
 
 @results_app.command("show")
@@ -54,12 +73,12 @@ def show(record_id: int = typer.Argument(..., help="Result id (see `edgetk resul
 def export(
     fmt: str = typer.Option("json", "--format", help="json (full records) or csv (one summary row each)."),
     out: Path = typer.Option(None, "--out", help="Write here instead of stdout."),
-    db: Path = _DB,
+    db: Path = _DB, model: str = _MODEL, target: str = _TARGET, since: str = _SINCE,
 ) -> None:
-    """Every stored result, for spreadsheets and other tools."""
+    """Stored results, for spreadsheets and other tools."""
     from toolkit.bench import ResultsStore
 
-    text = ResultsStore(db).export(fmt)
+    text = ResultsStore(db).export(fmt, **_filters(model, target, since))
     if out is None:
         typer.echo(text, nl=not text.endswith("\n"))
     else:
@@ -67,3 +86,60 @@ def export(
 
         write_text(out, text)
         typer.echo(f"wrote {out}", err=True)
+
+
+@results_app.command("trend")
+def trend(
+    model: str = typer.Argument(..., help="Model file name, path or sha256 prefix."),
+    target: str = typer.Option(..., "--target", "-t", help="Target of the results."),
+    since: str = _SINCE, db: Path = _DB,
+    threshold: float = typer.Option(0.1, "--threshold", min=0.0, help="Regression threshold (0.1 = 10%)."),
+    html: Path = typer.Option(None, "--html", help="Also write an HTML page with the p50-over-time plot."),
+    as_json: bool = typer.Option(False, "--json", help="Print the edgetk.results-trend/1 JSON document."),
+) -> None:
+    """p50 over time of MODEL on a target; exit 1 when the latest result is a regression (measured or
+    estimated figure) against the previous result of the same model, target, runtime and options."""
+    from toolkit.bench import ResultsStore
+    from toolkit.bench.history import latency_trend
+
+    result = latency_trend(ResultsStore(db), model, target, since=_filters(None, None, since)["since"],
+                           threshold=threshold)
+    doc = result.to_dict()
+    if html:
+        from toolkit.report.html import write_trend_html
+
+        write_trend_html(html, doc)
+    if as_json:
+        typer.echo(json.dumps(doc, indent=2))
+    else:
+        _render_trend(doc)
+        if html:
+            typer.echo(f"wrote {html}", err=True)
+    if result.latest_regression:
+        raise typer.Exit(1)
+
+
+def _render_trend(doc: dict[str, Any]) -> None:
+    from rich.console import Console
+
+    from toolkit.bench.history import sparkline
+
+    console = Console(highlight=False)
+    points = doc["points"]
+    values = [p["p50_ms"] for p in points]
+    known = [v for v in values if v is not None]
+    timings = sorted({p["timing"] for p in points})
+    console.print(f"[bold]{doc['model']}[/] on [bold]{doc['target']}[/]: {len(points)} results, p50 ms "
+                  f"({', '.join(timings)})")
+    if known:
+        console.print(f"  {sparkline(values)}  min {min(known):.3f}  last {_ms(values[-1])}  max {max(known):.3f}")
+    for p in points[-10:]:
+        change = p["change"]
+        note = f"x{change['ratio']:.2f} {change['verdict']}" if change else "first of its setup"
+        console.print(f"  #{p['id']:<5} {p['created_at'][:16].replace('T', ' ')}  {_ms(p['p50_ms']):>10}  "
+                      f"{p['timing']:<9} {note}")
+    if len(points) > 10:
+        console.print(f"  [dim](the last 10 of {len(points)}; --json for all)[/]")
+    regression = doc["regression"]
+    if regression:
+        console.print(f"[bold red]regression[/]: {regression['message']}")

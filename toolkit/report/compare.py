@@ -221,10 +221,11 @@ def comparison_findings(cmp: Comparison) -> list[dict]:
     out += _target_findings(cmp.targets)
     out += _numerics_findings(cmp.numerics)
     out += [skip.to_finding() for skip in cmp.latency_skipped]
-    for row in cmp.latency:
+    for row in cmp.latency:  # a regression only on measured or estimated figures (toolkit.bench.provenance)
         if row.verdict in ("slower", "faster"):
-            out.append({"severity": "regression" if row.verdict == "slower" else "improvement", "kind": "latency",
-                        "target": row.target, "message": row.message(cmp.threshold)})
+            severity = "improvement" if row.verdict == "faster" else "regression" if row.gating else "warning"
+            out.append({"severity": severity, "kind": "latency", "target": row.target,
+                        "timing": row.verdict_timing, "message": row.message(cmp.threshold)})
     return out
 
 

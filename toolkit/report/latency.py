@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from toolkit.bench.provenance import EMULATED, ESTIMATED, GATING_TIMINGS, MEASURED
 from toolkit.errors import RuntimeCrashError
 from toolkit.report.verdicts import LatencyStats, latency_verdict
 
@@ -34,6 +35,10 @@ class BenchPlan:
 
 @dataclass
 class LatencyRow:
+    """Both models on one target. ``timing`` is the provenance of the timed rounds (measured, emulated,
+    host-run, software-gpu); an MCU target also has ``estimate`` (the MCU cycle model, per model), and then
+    the verdict is the estimate's, because the rounds are TFLM on this host's CPU."""
+
     target: str
     device: str | None
     new: LatencyStats
@@ -42,31 +47,57 @@ class LatencyRow:
     verdict: str  # "slower" | "faster" | "same"
     emulated: bool = False
     samples: dict[str, list[float]] = field(default_factory=dict)  # every timed run, for distributions
+    timing: str = MEASURED
+    estimate: dict[str, float] | None = None  # {"new_ms", "old_ms"}: MCU estimate of each model
+
+    @property
+    def verdict_timing(self) -> str:
+        """Where the figure the verdict is on came from: "estimated" for an MCU target, else ``timing``."""
+        return ESTIMATED if self.estimate else self.timing
+
+    @property
+    def gating(self) -> bool:
+        """Whether a "slower" verdict is a regression: only on measured or estimated figures."""
+        return self.verdict_timing in GATING_TIMINGS
 
     def message(self, threshold: float) -> str:
-        where = self.target + (f" ({self.device})" if self.device else "") + (" [emulated]" if self.emulated else "")
-        return (f"{where}: new median {self.new.median:.3f} ms vs old {self.old.median:.3f} ms "
-                f"(x{self.ratio:.2f}, threshold {threshold:.0%}): {self.verdict}")
+        where = self.target + (f" ({self.device})" if self.device else "")
+        if self.estimate:
+            figures = (f"new {self.estimate['new_ms']:.4g} ms vs old {self.estimate['old_ms']:.4g} ms estimated "
+                       f"(MCU cycle model; host-run TFLM medians {self.new.median:.3f} vs {self.old.median:.3f} ms)")
+        else:
+            figures = f"new median {self.new.median:.3f} ms vs old {self.old.median:.3f} ms {self.timing}"
+        tail = "" if self.gating else f" — {self.timing} timing: relative comparison only, not a regression"
+        return f"{where}: {figures} (x{self.ratio:.2f}, threshold {threshold:.0%}): {self.verdict}{tail}"
 
     def to_dict(self) -> dict:
         return {
-            "target": self.target, "device": self.device, "emulated": self.emulated, "ratio": self.ratio,
+            "target": self.target, "device": self.device, "emulated": self.emulated, "timing": self.timing,
+            "verdict_timing": self.verdict_timing, "estimate": self.estimate, "ratio": self.ratio,
             "verdict": self.verdict, "new": self.new.to_dict(), "old": self.old.to_dict(), "samples_ms": self.samples,
         }
 
 
-def bench_round(model_path: str, target: Any, plan: BenchPlan, seed: int = 0) -> tuple[float, list[float], bool]:
-    """One bench run with the shared runner and seeded inputs: (median ms, samples ms, emulated?).
+@dataclass(frozen=True)
+class BenchRound:
+    """One bench run: its median, every timed sample, the samples' provenance and the MCU estimate if any."""
 
-    The runner reports statistics, not every sample, so a round contributes its p50 as its sample.
-    """
+    median_ms: float
+    samples_ms: list[float]
+    timing: str
+    estimate_ms: float | None = None
+
+
+def bench_round(model_path: str, target: Any, plan: BenchPlan, seed: int = 0) -> BenchRound:
+    """One bench run with the shared runner and seeded inputs."""
     from toolkit.bench import BenchOptions, bench_model
 
     result = bench_model(model_path, target, device=plan.device,
                          options=BenchOptions(runs=plan.runs, warmup=plan.warmup, seed=seed))
     lat = result.latency_ms
     samples = [float(s) for s in lat.get("samples", [])] or [float(lat["p50"])]
-    return float(lat["p50"]), samples, bool(result.emulated)
+    estimate = (result.mcu_estimate or {}).get("latency_ms")
+    return BenchRound(float(lat["p50"]), samples, result.timing, float(estimate) if estimate is not None else None)
 
 
 @dataclass(frozen=True)
@@ -116,20 +147,29 @@ def _bench_target(new_path: str, old_path: str, descriptor: Any, plan: BenchPlan
     """All rounds on one target; a crash or hang of either model ends this target with a ``LatencySkip``."""
     medians: dict[str, list[float]] = {"new": [], "old": []}
     samples: dict[str, list[float]] = {"new": [], "old": []}
-    emulated = False
+    estimates: dict[str, float] = {}
+    timing = MEASURED
     paths = {"new": new_path, "old": old_path}
     for r in range(plan.rounds):
         for tag in (("new", "old") if r % 2 == 0 else ("old", "new")):
             try:
-                median, runs, emu = bench_round(paths[tag], descriptor, plan)
+                one = bench_round(paths[tag], descriptor, plan)
             except RuntimeCrashError as exc:
                 return _crash_skip(descriptor, tag, exc, paths, plan, ran_other=bool(medians[_other(tag)]))
-            medians[tag].append(median)
-            samples[tag].extend(runs)
-            emulated = emulated or emu
+            medians[tag].append(one.median_ms)
+            samples[tag].extend(one.samples_ms)
+            timing = one.timing
+            if one.estimate_ms is not None:
+                estimates[tag] = one.estimate_ms
     new, old = LatencyStats(tuple(medians["new"])), LatencyStats(tuple(medians["old"]))
-    verdict, ratio = latency_verdict(new, old, threshold)
-    return LatencyRow(descriptor.name, plan.device, new, old, ratio, verdict, emulated, samples)
+    estimate = {"new_ms": estimates["new"], "old_ms": estimates["old"]} if len(estimates) == 2 else None
+    if estimate:  # deterministic figures: the ratio alone decides
+        verdict, ratio = latency_verdict(LatencyStats((estimate["new_ms"],)), LatencyStats((estimate["old_ms"],)),
+                                         threshold)
+    else:
+        verdict, ratio = latency_verdict(new, old, threshold)
+    return LatencyRow(descriptor.name, plan.device, new, old, ratio, verdict, timing == EMULATED, samples, timing,
+                      estimate)
 
 
 def _other(tag: str) -> str:

@@ -39,22 +39,67 @@ def svg_of(fig) -> str:
 
 
 def latency_plot(series: Sequence[tuple[str, Sequence[float]]], title: str = "latency per target (ms)") -> str:
-    """Box plot per label, with a violin behind it when there are enough samples to show a shape."""
+    """One row per label drawn from its raw samples: every sample as a dot, a box from 5 samples on, a
+    violin behind it from 20 on. Fewer samples never pretend to be a distribution."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(8, 0.55 * len(series) + 1.4))
     data = [list(map(float, s)) for _, s in series]
     positions = list(range(1, len(series) + 1))
-    rich = [i for i, d in enumerate(data) if len(d) >= 5]
-    if rich:
-        parts = ax.violinplot([data[i] for i in rich], positions=[positions[i] for i in rich], vert=False,
+    violins = [i for i, d in enumerate(data) if len(d) >= 20]
+    if violins:
+        parts = ax.violinplot([data[i] for i in violins], positions=[positions[i] for i in violins], vert=False,
                               showextrema=False)
         for body in parts["bodies"]:
             body.set_alpha(0.25)
-    ax.boxplot(data, positions=positions, vert=False, widths=0.35)
-    ax.set_yticks(positions, [label for label, _ in series])
+    boxes = [i for i, d in enumerate(data) if len(d) >= 5]
+    if boxes:
+        ax.boxplot([data[i] for i in boxes], positions=[positions[i] for i in boxes], vert=False, widths=0.35,
+                   showfliers=False)
+    for pos, values in zip(positions, data, strict=True):
+        jitter = [pos + 0.12 * ((k * 7919) % 11 - 5) / 5 for k in range(len(values))]
+        ax.scatter(values, jitter, s=6, color=NEW_COLOR, alpha=0.5, zorder=3)
+    labels = [f"{label} (n={len(d)})" for (label, _), d in zip(series, data, strict=True)]
+    ax.set_yticks(positions, labels)
     ax.set_xlabel("ms")
     ax.set_title(title)
     ax.grid(axis="x", alpha=0.3)
+    return svg_of(fig)
+
+
+def estimate_plot(rows: Sequence[tuple[str, float]], title: str) -> str:
+    """Horizontal bars of estimated latencies (one number each: a model's prediction, not a distribution)."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(rows) + 1.3))
+    labels = [label for label, _ in rows][::-1]
+    values = [float(v) for _, v in rows][::-1]
+    bars = ax.barh(labels, values, color="#9467bd", hatch="//", edgecolor="white")
+    for bar, v in zip(bars, values, strict=True):
+        ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {v:.4g} ms (estimated)", va="center",
+                fontsize=7)
+    ax.set_xlabel("ms (estimated)")
+    ax.set_title(title)
+    ax.grid(axis="x", alpha=0.3)
+    return svg_of(fig)
+
+
+def trend_plot(points: Sequence[tuple[str, float, str]], title: str) -> str:
+    """p50 over time: (ISO time, ms, timing) per result, one marker style per provenance."""
+    plt = _pyplot()
+    from datetime import datetime
+
+    fig, ax = plt.subplots(figsize=(8, 3.2))
+    markers = {"measured": "o", "estimated": "s", "emulated": "^", "host-run": "v", "software-gpu": "D"}
+    times = [datetime.fromisoformat(t) for t, _, _ in points]
+    ax.plot(times, [v for _, v, _ in points], color="#999999", linewidth=1, zorder=1)
+    for timing in sorted({t for _, _, t in points}):
+        xs = [x for x, (_, _, t) in zip(times, points, strict=True) if t == timing]
+        ys = [v for _, v, t in points if t == timing]
+        ax.scatter(xs, ys, marker=markers.get(timing, "x"), label=timing, zorder=2)
+    ax.set_ylabel("p50 ms")
+    ax.set_title(title)
+    ax.legend(title="timing", fontsize=7)
+    ax.grid(alpha=0.3)
+    fig.autofmt_xdate()
     return svg_of(fig)
 
 

@@ -13,6 +13,8 @@ from pathlib import Path
 from toolkit.report import plots
 
 SUPPORT_VALUE = {"error": 0.0, "fallback": 0.5}
+MEMORY_RULES = frozenset({"arena_over_ram", "model_over_flash"})  # toolkit.targets.rules
+MEMORY_ROW = "(fits RAM / flash)"
 
 
 @dataclass
@@ -20,6 +22,7 @@ class Table:
     headers: list[str]
     rows: list[list[str]]
     caption: str = ""
+    row_classes: list[str] = field(default_factory=list)  # a CSS class per row ("fail", "pass"), optional
 
 
 @dataclass
@@ -41,8 +44,41 @@ def _fmt(value: object) -> str:
 
 
 # ------------------------------------------------------------------ latency
-def _bench_records(doc: dict) -> list[dict]:
-    """Runner-style records inside an edgetk.bench document (one result or a list of them)."""
+@dataclass
+class LatencyEntry:
+    """One latency figure of the page with its provenance (toolkit.bench.provenance) and raw samples."""
+
+    label: str
+    target: str
+    timing: str
+    samples: list[float]
+    p50: float | None
+    min: float | None = None
+    max: float | None = None
+
+    def row(self) -> list[str]:
+        n = str(len(self.samples)) if self.samples else ("-" if self.timing == "estimated" else "none stored")
+        return [self.label, self.timing, _fmt(self.min), _fmt(self.p50), _fmt(self.max), n]
+
+
+def _target_timing(target: str, emulated: bool) -> str:
+    """The provenance of a document that predates the `timing` field: emulated, else the target's transport."""
+    if emulated:
+        return "emulated"
+    from toolkit.errors import ToolkitError
+    from toolkit.targets import load_registry
+
+    try:
+        return "host-run" if load_registry().get(target).reach.transport == "tflm" else "measured"
+    except ToolkitError:
+        return "measured"
+
+
+def bench_entries(doc: dict) -> list[LatencyEntry]:
+    """The figures of an edgetk.bench document (one result or a fleet's list): the runner's, and for an MCU
+    target the estimate (its headline) beside the host-run TFLM time."""
+    from toolkit.bench.provenance import timing_from_stored
+
     records = doc.get("results") if isinstance(doc.get("results"), list) else [doc]
     out = []
     for rec in records:
@@ -50,33 +86,81 @@ def _bench_records(doc: dict) -> list[dict]:
         lat = runner.get("latency_ms") or rec.get("latency_ms")
         if not lat:
             continue
-        label = f"{_name(rec.get('model') if isinstance(rec.get('model'), str) else (rec.get('model') or {}).get('path'))}"
-        where = rec.get("target") or rec.get("device") or doc.get("target") or "?"
-        samples = lat.get("samples") or rec.get("samples_ms") or [lat[k] for k in ("min", "p50", "p90", "max") if k in lat]
-        out.append({"label": f"{label} @ {where}", "samples": samples, "stats": lat})
+        model = rec.get("model") if isinstance(rec.get("model"), str) else (rec.get("model") or {}).get("path")
+        target = rec.get("target") or doc.get("target") or rec.get("device") or "?"
+        where = target + (f" ({rec['device']})" if rec.get("device") and rec.get("device") != target else "")
+        timing, _ = timing_from_stored(rec.get("transport") or "", rec, (runner.get("runtime") or {}).get("name"))
+        label = f"{_name(model)} @ {where}"
+        out.append(LatencyEntry(label, target, timing, [float(v) for v in lat.get("samples") or []], lat.get("p50"),
+                                lat.get("min"), lat.get("max")))
+        estimate = (rec.get("mcu_estimate") or {}).get("latency_ms")
+        if estimate is not None:
+            out.append(LatencyEntry(label, target, "estimated", [], float(estimate)))
     return out
 
 
-def latency_section(docs: list[dict]) -> Section | None:
-    series, rows = [], []
+def compare_entries(doc: dict) -> list[LatencyEntry]:
+    out = []
+    for row in doc["latency"]:
+        timing = row.get("timing") or _target_timing(row["target"], row["emulated"])
+        for tag in ("new", "old"):
+            label = f"{tag} {_name(doc[tag]['path'])} @ {row['target']}"
+            st = row[tag]
+            samples = [float(v) for v in (row.get("samples_ms") or {}).get(tag) or []]
+            out.append(LatencyEntry(label, row["target"], timing, samples, st["median_ms"], st["min_ms"], st["max_ms"]))
+            if row.get("estimate"):
+                out.append(LatencyEntry(label, row["target"], "estimated", [], row["estimate"][f"{tag}_ms"]))
+    return out
+
+
+def latency_entries(docs: list[dict]) -> list[LatencyEntry]:
+    out: list[LatencyEntry] = []
     for doc in docs:
         if doc["schema"].startswith("edgetk.bench"):
-            for rec in _bench_records(doc):
-                series.append((rec["label"], rec["samples"]))
-                s = rec["stats"]
-                rows.append([rec["label"], _fmt(s.get("min")), _fmt(s.get("p50")), _fmt(s.get("max")), _fmt(s.get("runs"))])
+            out += bench_entries(doc)
         elif doc["schema"].startswith("edgetk.compare"):
-            for row in doc["latency"]:
-                for tag in ("new", "old"):
-                    label = f"{tag} {_name(doc[tag]['path'])} @ {row['target']}" + (" [emulated]" if row["emulated"] else "")
-                    series.append((label, row["samples_ms"].get(tag) or row[tag]["rounds_ms"]))
-                    st = row[tag]
-                    rows.append([label, _fmt(st["min_ms"]), _fmt(st["median_ms"]), _fmt(st["max_ms"]),
-                                 str(len(row["samples_ms"].get(tag, [])))])
-    if not series:
-        return None
-    table = Table(["model @ target", "min ms", "median ms", "max ms", "samples"], rows)
-    return Section("Latency distributions per target", [plots.latency_plot(series)], [table])
+            out += compare_entries(doc)
+    return out
+
+
+_HEADERS = ["model @ target", "timing", "min ms", "p50 / median ms", "max ms", "samples"]
+
+
+def latency_sections(docs: list[dict]) -> list[Section]:
+    """"Latency per target": measured figures (from their samples) and, apart and labelled, estimates;
+    emulated, host-run and software-GPU figures in their own section, "relative comparisons only"."""
+    entries = latency_entries(docs)
+    measured = [e for e in entries if e.timing == "measured"]
+    estimated = [e for e in entries if e.timing == "estimated"]
+    relative = [e for e in entries if e.timing not in ("measured", "estimated")]
+    sections = []
+    if measured or estimated:
+        section = Section("Latency per target (measured on the device; estimates apart)")
+        drawn = [e for e in measured if e.samples]
+        if drawn:
+            section.svgs.append(plots.latency_plot([(e.label, e.samples) for e in drawn],
+                                                   "latency per target, measured on the device (ms)"))
+        if estimated:
+            section.notes.append("estimated: the MCU cycle model's prediction (docs/MCU_ESTIMATE.md), not a "
+                                 "measurement; no MCU was run.")
+            section.svgs.append(plots.estimate_plot([(e.label, e.p50) for e in estimated if e.p50 is not None],
+                                                    "estimated latency (MCU cycle model), not measured"))
+        if len(drawn) < len(measured):
+            section.notes.append("figures without raw samples (older documents) are in the table, not the plot.")
+        section.tables.append(Table(_HEADERS, [e.row() for e in measured + estimated]))
+        sections.append(section)
+    if relative:
+        section = Section("Relative comparisons only (emulated, host-run, software GPU)", notes=[
+            "These are not the device's latency: emulated = qemu-user on this host, host-run = the target's "
+            "runtime (e.g. TFLM) on this host's CPU, software-gpu = LiteRT's GPU accelerator on SwiftShader. "
+            "Compare them with each other, never with a device."])
+        drawn = [e for e in relative if e.samples]
+        if drawn:
+            section.svgs.append(plots.latency_plot([(f"{e.label} [{e.timing}]", e.samples) for e in drawn],
+                                                   "relative comparisons only: emulated / host-run (ms)"))
+        section.tables.append(Table(_HEADERS, [e.row() for e in relative]))
+        sections.append(section)
+    return sections
 
 
 # ------------------------------------------------------------------ op support
@@ -105,7 +189,10 @@ def _support_columns(docs: list[dict]) -> list[tuple[str, list[str], dict[str, f
                 for f in res["findings"]:
                     if f.get("op") and f.get("severity") in SUPPORT_VALUE:
                         worst[f["op"]] = min(worst.get(f["op"], 1.0), SUPPORT_VALUE[f["severity"]])
-                cols.append((f"{_name(path)} @ {res['target']}", sorted(set(ops) | set(worst)), worst))
+                    if f.get("rule") in MEMORY_RULES and f.get("severity") == "error":
+                        worst[MEMORY_ROW] = 0.0  # the model does not fit: nothing "runs" on that target
+                label = f"{_name(path)} @ {res['target']}" + (" (does not fit)" if MEMORY_ROW in worst else "")
+                cols.append((label, sorted({*ops, *worst, MEMORY_ROW}), worst))
         elif doc["schema"].startswith("edgetk.compare"):
             for row in doc["targets"]:
                 for tag in ("new", "old"):
@@ -120,7 +207,9 @@ def support_section(docs: list[dict]) -> Section | None:
     cols = _support_columns(docs)
     if not cols:
         return None
-    ops = sorted({op for _, col_ops, _ in cols for op in col_ops})
+    ops = sorted({op for _, col_ops, _ in cols for op in col_ops} - {MEMORY_ROW})
+    if any(MEMORY_ROW in col_ops for _, col_ops, _ in cols):
+        ops.insert(0, MEMORY_ROW)
     cells = [[(bad.get(op, 1.0) if op in col_ops else math.nan) for _, col_ops, bad in cols] for op in ops]
     label = {0.0: "does not run", 0.5: "delegate fallback", 1.0: "runs"}
     rows = [[op] + [label.get(v, "-") if not math.isnan(v) else "-" for v in cells[i]] for i, op in enumerate(ops)]
@@ -146,13 +235,14 @@ def _cost_rows(doc: dict) -> list[tuple[str, list[tuple[str, float]]]]:
 
 def cost_section(docs: list[dict], top_n: int = 12) -> Section | None:
     section = Section(f"Per-op cost breakdown (top {top_n} ops by MACs)")
-    seen = set()
+    seen: set = set()
     for doc in docs:
         for path, rows in _cost_rows(doc):
             key = str(Path(path).resolve())
-            if key in seen or not rows:
+            shape = tuple((op, m) for op, m in rows[:top_n])
+            if key in seen or shape in seen or not rows:  # the same chart twice (new == old) says nothing new
                 continue
-            seen.add(key)
+            seen |= {key, shape}
             label = _name(path)
             rows = rows[:top_n]
             section.svgs.append(plots.cost_plot(rows, f"{label}: MACs per op"))
@@ -170,7 +260,11 @@ def compare_section(doc: dict) -> Section:
     """One section per comparison: verdict, new-vs-old bars, op counts, targets, numerics, findings."""
     new, old = doc["new"], doc.get("old")
     title = f"New vs old: {_name(new['path'])} vs {_name(old['path']) if old else 'old converter (failed)'}"
-    section = Section(title, notes=[f"verdict: {doc['verdict']}"])
+    quant = doc.get("quantization") or {}
+    mode = " (quantization-aware: accuracy drift and gains, not regressions)" if quant.get("active") else ""
+    section = Section(title, notes=[f"verdict: {doc['verdict']}{mode}"])
+    section.notes += [f"{f['severity']}: {f['message']}" for f in doc["findings"]
+                      if f["severity"] in ("regression", "improvement")]
     if doc.get("old_failure"):
         section.notes.append(f"old converter failed: {doc['old_failure']['message']}")
     metrics = [("size (bytes)", new["size_bytes"], old and old["size_bytes"]),

@@ -51,12 +51,17 @@ def render_comparison(doc: dict, console: Any = None) -> None:
     _render_numerics(doc.get("numerics"), console)
     if doc["latency"]:
         table = Table(title="latency (ms, per-round medians: min / median / max)")
-        for col in ("target", "new", "old", "ratio", "verdict"):
+        for col in ("target", "timing", "new", "old", "ratio", "verdict"):
             table.add_column(col)
         for row in doc["latency"]:
             fmt = "{min_ms:.3f} / {median_ms:.3f} / {max_ms:.3f}"
-            table.add_row(row["target"] + (" [emulated]" if row["emulated"] else ""), fmt.format(**row["new"]),
-                          fmt.format(**row["old"]), f"x{row['ratio']:.2f}", row["verdict"])
+            new, old = fmt.format(**row["new"]), fmt.format(**row["old"])
+            timing = row.get("timing") or ("emulated" if row["emulated"] else "measured")
+            estimate = row.get("estimate")
+            if estimate:  # an MCU target: the estimate is the headline, the host-run rounds beside it
+                new, old = f"{estimate['new_ms']:.4g} est. ({new})", f"{estimate['old_ms']:.4g} est. ({old})"
+                timing = f"estimated (rounds {timing})"
+            table.add_row(row["target"], timing, new, old, f"x{row['ratio']:.2f}", row["verdict"])
         console.print(table)
     for f in doc["findings"]:
         style = _SEVERITY_STYLE.get(f["severity"], "")

@@ -365,6 +365,7 @@ def latency_stats(samples_ms: list) -> dict:
         "p99": p99,
         "max": float(values.max()),
         "std": float(values.std()),
+        "samples": [round(float(v), 5) for v in values],  # every timed run, so distributions are real
     }
 
 

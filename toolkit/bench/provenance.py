@@ -1,0 +1,88 @@
+"""Where a latency figure came from: the one vocabulary every output uses (terminal, JSON, store, HTML, JUnit).
+
+A number without its provenance misleads: TFLM on an x86 host says nothing about a Cortex-M4's latency, and
+qemu-user time is not a Pi's. So every latency edgetk shows carries one of these ``timing`` values, decided
+here and nowhere else:
+
+* ``measured``     -- timed on the device itself (this host for host targets, a Pi over SSH, a phone over adb)
+* ``emulated``     -- timed under qemu-user on this host: relative comparisons only
+* ``host-run``     -- the target's runtime executed on this host (TFLM for an MCU target): relative only
+* ``estimated``    -- a model's prediction (the MCU cycle model), not a timing
+* ``software-gpu`` -- LiteRT's GPU accelerator on SwiftShader (a CPU rendering GPU calls): relative only
+
+``headline_latency`` picks THE latency of a bench result: the MCU estimate for an MCU target (its host-run
+TFLM time is an x86's), else the runner's p50 with its timing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+MEASURED, EMULATED, HOST_RUN, ESTIMATED, SOFTWARE_GPU = "measured", "emulated", "host-run", "estimated", "software-gpu"
+TIMINGS = (MEASURED, EMULATED, HOST_RUN, ESTIMATED, SOFTWARE_GPU)
+#: Figures that say something about the device's own speed; the others are for relative comparisons only.
+ABSOLUTE_TIMINGS = frozenset({MEASURED, ESTIMATED})
+#: A CI gate may fail on these (a regression on emulated or host-run time is only a hint).
+GATING_TIMINGS = ABSOLUTE_TIMINGS
+
+TIMING_NOTES = {
+    MEASURED: "measured on the device",
+    EMULATED: "emulated (qemu-user on this host): for relative comparisons only, not the device's latency",
+    HOST_RUN: "host-run (the target's runtime on this host's CPU): for relative comparisons only",
+    ESTIMATED: "estimated by the MCU cycle model (docs/MCU_ESTIMATE.md), not a measurement",
+    SOFTWARE_GPU: "software GPU (LiteRT GPU accelerator on SwiftShader): for relative comparisons only",
+}
+
+#: The few words a terminal line or a table cell has room for.
+SHORT_NOTES = {
+    MEASURED: "measured on the device",
+    EMULATED: "emulated: relative comparisons only",
+    HOST_RUN: "host-run: relative comparisons only",
+    ESTIMATED: "estimated by the MCU cycle model",
+    SOFTWARE_GPU: "software GPU: relative comparisons only",
+}
+
+
+def runner_timing(transport_kind: str, emulated: bool, runtime: str | None = None,
+                  accelerator: str | None = None) -> str:
+    """The provenance of the runner's own timings on a transport."""
+    if accelerator == "gpu":
+        return SOFTWARE_GPU
+    if transport_kind == "tflm" or runtime == "tflm":
+        return HOST_RUN
+    if emulated or transport_kind == "emulator":
+        return EMULATED
+    return MEASURED
+
+
+def headline_latency(runner_latency: Mapping[str, Any], timing: str,
+                     mcu_estimate: Mapping[str, Any] | None) -> dict[str, Any]:
+    """{"p50_ms", "timing", "source", "note"}: the one latency to show for a bench result."""
+    if mcu_estimate and isinstance(mcu_estimate.get("latency_ms"), int | float):
+        return {"p50_ms": float(mcu_estimate["latency_ms"]), "timing": ESTIMATED, "source": "mcu_estimate",
+                "note": TIMING_NOTES[ESTIMATED]}
+    p50 = runner_latency.get("p50")
+    return {"p50_ms": float(p50) if isinstance(p50, int | float) else None, "timing": timing, "source": "runner",
+            "note": TIMING_NOTES.get(timing, timing)}
+
+
+def timing_from_stored(transport: str, bench: Mapping[str, Any] | None, runtime: str | None) -> tuple[str, str]:
+    """(runner timing, headline timing) of a result stored before edgetk recorded them: derived from what the
+    row did store (the transport, the bench document's "emulated" flag and MCU estimate)."""
+    bench = bench or {}
+    if bench.get("timing") in TIMINGS:
+        runner = str(bench["timing"])
+    else:
+        runner = runner_timing(transport, bool(bench.get("emulated")), runtime)
+    headline = ESTIMATED if (bench.get("mcu_estimate") or {}).get("latency_ms") is not None else runner
+    return runner, headline
+
+
+def is_relative_only(timing: str | None) -> bool:
+    return timing not in ABSOLUTE_TIMINGS
+
+
+def label(timing: str | None) -> str:
+    """The short word shown next to a figure: "measured", "emulated", ..."""
+    return timing or "unknown provenance"
