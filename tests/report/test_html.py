@@ -68,7 +68,8 @@ def _mcu_bench(model: str) -> dict:
     return {"schema": "edgetk.bench/1", "target": "cortex-m4", "transport": "tflm", "emulated": False,
             "timing": "host-run", "model": {"path": model}, "findings": [],
             "headline": {"p50_ms": 39.8, "timing": "estimated", "source": "mcu_estimate"},
-            "mcu_estimate": {"latency_ms": 39.8, "timing": "estimated"},
+            "mcu_estimate": {"latency_ms": 39.8, "timing": "estimated", "target": "cortex-m4", "clock_hz": 120e6,
+                             "kernels": "reference", "calibration_error": "fit max |error| 22.0 %"},
             "runner": {"runtime": {"name": "tflm"}, "arena": {"total_bytes": 24208},
                        "latency_ms": {"runs": 5, "min": 0.5, "p50": 0.55, "max": 0.7,
                                       "samples": [0.5, 0.52, 0.55, 0.6, 0.7], "timing": "host-run"}}}
