@@ -212,3 +212,20 @@ def test_html_report_shows_the_estimate_and_its_top_ops_labelled_estimated(run_c
     assert f"{m['latency_ms']:.4g}" in section and "cmsis-nn/dsp" in section and "kws.tflite @ cortex-m33" in section
     assert "cycles (estimated)" in section and f"{m['top_ops'][0]['cycles']:,}" in section
     assert "leave-one-board-out" in section
+
+
+def test_float_ops_fall_back_to_the_reference_class_under_integer_only_kernels(tiny_models) -> None:
+    """CMSIS-NN and ESP-NN have int8/int16 kernels only; TFLM runs float ops with its reference kernels."""
+    from toolkit.model import load_model
+    from toolkit.model.cost import estimate_cost
+
+    reg = load_registry()
+    model = load_model(tiny_models["tiny-float"])
+    cost = estimate_cost(model)
+    for name in ("cortex-m33", "esp32-s3"):
+        optimized = estimate_mcu_latency(model, cost, reg.get(name))
+        reference = estimate_mcu_latency(model, cost, reg.get(name), kernels="reference")
+        mac_ops = [i for i, op in enumerate(optimized.per_op) if op["op"] in {"CONV_2D", "DEPTHWISE_CONV_2D",
+                                                                               "FULLY_CONNECTED"}]  # fmt: skip
+        assert mac_ops and all(optimized.per_op[i]["cycles"] == reference.per_op[i]["cycles"] for i in mac_ops)
+        assert "priced as reference/" in optimized.note and "integer-only" in optimized.note

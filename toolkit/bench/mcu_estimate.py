@@ -205,21 +205,28 @@ def estimate_mcu_latency(
     model: Any, cost: Any, target: Any, *, kernels: str | None = None, coefficients: Coefficients | None = None
 ) -> McuEstimate:
     """Estimated latency of ``model`` on ``target`` (clock, arch and MACs/cycle from its descriptor) with the
-    descriptor's kernel family, or ``kernels`` when given."""
+    descriptor's kernel family, or ``kernels`` when given. CMSIS-NN and ESP-NN are integer-only: float ops
+    are priced with the reference class of the same core, as TFLM falls back to its reference kernels."""
     k = coefficients or load_coefficients()
     family = kernels or target.runtime.kernels or "reference"
     klass, note = kernel_class(family, target.cpu.arch)
-    c = k.classes.get(klass.name)
-    if c is None:
-        raise BadInputError(f"{COEFFICIENTS_FILE}: no coefficients for kernel class {klass.name}")
-    clock = float(target.cpu.clock_hz)
-    mpc = _class_mpc(klass, c, float(target.cpu.macs_per_cycle))
-    per_op, total = [], 0.0
+    c = _stored(k, klass)
+    clock, core_mpc = float(target.cpu.clock_hz), float(target.cpu.macs_per_cycle)
+    mpc = _class_mpc(klass, c, core_mpc)
+    ref_klass = kernel_class("reference", target.cpu.arch)[0] if family != "reference" else klass
+    ref = _stored(k, ref_klass)
+    per_op, total, float_ops = [], 0.0, 0
     for f in op_features(model, cost):
-        cycles = op_cycles(f, k, c, mpc)
+        if family != "reference" and f.dtype.startswith("float") and f.macs:
+            float_ops += 1
+            cycles = op_cycles(f, k, ref, _class_mpc(ref_klass, ref, core_mpc))
+        else:
+            cycles = op_cycles(f, k, c, mpc)
         total += cycles
         per_op.append({"index": f.index, "op": f.name, "cycles": round(cycles), "ms": cycles / clock * 1e3})
     notes = [n for n in (note, klass.note) if n]
+    if float_ops:
+        notes.append(f"{float_ops} float op(s) priced as {ref_klass.name} ({family} kernels are integer-only)")
     if c.archs and target.cpu.arch not in c.archs:
         notes.append(f"{klass.name} was calibrated on {', '.join(c.archs)} cores, not {target.cpu.arch}: "
                      "not validated on this core")  # fmt: skip
@@ -228,6 +235,13 @@ def estimate_mcu_latency(
                      "MACs/cycle: not validated on this core")  # fmt: skip
     return McuEstimate(target.name, clock, family, klass.name, total, total / clock * 1e3, tuple(per_op),
                        c.error_summary, "; ".join(notes))  # fmt: skip
+
+
+def _stored(k: Coefficients, klass: KernelClass) -> ClassCoefficients:
+    c = k.classes.get(klass.name)
+    if c is None:
+        raise BadInputError(f"{COEFFICIENTS_FILE}: no coefficients for kernel class {klass.name}")
+    return c
 
 
 def _class_mpc(klass: KernelClass, c: ClassCoefficients, macs_per_cycle: float) -> float:
