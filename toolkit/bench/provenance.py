@@ -79,6 +79,15 @@ def timing_from_stored(transport: str, bench: Mapping[str, Any] | None, runtime:
     return runner, headline
 
 
+def document_latency(rec: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """(runner timing, headline) of one bench result in its JSON form, also one written before edgetk
+    recorded them (then derived from its transport, "emulated" flag and MCU estimate)."""
+    runner = rec.get("runner") or {}
+    timing, _ = timing_from_stored(rec.get("transport") or "", rec, (runner.get("runtime") or {}).get("name"))
+    head = rec.get("headline") or headline_latency(runner.get("latency_ms") or {}, timing, rec.get("mcu_estimate"))
+    return timing, dict(head)
+
+
 def is_relative_only(timing: str | None) -> bool:
     return timing not in ABSOLUTE_TIMINGS
 

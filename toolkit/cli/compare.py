@@ -39,6 +39,10 @@ def compare(
     rtol: float = typer.Option(1e-3, "--rtol", help="Relative tolerance for output differences."),
     reference: Path = typer.Option(None, "--reference", help=".npz with input_<i>/output_<i> reference arrays."),
     seed: int = typer.Option(0, "--seed", help="Seed for the generated inputs."),
+    quantized: bool = typer.Option(
+        None, "--quantized/--exact",
+        help="Quantization-aware: output differences are accuracy drift and size/latency are gains, not "
+             "regressions (default: automatic when the models' weight or I/O dtypes differ)."),
     as_json: bool = typer.Option(False, "--json", help="Print the edgetk.compare/1 JSON document."),
     out_json: Path = typer.Option(None, "--out", "-o", help="Also write the JSON document to this file."),
     junit: Path = typer.Option(None, "--junit", help="Write JUnit XML (one test case per model x target)."),
@@ -54,7 +58,7 @@ def compare(
         old_side = _old_side(old, baseline, legacy_from, Path(tmp))
         plan = BenchPlan(tuple(target), device, rounds, runs) if bench else None
         result = compare_models(new, old_side, targets=target, bench=plan, reference=reference, threshold=threshold,
-                                atol=atol, rtol=rtol, seed=seed)
+                                atol=atol, rtol=rtol, seed=seed, quantized=quantized)
     doc = result.to_dict()
     _write_outputs(doc, out_json, junit, html)
     if as_json:

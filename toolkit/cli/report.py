@@ -12,7 +12,7 @@ from toolkit.errors import BadInputError
 def report(
     results: list[Path] = typer.Argument(..., help="JSON files from check/bench/compare --json or convert --report."),
     html_out: Path = typer.Option(None, "--html", help="Write one self-contained HTML page here."),
-    junit: Path = typer.Option(None, "--junit", help="Write JUnit XML for the check and compare documents."),
+    junit: Path = typer.Option(None, "--junit", help="Write JUnit XML for the check, compare and bench documents."),
     title: str = typer.Option("edgetk report", "--title", help="Page title."),
 ) -> None:
     """Render saved results: HTML with plots (latency, op support, per-op cost, new vs old) and/or JUnit."""
@@ -25,10 +25,12 @@ def report(
         write_html_report(html_out, docs, title)
         typer.echo(f"wrote {html_out}")
     if junit:
-        from toolkit.report.junit import check_suite, compare_suite, write_junit
+        from toolkit.report.junit import bench_suite, check_suite, compare_suite, write_junit
 
-        suites = [compare_suite(d) if d["schema"].startswith("edgetk.compare") else check_suite(d, Path(d["model"]["path"]).name)
-                  for d in docs if d["schema"].startswith(("edgetk.compare", "edgetk.check"))]
+        suites = [compare_suite(d) if d["schema"].startswith("edgetk.compare") else
+                  bench_suite(d) if d["schema"].startswith("edgetk.bench") else
+                  check_suite(d, Path(d["model"]["path"]).name)
+                  for d in docs if d["schema"].startswith(("edgetk.compare", "edgetk.check", "edgetk.bench"))]
         write_junit(junit, suites)
         typer.echo(f"wrote {junit}")
 

@@ -16,6 +16,7 @@ from typing import Any
 from toolkit.errors import ExitCode, ToolkitError
 from toolkit.report.latency import BenchPlan, LatencyRow, LatencySkip, bench_targets, compare_latency
 from toolkit.report.numerics import Numerics, compare_numerics
+from toolkit.report.quantized import quantization_findings, quantization_mode, weight_dtype
 from toolkit.report.verdicts import RUNNING, overall_verdict, support_change
 
 COMPARE_SCHEMA = "edgetk.compare/1"
@@ -44,6 +45,7 @@ class ModelSide:
     outputs: list[dict]
     total_macs: int | None = None
     cost_top: list[dict] = field(default_factory=list)
+    weight_dtype: str | None = None  # the dtype holding most weight bytes (quantization-aware mode)
 
 
 @dataclass
@@ -79,6 +81,7 @@ class Comparison:
     threshold: float
     verdict: str = "pass"
     latency_skipped: list[LatencySkip] = field(default_factory=list)
+    quantization: dict = field(default_factory=dict)  # toolkit.report.quantized.quantization_mode
 
     @property
     def exit_code(self) -> ExitCode:
@@ -98,6 +101,7 @@ class Comparison:
             "numerics": self.numerics.to_dict() if self.numerics else None,
             "latency": [row.to_dict() for row in self.latency],
             "findings": self.findings,
+            "quantization": self.quantization,
         }
 
 
@@ -136,7 +140,7 @@ def summarize_model(path: str | Path) -> ModelSide:
         flex_ops=sorted({op.name for op in ops if op.is_flex}),
         custom_ops=sorted({op.name for op in ops if op.is_custom and not op.is_flex}),
         inputs=_tensor_specs(m, m.subgraphs[0].inputs), outputs=_tensor_specs(m, m.subgraphs[0].outputs),
-        total_macs=total_macs, cost_top=top,
+        total_macs=total_macs, cost_top=top, weight_dtype=weight_dtype(m),
     )
 
 
@@ -219,7 +223,10 @@ def comparison_findings(cmp: Comparison) -> list[dict]:
         out.append({"severity": "warning", "kind": "signature",
                     "message": f"inputs differ: new {_io(cmp.new.inputs)}, old {_io(cmp.old.inputs)}"})
     out += _target_findings(cmp.targets)
-    out += _numerics_findings(cmp.numerics)
+    quantized = bool(cmp.quantization.get("active"))
+    out += _numerics_findings(cmp.numerics, drift_only=quantized)
+    if quantized:
+        out += quantization_findings(cmp)
     out += [skip.to_finding() for skip in cmp.latency_skipped]
     for row in cmp.latency:  # a regression only on measured or estimated figures (toolkit.bench.provenance)
         if row.verdict in ("slower", "faster"):
@@ -246,7 +253,8 @@ def _target_findings(rows: list[TargetRow]) -> list[dict]:
     return out
 
 
-def _numerics_findings(num: Numerics | None) -> list[dict]:
+def _numerics_findings(num: Numerics | None, *, drift_only: bool = False) -> list[dict]:
+    """Numerics problems; with ``drift_only`` (quantization-aware) differences are left to the drift findings."""
     if num is None:
         return []
     out = []
@@ -255,7 +263,7 @@ def _numerics_findings(num: Numerics | None) -> list[dict]:
             out.append({"severity": "warning", "kind": "numerics", "message": f"{tag} model did not run on the host: {status}"})
     out += [{"severity": "warning", "kind": "numerics", "message": note} for note in num.notes]
     for d in num.diffs:
-        if not d.within:
+        if not d.within and not drift_only:
             out.append({"severity": "regression", "kind": "numerics",
                         "message": f"output {d.index} differs from {d.against}: max abs {d.max_abs:.3g}, "
                                    f"max rel {d.max_rel:.3g} (atol {num.atol:g}, rtol {num.rtol:g})"})
@@ -274,13 +282,15 @@ def compare_models(
     rtol: float = 1e-3,
     seed: int = 0,
     numerics: bool = True,
+    quantized: bool | None = None,
 ) -> Comparison:
     """Compare NEW against OLD: a .tflite path, or a ``LegacyResult`` (a failed TOCO run is a finding).
 
     ``targets``: descriptor names for op support (and the bench's default targets); ``bench``: latency
     plan (None = no latency), whose targets are support-checked too so that a target where a model cannot
     run is skipped with a finding instead of crashing the bench; ``reference``: .npz with
-    ``input_<i>``/``output_<i>`` (e.g. the TF model's outputs) that both models are also held against.
+    ``input_<i>``/``output_<i>`` (e.g. the TF model's outputs) that both models are also held against;
+    ``quantized``: quantization-aware comparison (None = automatic when the precisions differ).
     """
     targets = list(targets or [])
     old_path, old_failure = _resolve_old(old)
@@ -300,6 +310,7 @@ def compare_models(
         new=new_side, old=old_side, old_failure=old_failure,
         ops=diff_ops(new_side, old_side) if old_side else None,
         targets=rows, numerics=num, latency=latency, findings=[], threshold=threshold, latency_skipped=skipped,
+        quantization=quantization_mode(quantized, new_side, old_side),
     )
     cmp.findings = comparison_findings(cmp)
     cmp.verdict = overall_verdict(cmp.findings)

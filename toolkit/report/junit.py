@@ -129,19 +129,22 @@ def compare_suite(doc: dict) -> JUnitSuite:
     regressions = [f for f in doc["findings"] if f["severity"] == "regression"]
     classname = f"edgetk.compare.{_ident(model)}"
     cases = []
+    timed = {row["target"]: latency_properties(row) for row in doc["latency"]}
     for row in doc["targets"]:
         mine = [f["message"] for f in regressions if f.get("target") == row["target"]]
         cases.append(JUnitCase(
             name=f"{model} on {row['target']}", classname=classname,
             failure=mine[0] if mine else None, details="\n".join(mine),
-            properties={"new": row["new_verdict"], "old": str(row["old_verdict"]), "change": row["change"]},
+            properties={"new": row["new_verdict"], "old": str(row["old_verdict"]), "change": row["change"],
+                        **timed.get(row["target"], {})},
         ))
     covered = {row["target"] for row in doc["targets"]}
     for row in doc["latency"]:  # benched targets that were not also checked
         if row["target"] not in covered:
             mine = [f["message"] for f in regressions if f.get("target") == row["target"]]
             cases.append(JUnitCase(name=f"{model} on {row['target']}", classname=classname,
-                                   failure=mine[0] if mine else None, details="\n".join(mine)))
+                                   failure=mine[0] if mine else None, details="\n".join(mine),
+                                   properties=timed[row["target"]]))
     numeric = [f["message"] for f in regressions if f["kind"] == "numerics"]
     if doc.get("numerics") or not cases:
         rest = [f["message"] for f in regressions if not f.get("target")]
@@ -150,3 +153,36 @@ def compare_suite(doc: dict) -> JUnitSuite:
                                classname=classname, failure=failing[0] if failing else None,
                                details="\n".join(failing)))
     return JUnitSuite(name=f"edgetk compare {model}", cases=cases)
+
+
+def latency_properties(row: dict) -> dict[str, str]:
+    """A compare latency row as JUnit properties: the figures the verdict is on, each with its provenance."""
+    estimate = row.get("estimate")
+    timing = row.get("verdict_timing") or row.get("timing") or ("emulated" if row.get("emulated") else "measured")
+    new = estimate["new_ms"] if estimate else row["new"]["median_ms"]
+    old = estimate["old_ms"] if estimate else row["old"]["median_ms"]
+    props = {"latency_timing": timing, "new_p50_ms": f"{new:.4g}", "old_p50_ms": f"{old:.4g}",
+             "latency_ratio": f"{row['ratio']:.3f}", "latency_verdict": row["verdict"]}
+    if estimate:
+        props["rounds_timing"] = row.get("timing", "host-run")
+    return props
+
+
+def bench_suite(doc: dict) -> JUnitSuite:
+    """Cases for an ``edgetk.bench`` document (one result or a fleet's list): one per model x target, failing
+    when the bench's own findings are errors (the model does not fit RAM or flash). The headline latency
+    and its provenance are properties, so a CI dashboard never shows a host-run figure as the device's."""
+    from toolkit.bench.provenance import document_latency
+
+    cases = []
+    for rec in doc["results"] if isinstance(doc.get("results"), list) else [doc]:
+        model = Path((rec.get("model") or {}).get("path") or "model").name
+        target = str(rec.get("target") or rec.get("device") or "?")
+        timing, head = document_latency(rec)
+        errors = [f["message"] for f in rec.get("findings", []) if f.get("severity") == "error"]
+        props = {"p50_ms": "-" if head.get("p50_ms") is None else f"{head['p50_ms']:.4g}",
+                 "timing": str(head.get("timing")), "runner_timing": timing}
+        cases.append(JUnitCase(name=f"{model} on {target}", classname=f"edgetk.bench.{_ident(model)}",
+                               failure=f"{model} on {target}: {errors[0]}" if errors else None,
+                               details="\n".join(errors), properties=props))
+    return JUnitSuite(name="edgetk bench", cases=cases)

@@ -77,7 +77,7 @@ def _target_timing(target: str, emulated: bool) -> str:
 def bench_entries(doc: dict) -> list[LatencyEntry]:
     """The figures of an edgetk.bench document (one result or a fleet's list): the runner's, and for an MCU
     target the estimate (its headline) beside the host-run TFLM time."""
-    from toolkit.bench.provenance import timing_from_stored
+    from toolkit.bench.provenance import document_latency
 
     records = doc.get("results") if isinstance(doc.get("results"), list) else [doc]
     out = []
@@ -89,7 +89,7 @@ def bench_entries(doc: dict) -> list[LatencyEntry]:
         model = rec.get("model") if isinstance(rec.get("model"), str) else (rec.get("model") or {}).get("path")
         target = rec.get("target") or doc.get("target") or rec.get("device") or "?"
         where = target + (f" ({rec['device']})" if rec.get("device") and rec.get("device") != target else "")
-        timing, _ = timing_from_stored(rec.get("transport") or "", rec, (runner.get("runtime") or {}).get("name"))
+        timing, _ = document_latency(dict(rec, runner=runner))
         label = f"{_name(model)} @ {where}"
         out.append(LatencyEntry(label, target, timing, [float(v) for v in lat.get("samples") or []], lat.get("p50"),
                                 lat.get("min"), lat.get("max")))

@@ -102,7 +102,7 @@ def _from_check(rows: _Rows, doc: dict) -> None:
 
 
 def _from_bench(rows: _Rows, doc: dict) -> None:
-    from toolkit.bench.provenance import headline_latency, timing_from_stored
+    from toolkit.bench.provenance import document_latency
 
     for rec in doc.get("results") if isinstance(doc.get("results"), list) else [doc]:
         runner = rec.get("runner") or {}
@@ -110,8 +110,7 @@ def _from_bench(rows: _Rows, doc: dict) -> None:
             continue
         row = rows.at(Path((rec.get("model") or {}).get("path") or "?").name, rec.get("target") or "?")
         row.ran = True
-        timing, _ = timing_from_stored(rec.get("transport") or "", rec, (runner.get("runtime") or {}).get("name"))
-        head = rec.get("headline") or headline_latency(runner["latency_ms"], timing, rec.get("mcu_estimate"))
+        timing, head = document_latency(rec)
         row.latency = _latency(head.get("p50_ms"), head.get("timing", timing))
         errors = [f for f in rec.get("findings", []) if f.get("severity") == "error"]
         if errors:

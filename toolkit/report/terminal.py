@@ -53,19 +53,25 @@ def render_comparison(doc: dict, console: Any = None) -> None:
         table = Table(title="latency (ms, per-round medians: min / median / max)")
         for col in ("target", "timing", "new", "old", "ratio", "verdict"):
             table.add_column(col)
+        notes: list[str] = []
         for row in doc["latency"]:
             fmt = "{min_ms:.3f} / {median_ms:.3f} / {max_ms:.3f}"
             new, old = fmt.format(**row["new"]), fmt.format(**row["old"])
             timing = row.get("timing") or ("emulated" if row["emulated"] else "measured")
             estimate = row.get("estimate")
-            if estimate:  # an MCU target: the estimate is the headline, the host-run rounds beside it
-                new, old = f"{estimate['new_ms']:.4g} est. ({new})", f"{estimate['old_ms']:.4g} est. ({old})"
-                timing = f"estimated (rounds {timing})"
+            if estimate:  # an MCU target: the estimate is the headline, the host-run rounds under the table
+                notes.append(f"{row['target']}: {timing} TFLM rounds new {new}, old {old} ms (relative only)")
+                new, old, timing = f"{estimate['new_ms']:.4g}", f"{estimate['old_ms']:.4g}", "estimated"
             table.add_row(row["target"], timing, new, old, f"x{row['ratio']:.2f}", row["verdict"])
         console.print(table)
+        for note in notes:
+            console.print(note, style="dim")
     for f in doc["findings"]:
         style = _SEVERITY_STYLE.get(f["severity"], "")
         console.print(f"[{style}]{f['severity']}[/] {f['message']}", highlight=False)
+    quant = doc.get("quantization") or {}
+    if quant.get("active"):
+        console.print(f"quantization-aware comparison: {quant['reason']} (--exact to hold outputs to atol/rtol)")
     style = "bold red" if doc["verdict"] == "regression" else "bold green"
     console.print(f"verdict: [{style}]{doc['verdict']}[/]")
 

@@ -1,0 +1,96 @@
+"""compare float vs int8 (MLPerf Tiny-style conv net rebuilt from its published description): quantization-aware
+by default, --exact holds outputs to atol/rtol; latency provenance in compare findings and in JUnit."""
+
+from __future__ import annotations
+
+import json
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from toolkit.report.compare import compare_models, comparison_findings
+from toolkit.report.junit import bench_suite, compare_suite, junit_xml
+from toolkit.report.latency import LatencyRow
+from toolkit.report.verdicts import LatencyStats
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def float_and_int8() -> tuple[Path, Path]:
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    from benchmarks.mlperf_tiny_models import ensure_models
+
+    models = ensure_models(["tiny-float", "tiny-int8"])
+    return models["tiny-float"], models["tiny-int8"]
+
+
+def test_float_vs_int8_is_quantization_aware_automatically(float_and_int8) -> None:
+    fp, q = float_and_int8
+    cmp = compare_models(q, fp, targets=["host-x86_64"])
+    doc = cmp.to_dict()
+    assert doc["quantization"]["active"] and doc["quantization"]["requested"] == "auto"
+    assert "weights int8 vs float32" in doc["quantization"]["reason"]
+    assert cmp.verdict == "pass"  # expected quantization error is drift, not a regression
+    [drift] = [f for f in doc["findings"] if f["kind"] == "accuracy-drift"]
+    assert drift["severity"] == "warning" and 0 < doc["quantization"]["drift"][0]["max_abs"] < 1
+    [size] = [f for f in doc["findings"] if f["kind"] == "size"]
+    assert size["severity"] == "improvement" and "x smaller" in size["message"]
+    assert doc["quantization"]["size_ratio"] < 1
+
+
+def test_exact_mode_keeps_the_tolerance_verdict(float_and_int8, run_cli) -> None:
+    fp, q = float_and_int8
+    exact = compare_models(q, fp, quantized=False)
+    assert exact.verdict == "regression" and not exact.quantization["active"]
+    assert any(f["kind"] == "numerics" and f["severity"] == "regression" for f in exact.findings)
+    proc = run_cli("compare", q, fp, "--json")
+    assert proc.returncode == 0 and json.loads(proc.stdout)["quantization"]["active"], proc.stderr
+    assert run_cli("compare", q, fp, "--exact").returncode == 1
+
+
+def _row(timing: str, estimate: dict | None = None) -> LatencyRow:
+    new, old = LatencyStats((2.0, 2.1)), LatencyStats((1.0, 1.1))
+    return LatencyRow("t", None, new, old, 1.95, "slower", timing == "emulated", {"new": [2.0], "old": [1.0]}, timing,
+                      estimate)
+
+
+@pytest.mark.parametrize(("timing", "estimate", "severity"), [
+    ("measured", None, "regression"),
+    ("emulated", None, "warning"),
+    ("host-run", None, "warning"),
+    ("software-gpu", None, "warning"),
+    ("host-run", {"new_ms": 50.0, "old_ms": 40.0}, "regression"),  # an MCU target: the estimate gates
+])
+def test_only_measured_or_estimated_latency_can_be_a_regression(make_model, timing, estimate, severity) -> None:
+    cmp = compare_models(make_model("a.tflite"), make_model("b.tflite"), numerics=False)
+    cmp.latency = [_row(timing, estimate)]
+    [finding] = [f for f in comparison_findings(cmp) if f["kind"] == "latency"]
+    assert finding["severity"] == severity
+    assert finding["timing"] == ("estimated" if estimate else timing)
+    if severity == "warning":
+        assert "relative comparison only" in finding["message"]
+
+
+def test_junit_carries_the_provenance_of_every_latency(make_model) -> None:
+    cmp = compare_models(make_model("a.tflite"), make_model("b.tflite"), targets=["cortex-m4"], numerics=False)
+    cmp.latency = [_row("host-run", {"new_ms": 50.0, "old_ms": 40.0})]
+    cmp.latency[0].target = "cortex-m4"
+    doc = cmp.to_dict()
+    root = ET.fromstring(junit_xml([compare_suite(doc)]))
+    [case] = [c for c in root.iter("testcase") if c.get("name") == "a.tflite on cortex-m4"]
+    props = {p.get("name"): p.get("value") for p in case.iter("property")}
+    assert (props["latency_timing"], props["rounds_timing"], props["new_p50_ms"]) == ("estimated", "host-run", "50")
+
+    bench = {"schema": "edgetk.bench/1", "target": "cortex-m4", "transport": "tflm", "model": {"path": "/m/k.tflite"},
+             "timing": "host-run", "mcu_estimate": {"latency_ms": 39.8},
+             "findings": [{"rule": "arena-exceeds-ram", "severity": "error", "message": "TFLM arena exceeds RAM"}],
+             "runner": {"runtime": {"name": "tflm"}, "latency_ms": {"p50": 0.55}}}
+    root = ET.fromstring(junit_xml([bench_suite(bench)]))
+    [case] = root.iter("testcase")
+    props = {p.get("name"): p.get("value") for p in case.iter("property")}
+    assert props == {"p50_ms": "39.8", "timing": "estimated", "runner_timing": "host-run"}
+    assert case.find("failure") is not None and "exceeds RAM" in case.find("failure").get("message")
