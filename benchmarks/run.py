@@ -31,6 +31,7 @@ FIGURES = {
     "P6": "benchmarks.p6_redeploy",
     "P7": "benchmarks.p7_emulator",
     "P8": "benchmarks.p8_roofline",
+    "P9": "benchmarks.p9_verify",
     "growth": "benchmarks.growth",
 }
 HEADER = """# Performance

@@ -51,6 +51,14 @@ RULE_HELP: dict[str, RuleHelp] = {
     "while_cond_is_body": RuleHelp("WHILE cond is its own body",
                                    "re-export the model with the TensorFlow converter; the file is damaged or "
                                    "hand-built"),
+    "kernel_constraint": RuleHelp("kernel rejects this variant",
+                                  "change the graph so the op gets what the kernel takes (for TFLM: rank <= 4 "
+                                  "and constant begin/end/strides for STRIDED_SLICE, full-integer weights AND "
+                                  "activations, i.e. `edgetk convert --quantize int8` instead of dynamic)"),
+    "verified_does_not_run": RuleHelp("the runtime tried here refused it",
+                                      "read the runtime's own line above; fix the op it names"),
+    "verified_alternative_fails": RuleHelp("another runtime configuration refused it",
+                                           "only matters if you deploy that configuration (e.g. no XNNPACK)"),
     "delegate_fallback": RuleHelp("falls back to CPU",
                                   "fine if the CPU is fast enough; else replace the op"),
 }

@@ -8,7 +8,7 @@ probe`, never typed in by hand.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,8 @@ class OpSupportTable:
     version_cap: int
     ops: dict[str, dict[str, Any]]
     dtypes: dict[str, dict[str, Any]]
+    custom_ops: dict[str, dict[str, Any]] = field(default_factory=dict)
+    constraints: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
 
     def has_kernel(self, op: str) -> bool | None:
         """True/False when probed; None for an op name the table does not know (newer schema)."""
@@ -46,6 +48,16 @@ class OpSupportTable:
     def rejected_dtype(self, op: str, dtype: str) -> str | None:
         """The runtime's own error text when it rejected `op` with `dtype` input, else None."""
         return (self.dtypes.get(op) or {}).get("rejected", {}).get(dtype)
+
+    def custom_op_registered(self, name: str) -> bool | None:
+        """True/False when the probe ran the custom op by name; None for a name it did not probe."""
+        entry = self.custom_ops.get(name)
+        return None if entry is None else entry.get("status") == "registered"
+
+    def rejected_variant(self, op: str, feature: str, value: str) -> str | None:
+        """The runtime's own error text when it rejected `op` with `feature` = `value` (constraints probe)."""
+        detail = ((self.constraints.get(op) or {}).get(feature) or {}).get(value)
+        return None if detail in (None, "ok") else detail
 
     def supported_ops(self) -> list[str]:
         return sorted(n for n, e in self.ops.items() if e.get("status") == "present")
@@ -78,6 +90,8 @@ def load_op_table(path: Path) -> OpSupportTable:
             version_cap=int(raw.get("version_cap", 0)),
             ops=raw["ops"],
             dtypes=raw.get("dtypes", {}),
+            custom_ops=raw.get("custom_ops", {}),
+            constraints=raw.get("constraints", {}),
         )
     except (KeyError, TypeError) as exc:
         raise DescriptorError(path, str(exc), "op-support table is missing this field") from None

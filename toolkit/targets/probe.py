@@ -24,7 +24,7 @@ from toolkit.model.builder import builtin_names
 from toolkit.targets.probe_child import MISSING_RUNTIME_EXIT, RUNTIME_MODULES
 
 CHILD_SCRIPT = Path(__file__).with_name("probe_child.py")
-VERSION_CAP = 8
+VERSION_CAP = 16  # LiteRT 2.3 has FULLY_CONNECTED up to v13: a cap of 8 hid v9+ being missing in 2.14
 TABLE_FORMAT = "edgetk.optable/1"
 RUNTIMES = ("litert", "tflite-runtime", "tflm")
 
@@ -143,6 +143,53 @@ def _probe_dtypes(runtime: str, work: Path, python_argv: list[str] | None) -> di
     return table
 
 
+#: custom ops probed by name: MediaPipe's, TFLite's own custom-registered kernels, and a name nobody registers
+CUSTOM_OP_NAMES = (
+    "Convolution2DTransposeBias", "MaxPoolingWithArgmax2D", "MaxUnpooling2D", "TransformLandmarks",
+    "TransformTensorBilinear", "Landmarks2TransformMatrix", "TFLite_Detection_PostProcess", "AudioSpectrogram",
+    "Mfcc", "NumericVerify", "SinCos", "RandomUniform", "RandomStandardNormal", "Multinomial", "EdgetkTestOp",
+)  # fmt: skip
+
+
+def _probe_constraints(runtime: str, work: Path, python_argv: list[str] | None) -> dict[str, Any]:
+    """Kernel parameter constraints (toolkit.targets.constraints): each variant a valid one-op model, run.
+
+    Stored as {op: {feature: {value: "ok" | the runtime's own error text}}}."""
+    from toolkit.targets.probe_constraints import constraint_cases
+
+    cases = constraint_cases()
+    models = [(f"constraint-{c.op}-{c.feature}-{c.value}", c.build()) for c in cases]
+    run = run_manifest(runtime, _write_models(work, models, "run"), python_argv)
+    table: dict[str, Any] = {}
+    for i, case in enumerate(cases):
+        status, detail = run.results[i]
+        values = table.setdefault(case.op, {}).setdefault(case.feature, {})
+        values[case.value] = "ok" if status == "ok" else (detail or status)
+    return table
+
+
+def _probe_custom_ops(runtime: str, work: Path, python_argv: list[str] | None) -> dict[str, Any]:
+    """Which custom ops the runtime's default resolver registers: a one-op model per name, allocated and
+    invoked. A crash also proves registration (the op's own Init/Prepare ran on the probe's dummy tensors)."""
+    from toolkit.model.builder import custom_op_model
+
+    models = [(f"custom-{name}", custom_op_model(name)) for name in CUSTOM_OP_NAMES]
+    run = run_manifest(runtime, _write_models(work, models, "custom"), python_argv)
+    table: dict[str, Any] = {}
+    for i, name in enumerate(CUSTOM_OP_NAMES):
+        status, detail = run.results[i]
+        entry: dict[str, Any] = {"status": "missing" if status == "missing" else "registered"}
+        if status == "registered-by-delegate":
+            entry["via"] = "xnnpack"  # float graphs with the default XNNPACK delegate only
+            entry["detail"] = detail
+        if status == "crashed":
+            entry["crashed_in_prepare"] = True
+        if status == "missing":
+            entry["detail"] = detail
+        table[name] = entry
+    return table
+
+
 def probe_runtime(runtime: str, python_argv: list[str] | None = None) -> dict[str, Any]:
     """Probe one runtime (the one importable by `python_argv`, default this interpreter) -> op table dict."""
     if runtime not in RUNTIMES:
@@ -151,6 +198,8 @@ def probe_runtime(runtime: str, python_argv: list[str] | None = None) -> dict[st
     with tempfile.TemporaryDirectory(prefix="edgetk-probe-models-") as tmp:
         ops, run = _probe_kernels(runtime, Path(tmp), python_argv)
         dtypes = _probe_dtypes(runtime, Path(tmp), python_argv)
+        custom_ops = _probe_custom_ops(runtime, Path(tmp), python_argv)
+        constraints = _probe_constraints(runtime, Path(tmp), python_argv)
     hello = run.hello
     return {
         "format": TABLE_FORMAT,
@@ -162,6 +211,8 @@ def probe_runtime(runtime: str, python_argv: list[str] | None = None) -> dict[st
         "version_cap": VERSION_CAP,
         "ops": ops,
         "dtypes": dtypes,
+        "custom_ops": custom_ops,
+        "constraints": constraints,
     }
 
 

@@ -1,7 +1,7 @@
 """Self-contained op-support probe child: stdlib + one runtime (+ numpy for "run" cases). No edgetk import.
 
 Run as ``python probe_child.py --runtime litert|tflite-runtime|tflm --manifest M.json --results R.jsonl
-[--start K]``. The manifest is a JSON list of {"path": model file, "mode": "kernel"|"run"}. For each entry
+[--start K]``. The manifest is a JSON list of {"path": model file, "mode": "kernel"|"run"|"custom"}. For each entry
 from K on, one "start" line then one result line are appended to the results file, flushed, so a parent
 that sees this process die by a signal knows which model killed it and restarts after it. Copy this one
 file to another machine (or run it under qemu-user) to probe the runtime installed there.
@@ -99,14 +99,14 @@ def _fill_inputs(runtime, interp):
 
 
 def probe_one(runtime, path, mode):
-    """Return (status, detail). kernel mode: present|missing. run mode: ok|failed."""
+    """Return (status, detail). kernel mode: present|missing. run mode: ok|failed. custom: registered|missing."""
     with open(path, "rb") as fh:
         data = fh.read()
     error = None
     with _CaptureFd2() as cap:
         try:
             interp = _make_interpreter(runtime, data)
-            if mode == "run":
+            if mode in ("run", "custom"):
                 _fill_inputs(runtime, interp)
                 interp.invoke()
         except Exception as exc:  # noqa: BLE001 - every failure is data here
@@ -114,6 +114,19 @@ def probe_one(runtime, path, mode):
     text = " ".join(((error or "") + " " + cap.text).split())[:400]
     if mode == "run":
         return ("ok", "") if error is None else ("failed", text)
+    if mode == "custom":
+        # LiteRT logs "unresolved custom op" even for a registered op whose Prepare then rejects the probe's
+        # dummy tensors: only its own exception counts. TFLM says why only in its log.
+        # LiteRT's XNNPACK delegate takes some custom ops (MediaPipe's Convolution2DTransposeBias): it checks
+        # the node first ("unexpected number of inputs (1 != 3) in node CUSTOM") and only then is the op left
+        # unresolved. A complaint BEFORE the unresolved marker therefore means "registered (by the delegate)".
+        own = text if runtime == "tflm" else (error or "").removeprefix("RuntimeError: ")
+        first = min((own.find(m) for m in MISSING_MARKERS if m in own), default=-1)
+        if first == 0 or (first > 0 and runtime == "tflm"):
+            return "missing", text
+        if first > 0:
+            return "registered-by-delegate", text
+        return "registered", text if error else ""
     if any(marker in text for marker in MISSING_MARKERS):
         return "missing", text
     return "present", text if error else ""

@@ -90,7 +90,8 @@ def custom_op(ctx: CheckContext) -> Iterator[Finding]:
     """Custom op {op} is not built into {runtime}; register it in the app (and list it in the target's
     custom_ops) or replace it with builtin ops."""
     for op in ctx.model.operators():
-        if op.is_custom and not op.is_flex and op.custom_code not in ctx.target.custom_ops:
+        if op.is_custom and not op.is_flex and op.custom_code not in ctx.target.custom_ops \
+                and not ctx.table.custom_op_registered(op.custom_code or ""):
             yield _finding(custom_op, "error", op, runtime=ctx.runtime)
 
 
@@ -123,6 +124,32 @@ def unsupported_op_dtype(ctx: CheckContext) -> Iterator[Finding]:
         detail = ctx.table.rejected_dtype(op.name, dtype)
         if detail:
             yield _finding(unsupported_op_dtype, "error", op, dtype=dtype, detail=detail[:160], runtime=ctx.runtime)
+
+
+@rule("error")
+def kernel_constraint(ctx: CheckContext) -> Iterator[Finding]:
+    """{runtime} has a {op} kernel but rejects it with {feature} = {value} (measured by the constraints probe:
+    {detail})."""
+    from toolkit.targets.constraints import op_features
+
+    if not ctx.table.constraints:
+        return
+    for op in _builtin_ops(ctx):
+        if op.name not in ctx.table.constraints:
+            continue
+        for feature, value in op_features(ctx.model, op).items():
+            detail = ctx.table.rejected_variant(op.name, feature, value)
+            if detail:
+                yield _finding(kernel_constraint, "error", op, feature=feature, value=value,
+                               detail=_runtime_line(detail), runtime=ctx.runtime)
+
+
+def _runtime_line(detail: str) -> str:
+    """The runtime's own complaint out of the probe's captured text (path prefixes and node lines cut)."""
+    text = detail.removeprefix("RuntimeError: ").replace("TFLM failed to allocate tensors ", "")
+    text = text.split(" Node ", 1)[0].split("Node number", 1)[0]
+    words = [w.rsplit("/", 1)[-1] if "/" in w and w.endswith(".cc") else w for w in text.split()]
+    return " ".join(words)[:160]
 
 
 @rule("error")

@@ -1,0 +1,78 @@
+"""Kernel parameter constraints: the variants of an op that a kernel exists for but rejects in practice.
+
+"Is there a kernel" is not enough: TFLM's STRIDED_SLICE refuses inputs of rank > 4 ("input dim should not
+exceed 4") and runtime begin/end tensors ("Non-constant >begin< tensor is not supported"); hybrid
+FULLY_CONNECTED (float activations, int8 weights: what `--quantize dynamic` writes) has no TFLM kernel.
+Each constraint is an (op, feature) whose value ``op_features`` reads off a model's operator; the probe
+(toolkit/targets/probe_constraints.py) runs one valid model per (op, feature, value) in each real runtime
+and the op table records "ok" or the runtime's own error text. No TensorFlow, no numpy here.
+"""
+
+from __future__ import annotations
+
+import math
+
+from toolkit.model import Operator, Tensor, TfliteModel
+
+#: op -> the features probed for it (see ``op_features``)
+CONSTRAINED_OPS: dict[str, tuple[str, ...]] = {
+    "STRIDED_SLICE": ("input_rank", "begin", "end", "strides"),
+    "FULLY_CONNECTED": ("quantization",),
+    "CONV_2D": ("quantization",),
+    "DEPTHWISE_CONV_2D": ("quantization",),
+    "ADD": ("broadcast",),
+    "MUL": ("broadcast",),
+}
+
+
+def _tensor(model: TfliteModel, op: Operator, position: int) -> Tensor | None:
+    if position >= len(op.inputs) or op.inputs[position] < 0:
+        return None
+    return model.subgraphs[op.subgraph].tensors[op.inputs[position]]
+
+
+def _const_or_runtime(t: Tensor | None) -> str | None:
+    return None if t is None else ("constant" if t.is_constant else "runtime")
+
+
+def weight_quantization(x: Tensor | None, w: Tensor | None) -> str | None:
+    """float | hybrid-int8 (float activations, int8 weights) | int8-per-tensor | int8-per-channel | None."""
+    if x is None or w is None:
+        return None
+    if w.dtype == "float32" and x.dtype == "float32":
+        return "float"
+    if w.dtype == "int8" and x.dtype == "float32":
+        return "hybrid-int8"
+    if w.dtype == "int8" and x.dtype == "int8":
+        per_channel = w.quantization is not None and len(w.quantization.scales or ()) > 1
+        return "int8-per-channel" if per_channel else "int8-per-tensor"
+    return None
+
+
+def broadcast_kind(a: Tensor | None, b: Tensor | None) -> str | None:
+    """"same-shape", "scalar" (one operand has one element), or "rank-N" for a broadcast whose larger input
+    has rank N."""
+    if a is None or b is None:
+        return None
+    if tuple(a.shape) == tuple(b.shape):
+        return "same-shape"
+    if math.prod(a.shape) == 1 or math.prod(b.shape) == 1:
+        return "scalar"
+    return f"rank-{max(len(a.shape), len(b.shape))}"
+
+
+def op_features(model: TfliteModel, op: Operator) -> dict[str, str]:
+    """The constrained features of one operator, as the probe names their values."""
+    wanted = CONSTRAINED_OPS.get(op.name, ())
+    found: dict[str, str | None] = {}
+    if "input_rank" in wanted:
+        x = _tensor(model, op, 0)
+        found["input_rank"] = str(len(x.shape)) if x is not None else None
+    for position, feature in ((1, "begin"), (2, "end"), (3, "strides")):
+        if feature in wanted:
+            found[feature] = _const_or_runtime(_tensor(model, op, position))
+    if "quantization" in wanted:
+        found["quantization"] = weight_quantization(_tensor(model, op, 0), _tensor(model, op, 1))
+    if "broadcast" in wanted:
+        found["broadcast"] = broadcast_kind(_tensor(model, op, 0), _tensor(model, op, 1))
+    return {k: v for k, v in found.items() if v is not None}

@@ -1,0 +1,109 @@
+"""The probe's models for kernel parameter constraints (toolkit/targets/constraints.py): one small VALID
+single-op model per (op, feature, value), so a runtime that refuses it refuses the variant, not the model."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from toolkit.model.builder import ModelBuilder, schema
+
+
+@dataclass(frozen=True)
+class ConstraintCase:
+    op: str
+    feature: str
+    value: str
+    build: Callable[[], bytes]
+
+
+def _strided_slice(rank: int, runtime_inputs: tuple[str, ...] = ()) -> bytes:
+    """x[1:2, 1:2, ...] on a [2]*rank input; begin/end/strides constants unless named in runtime_inputs."""
+    b = ModelBuilder(description=f"edgetk probe STRIDED_SLICE rank {rank} runtime {runtime_inputs}")
+    x = b.add_tensor([2] * rank, name="x")
+    values = {"begin": [1] * rank, "end": [2] * rank, "strides": [1] * rank}
+    params = {k: b.add_tensor([rank], "int32", name=k, data=None if k in runtime_inputs else np.array(v, np.int32))
+              for k, v in values.items()}  # fmt: skip
+    out = b.add_tensor([1] * rank, name="y")
+    b.add_op("STRIDED_SLICE", [x, params["begin"], params["end"], params["strides"]], [out],
+             options=schema().StridedSliceOptionsT())
+    b.set_io([x, *(params[k] for k in runtime_inputs)], [out])
+    return b.build()
+
+
+def _set_quant(b: ModelBuilder, tensor: int, scales: list[float], zero_points: list[int], axis: int = 0) -> None:
+    q = schema().QuantizationParametersT()
+    q.scale, q.zeroPoint, q.quantizedDimension = scales, zero_points, axis
+    b.subgraphs[0].tensors[tensor].quantization = q
+
+
+def _weighted(op: str, kind: str) -> bytes:
+    """FULLY_CONNECTED / CONV_2D / DEPTHWISE_CONV_2D with float, hybrid (float x, int8 w) or int8 weights."""
+    s = schema()
+    b = ModelBuilder(description=f"edgetk probe {op} {kind}")
+    act = "int8" if kind.startswith("int8") else "float32"
+    if op == "FULLY_CONNECTED":
+        x_shape, w_shape, out_shape, channels = [1, 4], [3, 4], [1, 3], 3
+        opts: Any = s.FullyConnectedOptionsT()
+    else:
+        x_shape, out_shape = [1, 4, 4, 2], [1, 4, 4, 3 if op == "CONV_2D" else 2]
+        w_shape = [3, 1, 1, 2] if op == "CONV_2D" else [1, 1, 1, 2]
+        channels = w_shape[0] if op == "CONV_2D" else w_shape[3]
+        opts = s.Conv2DOptionsT() if op == "CONV_2D" else s.DepthwiseConv2DOptionsT()
+        opts.padding, opts.strideW, opts.strideH = s.Padding.SAME, 1, 1
+        opts.dilationWFactor = opts.dilationHFactor = 1
+        if op == "DEPTHWISE_CONV_2D":
+            opts.depthMultiplier = 1
+    x = b.add_tensor(x_shape, act, name="x", **({"scale": 0.5} if act == "int8" else {}))
+    wdt = "float32" if kind == "float" else "int8"
+    w = b.add_tensor(w_shape, wdt, data=np.full(w_shape, 0.25 if wdt == "float32" else 1, np.dtype(wdt)))
+    axis = 3 if op == "DEPTHWISE_CONV_2D" else 0
+    if wdt == "int8":
+        per_channel = kind == "int8-per-channel" or (kind == "hybrid-int8" and op != "FULLY_CONNECTED")
+        n = channels if per_channel else 1
+        _set_quant(b, w, [0.5] * n, [0] * n, axis)
+    bias_dt = "int32" if act == "int8" else "float32"
+    bias = b.add_tensor([channels], bias_dt, data=np.zeros([channels], np.dtype(bias_dt)))
+    if act == "int8":
+        n = channels if kind == "int8-per-channel" else 1
+        _set_quant(b, bias, [0.25] * n, [0] * n)
+    out = b.add_tensor(out_shape, act, name="y", **({"scale": 0.5} if act == "int8" else {}))
+    b.add_op(op, [x, w, bias], [out], options=opts)
+    b.set_io([x], [out])
+    return b.build()
+
+
+def _broadcast(op: str, kind: str) -> bytes:
+    s = schema()
+    if kind == "same-shape":
+        a_shape = b_shape = [1, 2, 2, 2]
+    elif kind == "scalar":
+        a_shape, b_shape = [1, 2, 2, 2], [1]
+    else:
+        rank = int(kind.split("-")[1])
+        a_shape, b_shape = [2] + [1] * (rank - 1), [1] * (rank - 1) + [2]
+    out_shape = [max(x, y) for x, y in zip([1] * (len(b_shape) - len(a_shape)) + a_shape,
+                                             [1] * (len(a_shape) - len(b_shape)) + b_shape, strict=True)]
+    b = ModelBuilder(description=f"edgetk probe {op} {kind}")
+    x, y = b.add_tensor(a_shape, name="x"), b.add_tensor(b_shape, name="y")
+    out = b.add_tensor(out_shape, name="z")
+    b.add_op(op, [x, y], [out], options=s.AddOptionsT() if op == "ADD" else s.MulOptionsT())
+    b.set_io([x, y], [out])
+    return b.build()
+
+
+def constraint_cases() -> list[ConstraintCase]:
+    """Every (op, feature, value) the probe measures; values are what ``op_features`` reports."""
+    cases = [ConstraintCase("STRIDED_SLICE", "input_rank", str(r), lambda r=r: _strided_slice(r)) for r in range(1, 7)]
+    cases += [ConstraintCase("STRIDED_SLICE", k, v, lambda k=k, v=v: _strided_slice(3, (k,) if v == "runtime" else ()))
+              for k in ("begin", "end", "strides") for v in ("constant", "runtime")]  # fmt: skip
+    for op in ("FULLY_CONNECTED", "CONV_2D", "DEPTHWISE_CONV_2D"):
+        cases += [ConstraintCase(op, "quantization", kind, lambda op=op, kind=kind: _weighted(op, kind))
+                  for kind in ("float", "hybrid-int8", "int8-per-tensor", "int8-per-channel")]
+    for op in ("ADD", "MUL"):
+        cases += [ConstraintCase(op, "broadcast", kind, lambda op=op, kind=kind: _broadcast(op, kind))
+                  for kind in ("same-shape", "scalar", "rank-4", "rank-5", "rank-6")]
+    return cases
