@@ -11,8 +11,6 @@ from pathlib import Path
 
 import platformdirs
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-
 
 def _home(sub: str, default: str) -> Path:
     base = os.environ.get("EDGETK_HOME")

@@ -10,8 +10,6 @@ ToolkitError: a signal is ``RuntimeCrashError(signal_name=...)`` naming the phas
 
 from __future__ import annotations
 
-import re
-import subprocess
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,11 +18,12 @@ from typing import Any
 from toolkit import __version__
 from toolkit.bench import provenance
 from toolkit.bench.stats import roofline, roofline_block, stats_problems
-from toolkit.child_output import last_json_object
-from toolkit.errors import BadInputError, DeviceError, MissingDependencyError, RuntimeCrashError
+from toolkit.errors import DeviceError, RuntimeCrashError
+from toolkit.runtimes.protocol import RUNNER_PATH, Kind, classify, hang_error, run_runner, runner_argv
 from toolkit.transports.base import RunResult, Transport
 
-RUNNER_PATH = Path(__file__).resolve().parent.parent / "runtimes" / "runner.py"
+__all__ = ["RUNNER_PATH", "BenchOptions", "BenchResult", "bench_model", "parse_runner_output", "runner_argv",
+           "runtime_hang"]
 BENCH_SCHEMA = "edgetk.bench/1"
 
 
@@ -120,17 +119,6 @@ class BenchResult:
         }  # fmt: skip
 
 
-def runner_argv(python: list[str], runner: str, model: str, runtime: str, options: BenchOptions) -> list[str]:
-    argv = [*python, runner, "--model", model, "--runtime", runtime, "--runs", str(options.runs),
-            "--warmup", str(options.warmup), "--seed", str(options.seed),
-            "--max-seconds", f"{max(options.timeout * 0.5, 1.0):g}"]  # fmt: skip
-    if options.threads:
-        argv += ["--threads", str(options.threads)]
-    if not options.xnnpack:
-        argv.append("--no-xnnpack")
-    if options.arena_bytes:
-        argv += ["--arena-bytes", str(options.arena_bytes)]
-    return argv
 
 
 def bench_model(
@@ -148,18 +136,12 @@ def bench_model(
         from toolkit.bench.mcu_estimate import kernel_class
 
         kernel_class(options.kernels, target.cpu.arch)
-    transport = transport or for_target(target, device)
+    transport = transport or (_device_transport(device) if device else for_target(target))
     runtime = options.runtime or getattr(transport, "runtime", None) or target.runtime.name
     with transport:
-        runner = transport.put(RUNNER_PATH, "edgetk_runner.py")
-        remote_model = transport.put(model_path, "model.tflite")
-        argv = runner_argv(transport.python_argv(), runner, remote_model, runtime, options)
-        if options.inputs:
-            argv += ["--inputs", transport.put(Path(options.inputs), "inputs.npz")]
-        if options.keep_outputs:
-            argv += ["--outputs-npz", "outputs.npz"]
         try:
-            result = transport.run(argv, timeout=options.timeout)
+            result = run_runner(transport, model_path, runtime, options, inputs=options.inputs,
+                                outputs_npz="outputs.npz" if options.keep_outputs else None)
         except DeviceError as exc:
             hang = runtime_hang(exc, transport.kind, f"{model_path.name} on {target.name}", options.timeout)
             if hang is None:
@@ -171,46 +153,23 @@ def bench_model(
     return _interpret(model, target, device, transport, doc, options)
 
 
-_PHASE = re.compile(r"edgetk-runner: phase=([\w-]+)")
+def _device_transport(device: str) -> Transport:
+    from toolkit.devices.connect import transport_for_device  # the inventory: ssh / adb / local / emulator
+
+    return transport_for_device(device)
 
 
 def runtime_hang(exc: DeviceError, transport_kind: str, where: str, timeout: float) -> RuntimeCrashError | None:
-    """A runner child of THIS machine (local or tflm transport) stopped at ``timeout``: the native runtime
-    hung, which is a runtime failure (exit 6), not a device error (exit 4; docs/EXIT_CODES.md). TFLM loops
-    forever on a WHILE whose cond and body are one subgraph. None for any other DeviceError."""
-    cause = exc.__cause__
-    if transport_kind not in ("local", "tflm") or not isinstance(cause, subprocess.TimeoutExpired):
-        return None
-    stderr = cause.stderr.decode(errors="replace") if isinstance(cause.stderr, bytes) else cause.stderr or ""
-    phases = _PHASE.findall(stderr)
-    during = f" during {phases[-1]}" if phases else ""
-    why = ("a model with cyclic control flow can hang TFLM" if transport_kind == "tflm"
-           else "a hung runtime, or raise --timeout if one inference really takes this long")  # fmt: skip
-    return RuntimeCrashError(f"{where}: the runtime did not finish within {timeout:g}s{during} and was stopped ({why})")
+    """See ``toolkit.runtimes.protocol.hang_error`` (a host-side runner child that hung is exit 6)."""
+    return hang_error(exc, transport_kind, where, timeout)
 
 
 def parse_runner_output(result: RunResult, model_name: str, target_name: str) -> dict[str, Any]:
-    """The runner's JSON document, or the ToolkitError its failure means."""
-    phases = _PHASE.findall(result.stderr)
-    where = f"{model_name} on {target_name}"
-    if result.signal:
-        phase = phases[-1] if phases else "start-up"
-        raise RuntimeCrashError(f"the runtime died running {where} during {phase}", signal_name=result.signal)
-    doc = last_json_object(result.stdout)
-    if doc is None:
-        tail = next((ln for ln in reversed(result.stderr.splitlines()) if ln.strip()), "no output")
-        raise DeviceError(f"the runner gave no result for {where} (exit {result.returncode}): {tail[:300]}")
-    error = doc.get("error")
-    if error:
-        kind, message, op = error.get("kind", ""), error.get("message", ""), error.get("op")
-        if kind == "missing-runtime":
-            raise MissingDependencyError(f"a TFLite runtime on {target_name}", message)
-        if kind == "bad-input":
-            raise BadInputError(message)
-        if kind == "missing-kernel":
-            raise RuntimeCrashError(f"{where}: the runtime has no kernel for {op} ({message})")
-        raise RuntimeCrashError(f"{where}: {message}", op=op)
-    return doc
+    """The runner's JSON document, or the ToolkitError its outcome means (``protocol.classify``)."""
+    outcome = classify(result, target_name)
+    if outcome.kind is not Kind.OK:
+        raise outcome.error(model_name, target_name)
+    return outcome.document or {}
 
 
 def _interpret(

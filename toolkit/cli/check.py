@@ -116,13 +116,9 @@ def _check_devices(report: object, model_path: Path, devices: list[str], invento
     """One device after the other (an --ask-password prompt each), then one document / two tables."""
     import sys
 
-    from toolkit.devices.on_device import (
-        check_document,
-        check_exit_code,
-        check_on_device,
-        device_junit_suite,
-        disagreement_line,
-    )  # fmt: skip
+    from toolkit.devices.on_device import check_document, check_exit_code, check_on_device
+    from toolkit.report.device_check import disagreement_line
+    from toolkit.report.junit import device_junit_suite
 
     checks = [check_on_device(model_path, name, inventory=inventory, trust_new_host_key=trust_new_host_key,
                               ask_password=ask_password, timeout=timeout) for name in devices]

@@ -12,9 +12,9 @@ from pathlib import Path
 from toolkit.devices.connect import transport_for_device
 from toolkit.devices.inventory import Device, load_inventory
 from toolkit.errors import BadInputError
-from toolkit.paths import REPO_ROOT
+from toolkit.runtimes.protocol import RUNNER_PATH
 
-RUNNER = REPO_ROOT / "toolkit" / "runtimes" / "runner.py"
+RUNNER = RUNNER_PATH
 
 
 @dataclass(frozen=True)

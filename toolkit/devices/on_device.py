@@ -13,21 +13,18 @@ Only the model's fate is an observation. A device that cannot be reached, or has
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from toolkit.child_output import last_json_object
 from toolkit.devices.connect import transport_for_device
 from toolkit.devices.inventory import Device, load_inventory
-from toolkit.errors import BadInputError, DeviceError, ExitCode, MissingDependencyError, ToolkitError
+from toolkit.errors import BadInputError, ExitCode, ToolkitError
+from toolkit.runtimes.protocol import Kind, RunnerOptions, classify, run_runner
 from toolkit.transports.base import RunResult
 
 RUNS, DOES_NOT_RUN, NOT_CHECKED = "runs", "does-not-run", "not-checked"
-_PHASE = re.compile(r"edgetk-runner: phase=([\w-]+)")
-_RUNTIME_FAILURES = ("missing-kernel", "init-failed", "invoke-failed")
 
 
 @dataclass(frozen=True)
@@ -123,49 +120,27 @@ def _with_seconds(observed: Observed, seconds: float) -> Observed:
 
 
 def _try_on_device(transport: Any, model_path: Path, descriptor: Any, timeout: float) -> Observed:
-    from toolkit.bench.orchestrate import RUNNER_PATH, BenchOptions, runner_argv
-
     runtime = getattr(transport, "runtime", None) or descriptor.runtime.name
     with transport:
-        runner = transport.put(RUNNER_PATH, "edgetk_runner.py")
-        remote_model = transport.put(model_path, "model.tflite")
-        options = BenchOptions(runs=1, warmup=0, timeout=timeout)
-        result = transport.run(runner_argv(transport.python_argv(), runner, remote_model, runtime, options),
-                               timeout=timeout)
+        result = run_runner(transport, model_path, runtime, RunnerOptions(timeout=timeout))
     return observe(result, descriptor.name, runtime)
 
 
 def observe(result: RunResult, target_name: str, runtime: str | None = None) -> Observed:
-    """Turn one runner run (``--runs 1``) into an observation; raise when it says nothing about the model.
+    """Turn one runner run (``--runs 1``) into an observation; raise when it says nothing about the model
+    (the error ``protocol.classify`` gives it, with the exit code every verb gives the same outcome).
 
     ``runtime`` (the one asked for) names the runtime of a failed run, whose JSON does not carry it."""
-    if result.signal:
-        phases = _PHASE.findall(result.stderr)
-        phase = phases[-1] if phases else "start-up"
-        fatal = next((ln.strip() for ln in result.stderr.splitlines() if ln.startswith("Fatal Python error")), "")
-        message = f"killed by {result.signal} during {phase}" + (f" ({fatal})" if fatal else "")
-        return Observed(DOES_NOT_RUN, runtime=runtime, kind="crashed", message=message, signal=result.signal,
-                        phase=phase)
-    doc = last_json_object(result.stdout)
-    if doc is None:
-        tail = next((ln for ln in reversed(result.stderr.splitlines()) if ln.strip()), "no output")
-        raise DeviceError(f"the runner gave no result on {target_name} (exit {result.returncode}): {tail[:300]}")
-    error = doc.get("error")
-    if not error:
-        rt = doc.get("runtime") or {}
-        return Observed(RUNS, runtime=f"{rt.get('name')} {rt.get('version')}",
-                        arch=(doc.get("device") or {}).get("arch"), init_ms=doc.get("init_ms"),
-                        first_inference_ms=doc.get("first_inference_ms"),
-                        arena_bytes=(doc.get("arena") or {}).get("total_bytes"))
-    kind, message = error.get("kind", ""), error.get("message", "")
-    if kind in _RUNTIME_FAILURES:
-        return Observed(DOES_NOT_RUN, runtime=runtime, kind=kind, message=message, op=error.get("op"))
-    if kind == "missing-runtime":
-        raise MissingDependencyError(f"a TFLite runtime on the device ({target_name})", message)
-    if kind == "internal" and "No module named" in message:  # e.g. numpy, imported before the runtime
-        raise MissingDependencyError(f"a Python module on the device ({target_name})",
-                                     f"{message} (`edgetk devices check NAME` says how to install it)")
-    raise DeviceError(f"the runner failed on the device ({kind}): {message}")
+    outcome = classify(result, target_name)
+    if outcome.kind is Kind.OK:
+        doc = outcome.document or {}
+        return Observed(RUNS, runtime=outcome.runtime_label, arch=(doc.get("device") or {}).get("arch"),
+                        init_ms=doc.get("init_ms"), first_inference_ms=doc.get("first_inference_ms"),
+                        arena_bytes=outcome.arena_bytes)
+    if not outcome.is_model_fate:
+        raise outcome.error("the model", target_name)
+    return Observed(DOES_NOT_RUN, runtime=runtime, kind=str(outcome.kind), message=outcome.message,
+                    op=outcome.op, signal=outcome.signal, phase=outcome.phase if outcome.signal else None)
 
 
 def check_document(report: Any, checks: list[DeviceCheck]) -> dict[str, Any]:
@@ -184,30 +159,3 @@ def check_exit_code(report: Any, checks: list[DeviceCheck]) -> int:
     if not report.all_run or any(c.observed.verdict == DOES_NOT_RUN for c in checks):
         return int(ExitCode.VERDICT_FAILED)
     return next((c.exit_code for c in checks if c.exit_code), int(ExitCode.OK))
-
-
-def disagreement_line(check: DeviceCheck) -> str:
-    """The loud one-liner for a prediction the device contradicted: the op table is stale."""
-    p, o = check.predicted, check.observed
-    why = f" ({o.message})" if o.message else ""
-    return (f"PREDICTION WRONG on {check.device}: op table {p.op_table} ({p.runtime}) predicted '{p.verdict}' "
-            f"for target {p.target}, the device observed '{o.verdict}'{why} — the op table is stale for this "
-            f"device: re-probe it (`edgetk targets probe`) or fix the target's runtime version")
-
-
-def device_junit_suite(checks: list[DeviceCheck], model_name: str) -> Any:
-    """JUnit cases for the devices: the observation decides (does-not-run fails, not-checked is skipped)."""
-    from toolkit.report.junit import JUnitCase, JUnitSuite
-
-    cases = []
-    for c in checks:
-        o = c.observed
-        failure = f"{model_name} does not run on {c.device}: {o.message}" if o.verdict == DOES_NOT_RUN else None
-        skipped = f"{c.device} not checked: {o.message}" if o.verdict == NOT_CHECKED else None
-        details = disagreement_line(c) if c.agrees is False else ""
-        cases.append(JUnitCase(
-            name=f"{model_name} on device {c.device}", classname="edgetk.check.device", failure=failure,
-            skipped=skipped, details=details or (failure or ""), time_s=o.seconds,
-            properties={"predicted": c.predicted.verdict, "observed": o.verdict, "agrees": str(c.agrees).lower()},
-        ))  # fmt: skip
-    return JUnitSuite(name=f"edgetk check {model_name} on devices", cases=cases)

@@ -277,7 +277,7 @@ def render_check(report: Any, *, width: int | None = None, verbose: bool = False
 def render_device_checks(checks: Sequence[Any], *, width: int | None = None) -> list[str]:
     """Predicted (op table) vs observed (tried on the device): one line per device, the detail under it,
     a disagreement said loudly (the op table is stale)."""
-    from toolkit.devices.on_device import disagreement_line
+    from toolkit.report.device_check import disagreement_line
 
     width = width or terminal_width()
     rows = [("device", "target", "via", "predicted", "observed")]

@@ -186,3 +186,22 @@ def bench_suite(doc: dict) -> JUnitSuite:
                                failure=f"{model} on {target}: {errors[0]}" if errors else None,
                                details="\n".join(errors), properties=props))
     return JUnitSuite(name="edgetk bench", cases=cases)
+
+
+def device_junit_suite(checks: list[Any], model_name: str) -> JUnitSuite:
+    """JUnit cases for the devices: the observation decides (does-not-run fails, not-checked is skipped)."""
+    from toolkit.devices.on_device import DOES_NOT_RUN, NOT_CHECKED
+    from toolkit.report.device_check import disagreement_line
+
+    cases = []
+    for c in checks:
+        o = c.observed
+        failure = f"{model_name} does not run on {c.device}: {o.message}" if o.verdict == DOES_NOT_RUN else None
+        skipped = f"{c.device} not checked: {o.message}" if o.verdict == NOT_CHECKED else None
+        details = disagreement_line(c) if c.agrees is False else ""
+        cases.append(JUnitCase(
+            name=f"{model_name} on device {c.device}", classname="edgetk.check.device", failure=failure,
+            skipped=skipped, details=details or (failure or ""), time_s=o.seconds,
+            properties={"predicted": c.predicted.verdict, "observed": o.verdict, "agrees": str(c.agrees).lower()},
+        ))  # fmt: skip
+    return JUnitSuite(name=f"edgetk check {model_name} on devices", cases=cases)

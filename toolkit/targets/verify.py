@@ -18,7 +18,6 @@ an emulator image that is not built, is recorded as "not-tried" with the reason;
 
 from __future__ import annotations
 
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -152,39 +151,36 @@ def _transport(t: RuntimeTry) -> Any:
 
 def run_with_runner(t: RuntimeTry, model_path: Path, options: VerifyOptions) -> RuntimeOutcome:
     """The runner through a transport, as `bench` and `check --device` run it; a hang is an outcome."""
-    from toolkit.bench.orchestrate import RUNNER_PATH, BenchOptions, runner_argv
-    from toolkit.devices.on_device import observe
+    from toolkit.runtimes.protocol import Kind, RunnerOptions, classify, hung_stderr, run_runner
 
     timeout = options.timeout * (EMULATED_SLOWDOWN if t.provenance == "emulated" else 1.0)
     try:
         transport = _transport(t)
         with transport:
-            with _PUT_LOCK:
-                runner = transport.put(RUNNER_PATH, "edgetk_runner.py")
-                remote_model = transport.put(model_path, "model.tflite")
-            bench = BenchOptions(runs=1, warmup=0, seed=options.seed, timeout=timeout, xnnpack=t.xnnpack,
-                                 arena_bytes=t.arena_bytes)
-            argv = runner_argv(transport.python_argv(), runner, remote_model, t.runtime, bench)
-            result = transport.run(argv, timeout=timeout)
-        seen = observe(result, t.label, t.runtime)
+            run = RunnerOptions(seed=options.seed, timeout=timeout, xnnpack=t.xnnpack, arena_bytes=t.arena_bytes)
+            result = run_runner(transport, model_path, t.runtime, run, put_lock=_PUT_LOCK)
+        seen = classify(result, t.label)
+        if not seen.is_model_fate:
+            raise seen.error("the model", t.label)
     except MissingDependencyError as exc:
         return t.outcome(NOT_TRIED, kind="missing-runtime", message=exc.message)
     except DeviceError as exc:
-        if isinstance(exc.__cause__, subprocess.TimeoutExpired):
-            return t.outcome(DOES_NOT_RUN, kind="hung", message=_hang_line(t, exc.__cause__, timeout))
+        stderr = hung_stderr(exc)
+        if stderr is not None:
+            return t.outcome(DOES_NOT_RUN, kind="hung", message=_hang_line(t, stderr, timeout))
         return t.outcome(NOT_TRIED, kind="device-error", message=exc.message)
     except ToolkitError as exc:
         return t.outcome(NOT_TRIED, kind=type(exc).__name__, message=exc.message)
-    return t.outcome(seen.verdict, runtime=seen.runtime or t.runtime, kind=seen.kind, message=seen.message,
-                     op=seen.op, arena_bytes=seen.arena_bytes)
+    if seen.kind is Kind.OK:
+        return t.outcome(RUNS, runtime=seen.runtime_label or t.runtime, arena_bytes=seen.arena_bytes)
+    return t.outcome(DOES_NOT_RUN, runtime=t.runtime, kind=str(seen.kind), message=seen.message, op=seen.op,
+                     arena_bytes=seen.arena_bytes)
 
 
-def _hang_line(t: RuntimeTry, expired: subprocess.TimeoutExpired, timeout: float) -> str:
-    import re
+def _hang_line(t: RuntimeTry, stderr: str, timeout: float) -> str:
+    from toolkit.runtimes.protocol import last_phase
 
-    err = expired.stderr.decode(errors="replace") if isinstance(expired.stderr, bytes) else expired.stderr or ""
-    phases = re.findall(r"edgetk-runner: phase=([\w-]+)", err)
-    phase = phases[-1] if phases else "start-up"
+    phase = last_phase(stderr) or "start-up"
     doing = "return from invoke" if phase in ("first-inference", "warmup", "timed") else f"finish {phase}"
     return f"{t.label.split(',')[0]} did not {doing} within {timeout:g} s"
 

@@ -1,7 +1,7 @@
 """Ways of reaching a device, all behind ``toolkit.transports.base.Transport``.
 
-``for_target`` is the one dispatch: a named device from the inventory wins, otherwise the target
-descriptor's ``reach``. Transport classes are imported lazily so ``import toolkit.transports`` stays cheap
+``for_target`` dispatches on the target descriptor's ``reach``; a named device from the inventory is
+resolved by ``toolkit.devices.transport_for_device`` (transports know nothing of the inventory). Transport classes are imported lazily so ``import toolkit.transports`` stays cheap
 and a transport still being built elsewhere does not break the others.
 """
 
@@ -15,10 +15,8 @@ from toolkit.transports.base import RunResult, Transport, sha256_file
 __all__ = ["RunResult", "Transport", "for_target", "sha256_file"]
 
 
-def for_target(target: Any, device: str | None = None) -> Transport:
-    """The transport for ``target`` (a TargetDescriptor), or for the inventory device named ``device``."""
-    if device is not None:
-        return _for_device(device)
+def for_target(target: Any) -> Transport:
+    """The transport for ``target`` (a TargetDescriptor) by its ``reach``."""
     kind = target.reach.transport
     if kind == "local":
         from toolkit.transports.local import LocalTransport
@@ -38,8 +36,3 @@ def for_target(target: Any, device: str | None = None) -> Transport:
         f"target '{target.name}' is reached over {kind}: name a device from the inventory with --device"
     )
 
-
-def _for_device(device: str) -> Transport:
-    from toolkit.devices import transport_for_device  # the device inventory (ssh / adb entries)
-
-    return transport_for_device(device)
