@@ -197,8 +197,9 @@ def _coefficients_toml(fits: dict, k) -> str:
         lomo = max(map(abs, fit.held_out.values())) if fit.held_out_kind == "model" else None
         out += ["", f'[class."{name}"]', f"cycles_per_mac = {c.cycles_per_mac:.6g}",
                 f"cycles_per_output = {c.cycles_per_output:.6g}",
-                f"cycles_per_weight_byte = {c.cycles_per_weight_byte:.6g}", f"macs_per_cycle = {c.macs_per_cycle!r}",
-                f"fit_max_error = {max(map(abs, fit.fit.values())):.6f}"]  # fmt: skip
+                f"cycles_per_weight_byte = {c.cycles_per_weight_byte:.6g}", f"macs_per_cycle = {c.macs_per_cycle!r}"]  # fmt: skip
+        out += [f"fit_max_error = {max(map(abs, fit.fit.values())):.6f}"] if fit.fit else []
+        out += [f'transferred_from = "{fit.transferred_from}"'] if fit.transferred_from else []
         out += [f"lobo_max_error = {lobo:.6f}"] if lobo is not None else []
         out += [f"lomo_max_error = {lomo:.6f}"] if lomo is not None else []
         out += [f"boards = [{', '.join(repr(b).replace(chr(39), chr(34)) for b in c.boards)}]",
@@ -237,6 +238,10 @@ def calibrate(write: bool) -> str:
         err = relative_error(s, fitted)
         lines.append(f"validation (never fitted) {s.kernel_class} {s.board} {s.name}: published {s.measured_ms:g} ms, "
                      f"estimated {s.measured_ms * (1 + err):.4g} ms, error {err:+.1%}")  # fmt: skip
+    for s in calibration_samples("excluded"):
+        err = relative_error(s, fitted)
+        lines.append(f"excluded (not fitted: benchmarks/mcu_published.py says why) {s.kernel_class} {s.board} {s.name}: "
+                     f"published {s.measured_ms:g} ms, estimated {s.measured_ms * (1 + err):.4g} ms, error {err:+.1%}")  # fmt: skip
     if write:
         COEFFICIENTS_FILE.write_text(_coefficients_toml(fits, stored))
     return "\n".join(lines)

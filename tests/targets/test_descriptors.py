@@ -88,7 +88,7 @@ def test_kernel_family_is_validated_and_only_for_tflm(tmp_path: Path) -> None:
         load_registry(extra_dirs=[tmp_path])
     reg = load_registry()
     assert {n: reg.get(n).runtime.kernels for n in ("cortex-m4", "cortex-m33", "cortex-m55", "esp32-s3")} == {
-        "cortex-m4": "reference", "cortex-m33": "cmsis-nn", "cortex-m55": "cmsis-nn", "esp32-s3": "esp-nn"}
+        "cortex-m4": "cmsis-nn", "cortex-m33": "cmsis-nn", "cortex-m55": "cmsis-nn", "esp32-s3": "esp-nn"}
     assert reg.get("rpi4-arm64").runtime.kernels is None
 
 

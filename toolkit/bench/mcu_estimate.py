@@ -52,17 +52,21 @@ class KernelClass:
     shape: str | None = None
     terms: tuple[str, ...] = ("macs", "outputs")  # fitted terms with three or more points
     simd: bool = True  # MAC cycles scale with the descriptor's macs_per_cycle (reference kernels are scalar C)
+    transfer: str | None = None  # no permitted calibration point: this class's coefficients are copied
     note: str = ""
 
 
-KERNEL_CLASSES: tuple[KernelClass, ...] = (
-    KernelClass("reference/cortex-m", "reference", ("armv6-m", "armv7e-m", "armv8-m.main", "armv8.1-m.main"),
-                simd=False),
-    KernelClass("reference/xtensa-lx7", "reference", ("xtensa-lx7",), shape="reference/cortex-m", simd=False),
+KERNEL_CLASSES: tuple[KernelClass, ...] = (  # ordered: shape and transfer classes come first
     KernelClass("cmsis-nn/dsp", "cmsis-nn", ("armv7e-m", "armv8-m.main")),
     # Helium makes MACs cheap enough that streaming the weights shows (AD: ~1 cycle per weight byte)
     KernelClass("cmsis-nn/mve", "cmsis-nn", ("armv8.1-m.main",), terms=("macs", "outputs", "weight_bytes")),
+    KernelClass("reference/xtensa-lx7", "reference", ("xtensa-lx7",), shape="cmsis-nn/dsp", simd=False),
     KernelClass("esp-nn/esp32-s3", "esp-nn", ("xtensa-lx7",), shape="cmsis-nn/dsp"),
+    KernelClass("reference/cortex-m", "reference", ("armv6-m", "armv7e-m", "armv8-m.main", "armv8.1-m.main"),
+                simd=False, transfer="reference/xtensa-lx7",
+                note="no MLPerf Tiny or vendor figure for TFLM reference kernels on a Cortex-M exists (MLPerf Tiny "
+                     "v0.5's reference submission was built with CMSIS-NN): the ESP32-S3 reference kernels' cycles "
+                     "stand in"),
 )
 # CMSIS-NN has no SIMD path on armv6-m (Cortex-M0/M0+) and no published point was found: reference stands in.
 _STAND_INS = {("cmsis-nn", "armv6-m"): "reference/cortex-m"}
@@ -228,7 +232,7 @@ def estimate_mcu_latency(
     if float_ops:
         notes.append(f"{float_ops} float op(s) priced as {ref_klass.name} ({family} kernels are integer-only)")
     if c.archs and target.cpu.arch not in c.archs:
-        notes.append(f"{klass.name} was calibrated on {', '.join(c.archs)} cores, not {target.cpu.arch}: "
+        notes.append(f"{klass.name}'s coefficients come from {', '.join(c.archs)} cores, not {target.cpu.arch}: "
                      "not validated on this core")  # fmt: skip
     if mpc != c.macs_per_cycle:
         notes.append(f"MAC term scaled from the calibration cores' {c.macs_per_cycle:g} to this descriptor's {mpc:g} "
@@ -351,6 +355,7 @@ class ClassFit:
     held_out: dict[tuple[str, str], float]  # leave-one-board-out, or leave-one-model-out with one board
     held_out_kind: str  # "board" | "model" | "none"
     validation: dict[tuple[str, str], float] = field(default_factory=dict)  # points never fitted
+    transferred_from: str | None = None  # no calibration point: the coefficients of this class
 
 
 def _held_out(
@@ -374,30 +379,37 @@ def _held_out(
 def fit_all(
     samples: Sequence[CalibrationSample], k: Coefficients, validation: Sequence[CalibrationSample] = ()
 ) -> dict[str, ClassFit]:
-    """Fit every class that has samples (shape classes first), hold each board (or model) out in turn, and
-    score the ``validation`` samples (never fitted) with the final coefficients."""
+    """Fit every class that has samples (shape and transfer classes first), hold each board (or model) out in
+    turn, and score the ``validation`` samples (never fitted) with the final coefficients."""
     fits: dict[str, ClassFit] = {}
-    for klass in KERNEL_CLASSES:  # ordered: a shape class precedes the classes scaled on it
+    for klass in KERNEL_CLASSES:
         mine = [s for s in samples if s.kernel_class == klass.name]
-        if not mine:
+        if not mine and klass.transfer in fits:
+            c, fit, kind, held = fits[klass.transfer].coefficients, {}, "none", {}
+        elif mine:
+            class_mpc = min(s.macs_per_cycle for s in mine)
+            shape = fits[klass.shape].coefficients if klass.shape in fits else None
+            refit = partial(fit_class, k=k, class_mpc=class_mpc, shape=shape, terms=klass.terms)
+            c = refit(mine)
+            kind, held = _held_out(mine, k, refit)
+            c = replace(c, boards=tuple(sorted({s.board for s in mine})), archs=tuple(sorted({s.arch for s in mine})))
+            fit = {(s.board, s.name): relative_error(s, k, c) for s in mine}
+        else:
             continue
-        class_mpc = min(s.macs_per_cycle for s in mine)
-        shape = fits[klass.shape].coefficients if klass.shape in fits else None
-
-        refit = partial(fit_class, k=k, class_mpc=class_mpc, shape=shape, terms=klass.terms)
-        c = refit(mine)
-        kind, held = _held_out(mine, k, refit)
-        boards = tuple(sorted({s.board for s in mine}))
-        c = replace(c, archs=tuple(sorted({s.arch for s in mine})))
         checked = {(s.board, s.name): relative_error(s, k, c) for s in validation if s.kernel_class == klass.name}
-        fits[klass.name] = ClassFit(klass.name, replace(c, boards=boards),
-                                    {(s.board, s.name): relative_error(s, k, c) for s in mine}, held, kind, checked)  # fmt: skip
+        fits[klass.name] = ClassFit(klass.name, c, fit, held, kind, checked, klass.transfer if not mine else None)
     return fits
 
 
 def summarise(fit: ClassFit) -> str:
     """The one-line error statement every estimate of this class carries."""
     boards = fit.coefficients.boards
+    if fit.transferred_from:
+        text = f"no calibration point: {fit.transferred_from} coefficients ({', '.join(boards)}), not validated"
+        if fit.validation:
+            where = ", ".join(sorted({board for board, _ in fit.validation}))
+            text += f"; checked on {where} (never fitted) max |error| {max(map(abs, fit.validation.values())):.1%}"
+        return text.replace("%", " %")
     worst = max(map(abs, fit.fit.values()))
     n = len(fit.fit)
     text = (f"fit max |error| {worst:.1%} ({n} point{'s' * (n > 1)}, {len(boards)} board{'s' * (len(boards) > 1)}: "
