@@ -52,7 +52,7 @@ def test_tries_cover_every_runtime_of_each_target_kind() -> None:
     registry = load_registry()
     keys = {name: [t.key for t in tries_for(registry.get(name))] for name in ("host-x86_64", "rpi4-arm64", "cortex-m4")}
     assert keys["host-x86_64"][:2] == ["litert", "litert-no-xnnpack"]
-    assert keys["rpi4-arm64"] == ["tflite-runtime@debian12-arm64/default", "tflite-runtime"]
+    assert keys["rpi4-arm64"] == ["tflite-runtime@debian12-arm64", "tflite-runtime"]
     assert keys["cortex-m4"] == ["tflm@655360"]  # the descriptor's RAM is the arena
 
 
@@ -119,3 +119,27 @@ def test_cli_verify_json_and_loud_contradiction(run_cli, tmp_path: Path, monkeyp
     assert "PREDICTION WRONG for stale-host" in proc.stderr
     text = run_cli("check", model, "-t", "stale-host", "--verify")
     assert text.returncode == 0 and "PREDICTION WRONG for stale-host" in " ".join(text.stdout.split())
+
+
+def test_one_tflm_run_decides_every_mcu_and_matches_a_run_at_each_ram(tmp_path: Path) -> None:
+    """ADD of two [1, 40000] floats: ~480 KB of activations fit cortex-m4 (640 KB) but not cortex-m7 (320 KB).
+    The m7 verdict is derived from the m4 run's measured arena; a real run at m7's RAM must agree."""
+    model = tmp_path / "add.tflite"
+    model.write_bytes(_wide_add())
+    report = _verify(model, ["cortex-m4", "cortex-m7"])
+    m4, m7 = report.results
+    assert m4.verdict == "runs" and m4.arena_measured_bytes and 320 * 1024 < m4.arena_measured_bytes < 640 * 1024
+    assert m7.verdict == "does-not-run" and m7.outcomes[0].kind == "arena-over-ram"
+    assert f"needs a {m4.arena_measured_bytes:,} B arena" in m7.outcomes[0].message
+    [m7_try] = tries_for(load_registry().get("cortex-m7"))
+    direct = m7_try.run(model, VerifyOptions())
+    assert direct.outcome == "does-not-run" and "Failed to resize buffer" in direct.message
+
+
+def _wide_add() -> bytes:
+    b = ModelBuilder(description="edgetk wide add")
+    x, y = b.add_tensor([1, 40000], name="x"), b.add_tensor([1, 40000], name="y")
+    out = b.add_tensor([1, 40000], name="z")
+    b.add_op("ADD", [x, y], [out], options=schema().AddOptionsT())
+    b.set_io([x, y], [out])
+    return b.build()

@@ -60,6 +60,9 @@ def register(app: typer.Typer) -> None:
             False, "--verify", help="TRY the model in every runtime here for the targets; the outcome is the verdict."
         ),
         verify_timeout: float = typer.Option(20.0, "--verify-timeout", help="Seconds per runtime try (--verify)."),
+        emulator: bool = typer.Option(
+            True, "--emulator/--no-emulator", help="--verify: also try Pi targets in their emulated image if built."
+        ),
     ) -> int:
         """Say whether each target can run the model, and why not (op, version, dtype, memory).
 
@@ -78,7 +81,8 @@ def register(app: typer.Typer) -> None:
             if verify:
                 from toolkit.targets.verify import VerifyOptions, verify_report
 
-                report = verify_report(model, report, descriptors, VerifyOptions(timeout=verify_timeout))
+                options = VerifyOptions(timeout=verify_timeout, emulated=emulator)
+                report = verify_report(model, report, descriptors, options)
         if devices:
             return _check_devices(report, model_path, devices, inventory, trust_new_host_key, ask_password,
                                   timeout, as_json, junit, bool(descriptors), verbose)
