@@ -13,7 +13,8 @@ def _records(doc: dict) -> list[dict]:
 
 
 def mcu_section(docs: list[dict]) -> Section | None:
-    """One summary table over every bench result with an ``mcu_estimate``, then one top-ops table each."""
+    """One summary table over every bench result with an ``mcu_estimate``, then one top-ops table each
+    (documents stored before kernel classes and top ops existed show "-" there)."""
     section = Section("MCU latency (estimated: per-op cycle model, docs/MCU_ESTIMATE.md)")
     rows = []
     for doc in docs:
@@ -23,9 +24,10 @@ def mcu_section(docs: list[dict]) -> Section | None:
             m = rec.get("mcu_estimate")
             if not m:
                 continue
-            label = f"{Path((rec.get('model') or {}).get('path') or '?').name} @ {m['target']}"
-            rows.append([label, f"{m['latency_ms']:.4g}", f"{m['clock_hz'] / 1e6:g}", m["kernels"],
-                         m.get("kernel_class", ""), m["calibration_error"], m.get("note", "")])  # fmt: skip
+            label = f"{Path((rec.get('model') or {}).get('path') or '?').name} @ {m.get('target') or rec.get('target')}"
+            mhz = f"{m['clock_hz'] / 1e6:g}" if isinstance(m.get("clock_hz"), int | float) else "-"
+            rows.append([label, f"{m['latency_ms']:.4g}", mhz, m.get("kernels", "-"), m.get("kernel_class", "-"),
+                         m.get("calibration_error", "-"), m.get("note", "")])  # fmt: skip
             top = [[str(op["index"]), op["op"], f"{op['cycles']:,}", f"{op['ms']:.3g}", f"{op['share']:.0%}"]
                    for op in m.get("top_ops", [])]  # fmt: skip
             if top:
