@@ -137,7 +137,7 @@ def bench_model(
 
         kernel_class(options.kernels, target.cpu.arch)
     transport = transport or (_device_transport(device) if device else for_target(target))
-    runtime = options.runtime or getattr(transport, "runtime", None) or target.runtime.name
+    runtime = options.runtime or transport.runtime or target.runtime.name
     with transport:
         try:
             result = run_runner(transport, model_path, runtime, options, inputs=options.inputs,
@@ -193,7 +193,7 @@ def _interpret(
     if latency:
         latency["timing"] = timing
     if transport.emulated:
-        doc["device"] = emulated_identity(doc.get("device") or {}, target, _qemu_cpu(transport))
+        doc["device"] = emulated_identity(doc.get("device") or {}, target, transport.emulated_core)
     if is_tflm and cost.total_macs and mcu and mcu["latency_ms"] > 0:  # against the MCU estimate, not the host
         estimate = roofline(cost.total_macs, target.cpu.clock_hz, target.cpu.macs_per_cycle, mcu["latency_ms"], 1)
         roof = dict(roofline_block(estimate, "estimated"), latency_source=f"mcu_estimate ({mcu['kernels']} kernels)")
@@ -207,10 +207,6 @@ def _interpret(
         device=device, transport=transport.kind, emulated=transport.emulated, runner=doc, options=options,
         findings=tuple(findings), roofline=roof, per_op_estimate=per_op, mcu_estimate=mcu, timing=timing,
     )  # fmt: skip
-
-
-def _qemu_cpu(transport: Transport) -> str | None:
-    return getattr(transport, "cpu", None) or getattr(getattr(transport, "spec", None), "cpu", None)
 
 
 def emulated_identity(guest: dict[str, Any], target: Any, cpu: str | None) -> dict[str, Any]:

@@ -50,13 +50,13 @@ def deploy_model(
     if not model.is_file():
         raise BadInputError(f"{model}: no such model file")
     entry = load_inventory(inventory).get(device) if isinstance(device, str) else device
-    if entry.transport not in ("ssh", "adb"):
-        raise BadInputError(f"device '{entry.name}' uses the {entry.transport} transport: nothing to deploy")
     transport = transport_for_device(entry, trust_new_host_key=trust_new_host_key, ask_password=ask_password)
+    if not transport.keeps_files:
+        raise BadInputError(f"device '{entry.name}' uses the {entry.transport} transport: nothing to deploy")
     files = []
     with transport:
         for path in (model, RUNNER):
-            rec = transport.put_record(path)  # type: ignore[attr-defined]
+            rec = transport.put_record(path)
             files.append(DeployedFile(rec.name, rec.blob_path, rec.sha256, path.stat().st_size, rec.cached,
                                       rec.bytes_sent))
     return DeployResult(entry.name, entry.transport, tuple(files))

@@ -120,7 +120,7 @@ def _with_seconds(observed: Observed, seconds: float) -> Observed:
 
 
 def _try_on_device(transport: Any, model_path: Path, descriptor: Any, timeout: float) -> Observed:
-    runtime = getattr(transport, "runtime", None) or descriptor.runtime.name
+    runtime = transport.runtime or descriptor.runtime.name
     with transport:
         result = run_runner(transport, model_path, runtime, RunnerOptions(timeout=timeout))
     return observe(result, descriptor.name, runtime)

@@ -32,8 +32,7 @@ from pathlib import Path, PurePosixPath
 from toolkit.errors import BadInputError, DeviceError, MissingDependencyError
 from toolkit.transports.base import RunResult, Transport
 from toolkit.transports.blob_cache import BlobCachePuts, PutRecord, printable
-from toolkit.transports.remote_sh import holder_script
-from toolkit.transports.ssh import check_remote_dir, quote_argv, signal_from_status
+from toolkit.transports.remote_sh import check_remote_dir, holder_script, quote_argv, signal_from_status
 
 DEFAULT_REMOTE_DIR = "/data/local/tmp/edgetk"
 

@@ -35,6 +35,18 @@ class RunResult:
         return self.returncode == 0 and self.signal is None
 
 
+@dataclass(frozen=True)
+class PutRecord:
+    """One ``put``: where the file landed and whether the device already had it."""
+
+    name: str
+    remote_path: str
+    blob_path: str
+    sha256: str
+    cached: bool
+    bytes_sent: int
+
+
 def sha256_file(path: Path) -> str:
     with open(path, "rb") as fh:
         return hashlib.file_digest(fh, "sha256").hexdigest()
@@ -54,6 +66,10 @@ class Transport(ABC):
     kind: str = ""
     #: True when timings are not a real device's (qemu-user): reports label them "emulated"
     emulated: bool = False
+    #: the runtime this transport always runs (TFLM's host interpreter) whatever the target names; None: the target's
+    runtime: str | None = None
+    #: True when ``put`` files stay on the device after ``close`` (a content-addressed cache): `deploy` needs it
+    keeps_files: bool = False
 
     @abstractmethod
     def connect(self) -> None:
@@ -66,6 +82,15 @@ class Transport(ABC):
         Atomic (temporary name, then rename), verified by sha256, cached by content: a file whose hash is
         already on the device is not sent again.
         """
+
+    @property
+    def emulated_core(self) -> str | None:
+        """The CPU core an emulator presents (qemu ``-cpu``), None on real hardware."""
+        return None
+
+    def put_record(self, local: Path, name: str | None = None) -> PutRecord:
+        """``put`` that says where the file landed and whether the device already had it (``keeps_files``)."""
+        raise BadInputError(f"the {self.kind} transport keeps no files on the device: nothing to deploy")
 
     @abstractmethod
     def run(self, argv: Sequence[str], *, timeout: float | None = None) -> RunResult:

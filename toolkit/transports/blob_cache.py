@@ -12,24 +12,11 @@ from __future__ import annotations
 
 import secrets
 from abc import abstractmethod
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from toolkit.errors import DeviceError
-from toolkit.transports.base import check_remote_name, sha256_file
+from toolkit.transports.base import PutRecord, check_remote_name, sha256_file
 from toolkit.transports.remote_sh import run_id
-
-
-@dataclass(frozen=True)
-class PutRecord:
-    """One ``put``: where the file landed and whether the device already had it."""
-
-    name: str
-    remote_path: str
-    blob_path: str
-    sha256: str
-    cached: bool
-    bytes_sent: int
 
 
 def printable(text: str) -> str:
@@ -37,11 +24,15 @@ def printable(text: str) -> str:
     return text if text.isprintable() else repr(text)
 
 
+__all__ = ["BlobCachePuts", "PutRecord", "check_remote_name", "printable"]
+
+
 class BlobCachePuts:
     """``put`` / ``put_record`` for a transport with a device-side blob cache under ``base``.
 
     Subclasses set ``base`` (the remote dir), ``run_dir`` and ``puts`` and implement the primitives below."""
 
+    keeps_files = True  # the blobs outlive the run: `deploy` leaves the model on the device
     base: str
     run_dir: str
     puts: list[PutRecord]

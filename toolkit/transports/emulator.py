@@ -44,6 +44,10 @@ class EmulatorTransport(Transport):
         self.copies = 0  # files actually copied into the image's content cache
         self.cache_hits = 0  # puts served from the content cache
 
+    @property
+    def emulated_core(self) -> str | None:
+        return self.cpu or self.spec.cpu
+
     # -- connection -------------------------------------------------------------------------------------
     def connect(self) -> None:
         if self.work_dir is not None:

@@ -1,4 +1,5 @@
-"""The device-side shell script that opens a run directory and cleans up after dead sessions (SSH and adb).
+"""Shell helpers SSH and adb share: argv quoting, exit-status signals, remote-dir checks, and the device-side
+shell script that opens a run directory and cleans up after dead sessions.
 
 Why a shell script and not Python: it runs before we know whether the device has a Python, and one script
 keeps the "holder" process (whose life marks the run directory as in use) and the clean-up atomic per
@@ -21,6 +22,11 @@ What it does on every connect, before creating the new run directory:
 from __future__ import annotations
 
 import shlex
+import signal
+from collections.abc import Sequence
+from pathlib import PurePosixPath
+
+from toolkit.errors import BadInputError
 
 # Functions and loops, all inputs via "$1"/variables (no formatting into this text).
 _CLEANUP = r"""
@@ -80,3 +86,33 @@ def holder_script(runs: str, run_dir: str, blobs: str, *, mkdirs: bool = False) 
 def run_id(run_dir: str) -> str:
     """The last path element of a run directory: ``<unix time>-<8 hex>``, also stamped on partial uploads."""
     return run_dir.rstrip("/").rsplit("/", 1)[-1]
+
+
+def signal_from_status(status: int) -> str | None:
+    """The remote shell reports a child killed by signal N as exit status 128+N."""
+    if 128 < status < 128 + 65:
+        try:
+            return signal.Signals(status - 128).name
+        except ValueError:
+            return None
+    return None
+
+
+def quote_argv(argv: Sequence[str]) -> str:
+    return " ".join(shlex.quote(str(a)) for a in argv)
+
+
+def check_remote_dir(remote_dir: str, label: str) -> str:
+    """Refuse a device directory with control characters (newline, tab, ...). Quoting would keep it safe, but
+    ``sha256sum`` escapes such names in its output, ``$(pwd)`` drops trailing newlines, and every error message
+    naming the directory would stop being one line; spaces, quotes, ``;``, ``$()`` and backticks are fine."""
+    if not remote_dir.strip() or any(not ch.isprintable() for ch in remote_dir):
+        raise BadInputError(f"remote_dir {remote_dir!r} of {label}: must be a non-empty path without control "
+                            f"characters (newline, tab, ...)")
+    if ".." in PurePosixPath(remote_dir).parts:
+        raise BadInputError(f"remote_dir {remote_dir!r} of {label}: '..' is not allowed (name the directory "
+                            f"directly, e.g. ~/.cache/edgetk)")
+    if remote_dir.startswith("~") and remote_dir != "~" and not remote_dir.startswith("~/"):
+        raise BadInputError(f"remote_dir {remote_dir!r} of {label}: only ~ and ~/... (the login user's home) are "
+                            f"expanded; write the path out")
+    return remote_dir

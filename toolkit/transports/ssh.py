@@ -24,7 +24,6 @@ import os
 import secrets
 import select
 import shlex
-import signal
 import socket
 import sys
 import threading
@@ -38,7 +37,7 @@ from toolkit import fileio
 from toolkit.errors import BadInputError, DeviceError, HostKeyError, ToolkitError
 from toolkit.transports.base import RunResult, Transport
 from toolkit.transports.blob_cache import BlobCachePuts, PutRecord, check_remote_name, printable
-from toolkit.transports.remote_sh import holder_script
+from toolkit.transports.remote_sh import check_remote_dir, holder_script, quote_argv, signal_from_status
 
 __all__ = ["PutRecord", "SshSettings", "SshTransport", "check_remote_dir", "check_remote_name", "printable",
            "quote_argv", "signal_from_status"]
@@ -175,36 +174,6 @@ class _TrustOnFirstUse:
         # under the file's lock, atomically, adding the newline a hand-edited file may lack
         fileio.append_line(self.known_hosts, f"{hostname} {key.get_name()} {key.get_base64()}", mode=0o600)
         client.get_host_keys().add(hostname, key.get_name(), key)
-
-
-def signal_from_status(status: int) -> str | None:
-    """The remote shell reports a child killed by signal N as exit status 128+N."""
-    if 128 < status < 128 + 65:
-        try:
-            return signal.Signals(status - 128).name
-        except ValueError:
-            return None
-    return None
-
-
-def quote_argv(argv: Sequence[str]) -> str:
-    return " ".join(shlex.quote(str(a)) for a in argv)
-
-
-def check_remote_dir(remote_dir: str, label: str) -> str:
-    """Refuse a device directory with control characters (newline, tab, ...). Quoting would keep it safe, but
-    ``sha256sum`` escapes such names in its output, ``$(pwd)`` drops trailing newlines, and every error message
-    naming the directory would stop being one line; spaces, quotes, ``;``, ``$()`` and backticks are fine."""
-    if not remote_dir.strip() or any(not ch.isprintable() for ch in remote_dir):
-        raise BadInputError(f"remote_dir {remote_dir!r} of {label}: must be a non-empty path without control "
-                            f"characters (newline, tab, ...)")
-    if ".." in PurePosixPath(remote_dir).parts:
-        raise BadInputError(f"remote_dir {remote_dir!r} of {label}: '..' is not allowed (name the directory "
-                            f"directly, e.g. ~/.cache/edgetk)")
-    if remote_dir.startswith("~") and remote_dir != "~" and not remote_dir.startswith("~/"):
-        raise BadInputError(f"remote_dir {remote_dir!r} of {label}: only ~ and ~/... (the login user's home) are "
-                            f"expanded; write the path out")
-    return remote_dir
 
 
 def remote_base(remote_dir: str, home: str) -> str:

@@ -12,5 +12,4 @@ from toolkit.transports.local import LocalTransport
 
 class TflmTransport(LocalTransport):
     kind = "tflm"
-    #: bench passes this as the runner's --runtime whatever the descriptor says
-    runtime = "tflm"
+    runtime = "tflm"  # the runner's --runtime whatever the descriptor says (Transport.runtime)
