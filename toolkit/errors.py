@@ -19,6 +19,7 @@ class ExitCode(IntEnum):
     CONVERSION_FAILED = 5
     RUNTIME_CRASH = 6  # the native runtime failed or died (signal) in its child process
     NOT_STORED = 7  # bench: the result is complete and printed, but the results database could not store it
+    NUMERICS_FAILED = 8  # convert: the .tflite was written but its numerics verdict is not a pass
     INTERNAL = 70
     INTERRUPTED = 130  # Ctrl-C (SIGINT)
     TERMINATED = 143  # SIGTERM
@@ -169,3 +170,10 @@ class VerdictFailed(ToolkitError):
     """Raised by nothing in the library: the CLI returns ExitCode.VERDICT_FAILED for failing verdicts."""
 
     exit_code = ExitCode.VERDICT_FAILED
+
+
+class NumericsFailed(ToolkitError):
+    """convert wrote the .tflite, but it exceeded its tolerance, a check runtime failed/hung, or TF's own
+    reference run failed so nothing was checked. The file is kept; the message says which."""
+
+    exit_code = ExitCode.NUMERICS_FAILED

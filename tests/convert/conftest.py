@@ -28,7 +28,7 @@ JOBS = [
     ("text_loop", "text_lstm", {"rnn": "loop"}),
     ("while_loop", "while_loop", {}),
     ("cond", "cond", {}),
-    ("seq2seq", "seq2seq_greedy", {}),
+    ("seq2seq", "seq2seq_greedy", {"targets": ["cortex-m4"]}),  # TFLM hangs: evidence beats the prediction
     ("lstm_fused_int8", "lstm", {"rnn": "fused", "quantize": "int8", "integer_io": True}),
     ("lstm_loop_int8", "lstm", {"rnn": "loop", "quantize": "int8", "integer_io": True}),  # last: it crashes TF
 ]
@@ -55,7 +55,8 @@ def converted() -> dict[str, dict]:
     if index.exists():
         return json.loads(index.read_text())
     out_dir.mkdir(parents=True, exist_ok=True)
-    items = [(f"{FIXTURES}:{fn}", out_dir / f"{name}.tflite", ConvertOptions(**opts)) for name, fn, opts in JOBS]
+    items = [(f"{FIXTURES}:{fn}", out_dir / f"{name}.tflite",
+              ConvertOptions(**{**opts, "targets": tuple(opts.get("targets", ()))})) for name, fn, opts in JOBS]
     os.environ["EDGETK_NUMCHECK_TIMEOUT"] = "15"  # TFLM hangs on the seq2seq WHILE loop: do not wait long
     try:
         results = convert_many(items, check_runtimes=("litert", "tflite-runtime", "tflm"))

@@ -53,6 +53,20 @@ def test_what_does_not_fit_tflm_is_reported_not_hidden(converted: dict) -> None:
 
 
 @pytest.mark.slow
+def test_a_hung_runtime_check_is_not_a_pass_and_decides_the_target_verdict(converted: dict) -> None:
+    """Issue 12 item 5: convert --target cortex-m4 --check-runtime tflm must not say "runs" after TFLM hung."""
+    report = converted["seq2seq"]
+    assert report["numerics_verdict"]["status"] == "failed"
+    assert any("tflm: the check run failed" in r and "hung" in r for r in report["numerics_verdict"]["reasons"])
+    m4 = next(t for t in report["targets"] if t["target"] == "cortex-m4")
+    assert m4["verdict"] == "does-not-run" and m4["evidence"] == "verified"
+    assert m4["runtime_outcomes"] == [{"runtime": "tflm", "ok": False, "error": _check(report, "tflm")["error"]}]
+    assert m4["prediction_wrong"] == (m4["predicted"] != "does-not-run")
+    if m4["prediction_wrong"]:
+        assert m4["findings"][0].startswith("PREDICTION WRONG: predicted runs, but tflm failed in this run")
+
+
+@pytest.mark.slow
 def test_both_lstm_forms(converted: dict) -> None:
     loop, fused = converted["lstm_loop"], converted["lstm_fused"]
     assert "WHILE" in loop["ops"] and "UNIDIRECTIONAL_SEQUENCE_LSTM" not in loop["ops"]

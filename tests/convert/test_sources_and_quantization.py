@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from toolkit.errors import ExitCode
@@ -130,7 +131,7 @@ def test_saved_model_default_signature_is_fixed_at_batch_1_and_matches_tf(source
     assert report["frontend"] == "saved_model" and report["ops"] == {"FULLY_CONNECTED": 1}
     assert report["input_shapes"] == [[1, 4]]
     assert "batch of 'x' fixed to 1 (was dynamic)" in report["fixes"]
-    assert "signature 'serving_default'" in report["notes"]
+    assert "signature 'serving_default': inputs x; outputs y" in report["notes"]  # now with names (issue 13)
     _matches_tf(report)
     _matches_tf(report, "tflm")
 
@@ -139,7 +140,7 @@ def test_saved_model_default_signature_is_fixed_at_batch_1_and_matches_tf(source
 def test_saved_model_signature_flag_selects_the_other_function(sources) -> None:
     report = _ok(sources[0], "sm_scaled")
     assert report["ops"] == {"MUL": 1, "TANH": 1} and report["input_shapes"] == [[1, 5]]
-    assert "signature 'scaled'" in report["notes"] and not report["fixes"]
+    assert "signature 'scaled': inputs x; outputs z" in report["notes"] and not report["fixes"]
     _matches_tf(report)
 
 
@@ -284,3 +285,29 @@ def test_random_calibration_warns_loudly_on_stderr(sources) -> None:
     assert "WARNING: QUANTIZED WITH RANDOM CALIBRATION DATA" in run["stderr"]
     report = json.loads(run["stdout"])
     assert any("RANDOM CALIBRATION" in w for w in report["warnings"]) and report["quantize"] == "int8"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("name", "key", "inputs", "outputs"), [
+    ("sm_default", "serving_default", ["x"], ["y"]),
+    ("sm_scaled", "scaled", ["x"], ["z"]),
+    ("sm_keras_export_lstm", "serving_default", ["seq"], ["output_0"]),
+    ("keras_lstm", "serving_default", ["seq"], None),
+    ("h5_lstm_fused", "serving_default", ["seq"], None),
+    ("pb", "serving_default", ["image"], ["Identity"]),
+    ("q_int8", "serving_default", ["image"], ["Identity"]),
+])
+def test_every_front_end_writes_a_signature_a_runner_can_call(sources, name: str, key: str, inputs: list,
+                                                              outputs: list | None) -> None:
+    """Apps call get_signature_runner(); the plain converter keeps signatures, so must edgetk (issue 13)."""
+    from ai_edge_litert.interpreter import Interpreter
+
+    _ok(sources[0], name)
+    it = Interpreter(model_path=str(sources[1] / f"{name}.tflite"))
+    assert list(it.get_signature_list()) == [key]
+    runner = it.get_signature_runner(key)
+    details = runner.get_input_details()
+    assert sorted(details) == inputs
+    result = runner(**{n: np.zeros(d["shape"], d["dtype"]) for n, d in details.items()})
+    assert outputs is None or sorted(result) == outputs
+    assert result and all(np.all(np.isfinite(v)) for v in result.values())

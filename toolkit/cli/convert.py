@@ -32,13 +32,18 @@ def register(app: typer.Typer) -> None:
         format: str = typer.Option("auto", "--format", help="auto|saved_model|keras|python|graphdef"),
         batch: int = typer.Option(1, "--batch", help="Fixed batch size for dynamic-batch inputs"),
         seq_len: int | None = typer.Option(None, "--seq-len", help="Fix a dynamic sequence length (dim 1)"),
-        input_shapes: str | None = typer.Option(None, "--input-shapes", help="Shapes per input, e.g. 1,10,4:1,5"),
+        input_shapes: str | None = typer.Option(None, "--input-shapes", "--input-shape",
+                                                help="Shapes per input, e.g. 1,10,4:1,5"),
         input_arrays: str | None = typer.Option(None, "--input-arrays", help="Frozen .pb: input names, comma-separated"),
         output_arrays: str | None = typer.Option(None, "--output-arrays", help="Frozen .pb: output names"),
-        signature: str | None = typer.Option(None, "--signature", help="SavedModel signature key"),
+        signature: str | None = typer.Option(None, "--signature",
+                                             help="SavedModel signature key, or the tf.Module method to convert"),
         rnn: str = typer.Option("auto", "--rnn", help="LSTM lowering: fused|loop|auto (auto: by --target)"),
         quantize: str = typer.Option("none", "--quantize", help="none|dynamic|float16|int8|int16x8"),
         calibration: Path | None = typer.Option(None, "--calibration", help=".npz with one array per input"),
+        inputs: Path | None = typer.Option(None, "--inputs", help=".npz of your own samples for the numerical check"),
+        tolerance: float | None = typer.Option(None, "--tolerance",
+                                               help="Max relative error of the check (default: per --quantize mode)"),
         integer_io: bool = typer.Option(False, "--integer-io", help="int8 (int16) inputs/outputs for MCUs"),
         allow_flex: bool = typer.Option(False, "--allow-flex", help="Accept Flex (TF Select) ops"),
         allow_custom: bool = typer.Option(False, "--allow-custom", help="Accept custom ops"),
@@ -74,6 +79,7 @@ def register(app: typer.Typer) -> None:
             format=format, batch=batch, seq_len=seq_len, input_shapes=_shapes(input_shapes),
             input_arrays=_names(input_arrays), output_arrays=_names(output_arrays), signature=signature, rnn=rnn,
             quantize=quantize, calibration=str(calibration) if calibration else None, integer_io=integer_io,
+            inputs=str(inputs) if inputs else None, tolerance=tolerance,
             allow_flex=allow_flex, allow_custom=allow_custom, allow_resource_variables=allow_resource_variables,
             targets=tuple(target), seed=seed, verify=not no_verify)
         from rich.console import Console
@@ -115,6 +121,12 @@ def register(app: typer.Typer) -> None:
             print_report(result, Console(highlight=False, soft_wrap=True))
             if both:
                 _print_legacy(doc["legacy"])
+        verdict = result.numerics_verdict
+        if verdict is not None and not verdict.ok:
+            from toolkit.convert.render import summary_line
+            from toolkit.errors import NumericsFailed
+
+            raise NumericsFailed(f"{summary_line(verdict)}: {verdict.reasons[0]} (file kept: {output})")
 
 
 def _print_legacy(toco: dict) -> None:

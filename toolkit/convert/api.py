@@ -21,7 +21,7 @@ from typing import Any
 
 from toolkit import fileio
 from toolkit.child_output import last_json_object
-from toolkit.convert import error_trace
+from toolkit.convert import error_trace, verdict
 from toolkit.convert.frontends import check_graphdef_options, pick_frontend
 from toolkit.convert.options import (
     QUANTIZE_MODES,
@@ -61,6 +61,10 @@ def _validate(source: str, options: ConvertOptions) -> None:
         raise BadInputError("--batch must be at least 1")
     if options.calibration and not Path(options.calibration).is_file():
         raise BadInputError(f"{options.calibration}: calibration file not found")
+    if options.inputs and not Path(options.inputs).is_file():
+        raise BadInputError(f"{options.inputs}: --inputs file not found")
+    if options.tolerance is not None and not options.tolerance > 0:
+        raise BadInputError(f"--tolerance must be a positive relative error (e.g. 0.05), not {options.tolerance}")
     if pick_frontend(source, options.format).name == "graphdef":
         check_graphdef_options(source, options)
 
@@ -154,7 +158,7 @@ def _raise_failure(result: dict[str, Any]) -> None:
     raise ConverterFailed(error_trace.one_line(traced[0]), details, traced, note)
 
 
-def _numeric_check(out: Path, data: str, runtime: str) -> RuntimeCheck:
+def _numeric_check(out: Path, data: str, runtime: str, keys: list[str]) -> RuntimeCheck:
     argv = [sys.executable, "-m", "toolkit.convert.numcheck", str(out), data, "--runtime", runtime]
     limit = int(os.environ.get("EDGETK_NUMCHECK_TIMEOUT", "60"))
     try:
@@ -167,8 +171,14 @@ def _numeric_check(out: Path, data: str, runtime: str) -> RuntimeCheck:
     doc = last_json_object(proc.stdout)
     if doc is None:
         return RuntimeCheck(runtime=runtime, ok=False, error=f"no result printed ({proc.stderr.strip()[-200:]})")
-    outputs = tuple(OutputError(**o) for o in doc.get("outputs", []))
+    outputs = tuple(OutputError(**{**o, "name": _output_name(o["name"], keys)}) for o in doc.get("outputs", []))
     return RuntimeCheck(runtime=runtime, ok=doc["ok"], outputs=outputs, error=doc.get("error"))
+
+
+def _output_name(name: str, keys: list[str]) -> str:
+    """numcheck's "output_J" (J = TF output index) as the signature's output key."""
+    index = name.rpartition("_")[2]
+    return keys[int(index)] if index.isdigit() and int(index) < len(keys) else name
 
 
 def _target_verdicts(out: Path, targets: tuple[str, ...]) -> list[dict[str, Any]]:
@@ -179,7 +189,8 @@ def _target_verdicts(out: Path, targets: tuple[str, ...]) -> list[dict[str, Any]
 
     with load_model(out) as model:
         report = check_model(model, list(targets))
-    return [{"target": r.target, "verdict": r.verdict, "findings": [f.message for f in r.findings]}
+    return [{"target": r.target, "verdict": r.verdict, "runtime": r.runtime,
+             "findings": [f.message for f in r.findings], "finding_details": [f.to_dict() for f in r.findings]}
             for r in report.results]
 
 
@@ -245,8 +256,11 @@ def _finish(source: str, out: Path, options: ConvertOptions, job: dict[str, Any]
     if result.get("reference_npz"):
         for runtime in check_runtimes:
             progress(f"running the .tflite in {runtime} against TF")
-            checks.append(_numeric_check(out, result["reference_npz"], runtime))
-    targets = _target_verdicts(out, options.targets)
+            checks.append(_numeric_check(out, result["reference_npz"], runtime, result.get("output_keys") or []))
+    targets = verdict.reconcile_targets(_target_verdicts(out, options.targets), checks)
+    numerics = verdict.numerics_verdict(checks, options.quantize, options.tolerance, verify=options.verify,
+                                        reference_error=result.get("reference_error"),
+                                        check_inputs=result.get("check_inputs"))
     litert = next((c for c in checks if c.runtime.startswith("litert") and c.ok), None)
     return ConversionReport(
         source=source, output=str(out), frontend=result["frontend"], ops=summary.counts,
@@ -254,6 +268,6 @@ def _finish(source: str, out: Path, options: ConvertOptions, job: dict[str, Any]
         convert_seconds=round(result["convert_seconds"], 3), total_seconds=0.0,
         input_shapes=result["input_shapes"], rnn_form=result["rnn_form"], quantize=options.quantize,
         fixes=result["fixes"] + (extra_fixes if result["rnn_form"] else []),
-        warnings=result["warnings"], notes=result.get("notes", []), numerics=checks,
+        warnings=result["warnings"], notes=result.get("notes", []), numerics=checks, numerics_verdict=numerics,
         quantization_error=list(litert.outputs) if litert and options.quantize != "none" else [],
         targets=targets)

@@ -159,6 +159,8 @@ def _from_graph(node: str | None, node_frames: dict[str, Any]) -> tuple[list[Fra
     if not entry:
         return [], None
     frames = [_frame(file, int(line)) for file, line in entry.get("frames", [])]
+    if entry.get("origin") == "saved debug info":
+        return frames, f"where TF node {node} was created, from the SavedModel's saved debug info"
     if not entry.get("tensor_list"):
         return frames, f"where TF node {node} was created (the converter gave no source location)"
     own = next((f for f in (_frame(file, int(line)) for file, line in entry.get("node_frames", [])) if not f.internal),

@@ -32,10 +32,19 @@ class LoadedModel:
     fn: Any = None  # callable(*tensors) -> tensor | list | dict
     keras_model: Any = None  # a Keras 3 model, when the source is one
     notes: list[str] = field(default_factory=list)
+    signature_key: str = "serving_default"  # written into the .tflite's SignatureDef
+    output_names: list[str] | None = None  # signature output keys; None: taken from the traced outputs
 
 
-NO_KERAS_FUSED_NOTE = ("--rnn fused rebuilds Keras layers; this source has no Keras model, so its RNNs keep the "
-                       "form they were traced in (convert the .keras/.h5 or file.py:function to fuse)")
+NO_KERAS_FUSED_FIX = ("--rnn fused rebuilds Keras layers and this {kind} source has no Keras model: convert the "
+                      ".keras/.h5 file or a file.py:NAME that gives the Keras model, or pass --rnn auto (keeps the "
+                      "RNN form the graph was traced in)")
+
+
+def refuse_fused_without_keras(kind: str, options: ConvertOptions) -> None:
+    """--rnn fused cannot be honoured without Keras layers to rebuild: say so instead of ignoring it."""
+    if options.rnn == "fused":
+        raise BadInputError(NO_KERAS_FUSED_FIX.format(kind=kind))
 
 
 class Frontend(ABC):
@@ -56,7 +65,16 @@ def _keras_loaded(model: Any, frontend: str) -> LoadedModel:
     def call(*xs: Any) -> Any:
         return model(list(xs) if len(xs) > 1 else xs[0], training=False)
 
-    return LoadedModel(frontend=frontend, inputs=inputs, fn=call, keras_model=model)
+    return LoadedModel(frontend=frontend, inputs=inputs, fn=call, keras_model=model,
+                       output_names=_keras_output_names(model))
+
+
+def _keras_output_names(model: Any) -> list[str] | None:
+    """The output layer names of a functional model with list/single outputs (dict outputs keep their keys)."""
+    if isinstance(getattr(model, "output", None), dict):
+        return None
+    names = list(getattr(model, "output_names", None) or [])
+    return names or None
 
 
 def _clean(name: str) -> str:
@@ -87,18 +105,17 @@ class SavedModelFrontend(Frontend):
         specs = sig.structured_input_signature[1]
         names = sorted(specs)
         inputs = [InputSpec(name=n, shape=list(specs[n].shape), dtype=specs[n].dtype.name) for n in names]
+        refuse_fused_without_keras("SavedModel", options)
         if _needs_static_lists(sig, inputs):
             model = _pretraced_signature(sig, inputs, options)
+            model.output_names = sorted(sig.structured_outputs)
         else:
             def call(*xs: Any) -> Any:
-                out = sig(**dict(zip(names, xs, strict=True)))
-                return [out[k] for k in sorted(out)]
+                return sig(**dict(zip(names, xs, strict=True)))  # a dict: its keys become the output keys
 
             call.keep_alive = loaded  # the signature needs its trackable object alive while tracing
             model = LoadedModel(frontend=self.name, inputs=inputs, fn=call)
-        model.notes.append(f"signature '{key}'")
-        if options.rnn == "fused":
-            model.notes.append(NO_KERAS_FUSED_NOTE)
+        model.signature_key = key
         return model
 
 
@@ -181,7 +198,8 @@ def _function_from_tf_keras(model: Any, frontend: str) -> LoadedModel:
 
 
 class PythonFrontend(Frontend):
-    """``path/to/file.py:function``: the function returns a Keras model or a tf.function.
+    """``path/to/file.py:NAME``: a Keras model, a tf.function, a ConcreteFunction, a tf.Module, or a function
+    returning any of these.
 
     The user's file is imported by path, so its frames carry the user's file name and line numbers: the
     error tracer can then point at the line that created a failing op.
@@ -194,23 +212,23 @@ class PythonFrontend(Frontend):
         return file.endswith(".py") and bool(func)
 
     def load(self, source: str, options: ConvertOptions) -> LoadedModel:
-        file, _, func_name = source.rpartition(":")
+        file, _, name = source.rpartition(":")
         path = Path(file).resolve()
         if not path.is_file():
-            raise BadInputError(f"{file}: no such Python file")
+            raise BadInputError(f"{file}: no such file")
         spec = importlib.util.spec_from_file_location(f"edgetk_user_{path.stem}", path)
         assert spec and spec.loader
         module = importlib.util.module_from_spec(spec)
         sys.path.insert(0, str(path.parent))
         sys.modules[spec.name] = module
         spec.loader.exec_module(module)
-        factory = getattr(module, func_name, None)
-        if factory is None:
-            functions = [n for n, v in vars(module).items()
-                         if callable(v) and not n.startswith("_") and getattr(v, "__module__", None) == spec.name]
-            raise UnknownNameError(f"function in {file}", func_name, functions,
-                                   when_empty="the file defines no functions; give file.py:FUNCTION")
-        obj = factory()
+        obj = getattr(module, name, None)
+        if obj is None:
+            names = [n for n, v in vars(module).items() if not n.startswith("_") and _is_source_object(v, spec.name)]
+            raise UnknownNameError(f"model source in {file}", name, names,
+                                   when_empty="the file defines no function, model or tf.function; give file.py:NAME")
+        if _plain_function(obj):  # a builder: what it returns is the model
+            obj = obj()
         return self._from_object(obj, source, options)
 
     def _from_object(self, obj: Any, source: str, options: ConvertOptions) -> LoadedModel:
@@ -220,22 +238,82 @@ class PythonFrontend(Frontend):
             return _keras_loaded(obj, self.name)
         if hasattr(obj, "inputs") and hasattr(obj, "layers"):  # a tf_keras (Keras 2) model
             return _function_from_tf_keras(obj, self.name)
+        refuse_fused_without_keras("tf.function/tf.Module", options)
         if isinstance(obj, tf.types.experimental.ConcreteFunction):
             specs = [s for s in tf.nest.flatten(obj.structured_input_signature) if isinstance(s, tf.TensorSpec)]
-            return LoadedModel(frontend=self.name, fn=obj, inputs=_specs(specs))
+            return LoadedModel(frontend=self.name, fn=obj, inputs=_specs(specs, _arg_names(obj)))
+        key = "serving_default"
+        if not hasattr(obj, "get_concrete_function") and isinstance(obj, tf.Module):
+            key, obj = _module_method(obj, source, options.signature)
         if hasattr(obj, "get_concrete_function"):
             sig = getattr(obj, "input_signature", None)
             if sig is None and options.input_shapes is None:
-                raise BadInputError(f"{source}: the tf.function has no input_signature; pass --input-shapes")
+                raise BadInputError(f"{source}: the tf.function has no input_signature; pass --input-shape "
+                                    "(e.g. --input-shape 1,28,28,1, one shape per argument, ':'-separated)")
+            names = _arg_names(obj)
             specs = list(sig) if sig is not None else [
-                tf.TensorSpec(s, tf.float32, name=f"input_{i}") for i, s in enumerate(options.input_shapes or ())]
-            return LoadedModel(frontend=self.name, fn=obj, inputs=_specs(specs))
-        raise BadInputError(f"{source}: returned {type(obj).__name__}, expected a Keras model or a tf.function")
+                tf.TensorSpec(s, tf.float32, name=names[i] if i < len(names) else f"input_{i}")
+                for i, s in enumerate(options.input_shapes or ())]
+            return LoadedModel(frontend=self.name, fn=obj, inputs=_specs(specs, names), signature_key=key)
+        raise BadInputError(f"{source}: is {type(obj).__name__}; expected a Keras model, tf.function, "
+                            "ConcreteFunction, tf.Module or a function returning one")
 
 
-def _specs(specs: list[Any]) -> list[InputSpec]:
-    return [InputSpec(name=s.name or f"input_{i}", shape=list(s.shape), dtype=s.dtype.name)
-            for i, s in enumerate(specs)]
+def _is_source_object(value: Any, module_name: str) -> bool:
+    """What file.py:NAME may name: the file's own functions, tf.functions, modules and models."""
+    if hasattr(value, "get_concrete_function") or hasattr(value, "structured_input_signature"):
+        return True
+    if callable(value) and getattr(value, "__module__", None) == module_name:
+        return True
+    return hasattr(value, "layers") and hasattr(value, "inputs")
+
+
+def _plain_function(obj: Any) -> bool:
+    """A Python function (a builder to call), as opposed to a tf.function, model or module."""
+    import inspect
+
+    return inspect.isfunction(obj) and not hasattr(obj, "get_concrete_function")
+
+
+def _module_method(module: Any, source: str, wanted: str | None) -> tuple[str, Any]:
+    """(signature key, tf.function) of a tf.Module: ``--signature NAME``, else ``__call__``, else the only one."""
+    methods = {}
+    for attr in dir(type(module)):
+        if attr.startswith("_") and attr != "__call__":
+            continue
+        value = getattr(module, attr, None)
+        if hasattr(value, "get_concrete_function"):
+            methods[attr] = value
+    listed = ", ".join(sorted(methods)) or "none"
+    if wanted:
+        if wanted not in methods:
+            raise BadInputError(f"{source}: the tf.Module has no tf.function '{wanted}' (its tf.functions: {listed})")
+        return wanted, methods[wanted]
+    if "__call__" in methods:
+        return "serving_default", methods["__call__"]
+    if len(methods) == 1:
+        name, fn = next(iter(methods.items()))
+        return name, fn
+    raise BadInputError(f"{source}: the tf.Module has several tf.functions ({listed}); choose one with --signature")
+
+
+def _arg_names(fn: Any) -> list[str]:
+    """The Python parameter names of a tf.function / ConcreteFunction (input names when specs have none)."""
+    import inspect
+
+    target = getattr(fn, "python_function", None) or getattr(getattr(fn, "function_type", None), "parameters", None)
+    try:
+        if isinstance(target, dict) or hasattr(target, "values"):
+            return [p for p in target if p != "self"]
+        return [p for p in inspect.signature(target).parameters if p != "self"] if target else []
+    except (TypeError, ValueError):
+        return []
+
+
+def _specs(specs: list[Any], names: list[str] | None = None) -> list[InputSpec]:
+    names = names or []
+    return [InputSpec(name=s.name or (names[i] if i < len(names) else f"input_{i}"), shape=list(s.shape),
+                      dtype=s.dtype.name) for i, s in enumerate(specs)]
 
 
 class GraphDefFrontend(Frontend):
@@ -258,10 +336,10 @@ class GraphDefFrontend(Frontend):
                     raise BadInputError(f"{source}: input '{name}' has no shape in the graph; pass --input-shapes")
                 shape = list(options.input_shapes[i])
             inputs.append(InputSpec(name=graphdef.node_name(name), shape=shape, dtype=dtype))
+        refuse_fused_without_keras("frozen GraphDef", options)
         model = _static_graph(graph_def, inputs, list(options.input_arrays), list(options.output_arrays), options,
                               self.name)
-        if options.rnn == "fused":
-            model.notes.append(NO_KERAS_FUSED_NOTE)
+        model.output_names = [graphdef.node_name(n) for n in options.output_arrays]
         return model
 
 
@@ -289,4 +367,7 @@ def pick_frontend(source: str, fmt: str = "auto") -> Frontend:
     for fe in FRONTENDS:
         if fe.matches(source):
             return fe
+    path = source.rpartition(":")[0] if ".py:" in source else source
+    if not Path(path).exists():
+        raise BadInputError(f"{path}: no such file or directory")
     raise BadInputError(f"{source}: not a SavedModel directory, .keras/.h5 file, file.py:function or .pb file")

@@ -144,3 +144,46 @@ def nodes_in_error(errors: list[dict[str, Any]], message: str) -> list[str]:
         walk(err.get("location") or {})
     names += _NODE_IN_TEXT.findall(message)
     return list(dict.fromkeys(names))
+
+
+DEBUG_INFO = "debug/saved_model_debug_info.pb"
+_FUNCTION_SUFFIX = re.compile(r"_\d+$")
+
+
+def _node_key(node: str) -> tuple[str, str]:
+    """'Igamma@__inference___call___34' -> ('Igamma', '__inference___call__'): a reloaded SavedModel renumbers
+    its functions, so the name is matched without the trailing number."""
+    name, _, function = node.partition("@")
+    return name, _FUNCTION_SUFFIX.sub("", function)
+
+
+def saved_model_node_frames(saved_model_dir: str, nodes: list[str]) -> dict[str, dict[str, Any]]:
+    """node -> {"frames", ...} from a SavedModel written with ``SaveOptions(save_debug_info=True)``.
+
+    Why: a loaded SavedModel's ops have no Python tracebacks; the debug info file keeps the stack traces
+    of the ops as they were created when the model was saved, which is what TF's own converter shows.
+    """
+    from pathlib import Path
+
+    path = Path(saved_model_dir) / DEBUG_INFO
+    if not path.is_file() or not nodes:
+        return {}
+    from tensorflow.core.framework import graph_debug_info_pb2
+
+    info = graph_debug_info_pb2.GraphDebugInfo()
+    info.ParseFromString(path.read_bytes())
+    by_key: dict[tuple[str, str], Any] = {}
+    for name, trace_id in info.name_to_trace_id.items():
+        by_key.setdefault(_node_key(name), info.traces_by_id[trace_id])
+    for name, trace in info.traces.items():  # the older layout
+        by_key.setdefault(_node_key(name), trace)
+    out: dict[str, dict[str, Any]] = {}
+    for node in dict.fromkeys(nodes):
+        trace = by_key.get(_node_key(node))
+        if trace is None:
+            continue
+        frames = [info.frames_by_id[i] for i in trace.frame_id] + list(trace.file_line_cols)
+        pairs = [[info.files[f.file_index], int(f.line)] for f in frames if f.file_index < len(info.files)]
+        pairs.reverse()  # innermost first, as node_frames gives them
+        out[node] = {"frames": pairs, "tensor_list": False, "node_frames": pairs, "origin": "saved debug info"}
+    return out

@@ -15,14 +15,28 @@ import sys
 import traceback
 
 
-def _load_function_source(spec: str):
-    """``file.py:function`` -> whatever the function returns (model, tf.function or concrete function)."""
+def _load_function_source(spec: str, signature: str | None = None):
+    """``file.py:NAME`` -> the model it names: NAME itself when it is a Keras model, tf.function, ConcreteFunction
+    or tf.Module (its ``--signature`` method, else ``__call__``, else its only tf.function), else what NAME()
+    returns. The same sources as edgetk's own front-end (toolkit/convert/frontends.py), without toolkit."""
+    import inspect
+
     file_name, func_name = spec.rsplit(":", 1)
     module_spec = importlib.util.spec_from_file_location("edgetk_legacy_source", file_name)
     module = importlib.util.module_from_spec(module_spec)
     sys.path.insert(0, os.path.dirname(os.path.abspath(file_name)))
     module_spec.loader.exec_module(module)
-    return getattr(module, func_name)()
+    obj = getattr(module, func_name)
+    if inspect.isfunction(obj) and not hasattr(obj, "get_concrete_function"):
+        obj = obj()
+    if hasattr(obj, "layers") or hasattr(obj, "get_concrete_function") or hasattr(obj, "structured_input_signature"):
+        return obj
+    methods = {a: getattr(obj, a) for a in dir(type(obj)) if (not a.startswith("_") or a == "__call__")
+               and hasattr(getattr(obj, a, None), "get_concrete_function")}
+    name = signature or ("__call__" if "__call__" in methods else next(iter(methods)) if len(methods) == 1 else None)
+    if name not in methods:
+        raise ValueError(f"{spec}: choose one of the tf.Module's tf.functions {sorted(methods)} with --signature")
+    return methods[name]
 
 
 def _load_keras_file(path: str):
@@ -50,7 +64,7 @@ def _converter_for(tf, request: dict):
     if source.endswith((".h5", ".keras")):
         model = _load_keras_file(source)
         return tf.lite.TFLiteConverter.from_keras_model(model)
-    obj = _load_function_source(source)
+    obj = _load_function_source(source, request.get("signature_key"))
     if hasattr(obj, "layers") and hasattr(obj, "predict"):
         return tf.lite.TFLiteConverter.from_keras_model(obj)
     functions = obj if isinstance(obj, (list, tuple)) else [obj]

@@ -29,6 +29,8 @@ class ConvertOptions:
     rnn: str = "auto"
     quantize: str = "none"
     calibration: str | None = None  # .npz with one array per input (name or arr_i), first axis = samples
+    inputs: str | None = None  # .npz of the user's own samples for the numerical check (same layout)
+    tolerance: float | None = None  # max relative error of the numerical check; None: the mode's default
     integer_io: bool = False
     allow_flex: bool = False
     allow_custom: bool = False
@@ -70,6 +72,23 @@ class RuntimeCheck:
     error: str | None = None
 
 
+@dataclass(frozen=True)
+class NumericsVerdict:
+    """Whether the .tflite matches TF: "passed" | "failed" | "not-checked" (TF's reference run failed) |
+    "skipped" (--no-verify). Only "passed" and "skipped" exit 0."""
+
+    status: str
+    tolerance: float  # max relative error allowed (max |tflite - TF| / max |TF| per output)
+    tolerance_source: str  # "--tolerance" or "default for --quantize MODE"
+    worst_rel: float | None = None
+    check_inputs: str | None = None  # where the check's inputs came from
+    reasons: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("passed", "skipped")
+
+
 @dataclass
 class ConversionReport:
     """The conversion report: printed by the CLI, written by --report as "edgetk.convert/1" JSON."""
@@ -89,6 +108,7 @@ class ConversionReport:
     warnings: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # what the front-end did: signature used, graph rewrites
     numerics: list[RuntimeCheck] = field(default_factory=list)
+    numerics_verdict: NumericsVerdict | None = None
     quantization_error: list[OutputError] = field(default_factory=list)
     targets: list[dict[str, Any]] = field(default_factory=list)
 

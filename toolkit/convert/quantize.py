@@ -23,24 +23,13 @@ CONTROL_FLOW_NOTE = (
     "(a WHILE-loop LSTM segfaults the converter); for MCU int8 LSTMs use --rnn fused")
 
 
-def random_inputs(inputs: list[InputSpec], count: int, seed: int, int_high: int = 10) -> list[np.ndarray]:
-    """Seeded inputs with a leading sample axis: uniform [-1, 1) floats, integers in [0, int_high)."""
-    rng = np.random.default_rng(seed)
-    arrays = []
-    for spec in inputs:
-        shape = (count, *[d or 1 for d in spec.shape])
-        if np.issubdtype(np.dtype(spec.dtype), np.integer):
-            arrays.append(rng.integers(0, max(int_high, 1), size=shape).astype(spec.dtype))
-        elif spec.dtype == "bool":
-            arrays.append(rng.integers(0, 2, size=shape).astype(bool))
-        else:
-            arrays.append(rng.uniform(-1.0, 1.0, size=shape).astype(spec.dtype))
-    return arrays
-
-
-def load_calibration(path: str, inputs: list[InputSpec]) -> list[np.ndarray]:
+def load_calibration(path: str, inputs: list[InputSpec], flag: str = "--calibration") -> list[np.ndarray]:
     """Arrays from an .npz, matched to inputs by name, else by arr_i / position; shapes are checked."""
-    with np.load(path) as data:
+    try:
+        data = np.load(path)
+    except (OSError, ValueError) as exc:
+        raise BadInputError(f"{path}: {flag} needs an .npz file ({type(exc).__name__}: {exc})") from exc
+    with data:
         keys = list(data.keys())
         arrays = []
         for i, spec in enumerate(inputs):
@@ -56,6 +45,9 @@ def load_calibration(path: str, inputs: list[InputSpec]) -> list[np.ndarray]:
                     raise BadInputError(f"{path}: array '{key}' has shape {list(arr.shape)}, expected "
                                         f"[samples, {', '.join(map(str, spec.shape))}]")
             arrays.append(arr.astype(spec.dtype))
+    if len({a.shape[0] for a in arrays}) > 1:
+        raise BadInputError(f"{path}: {flag} arrays have different sample counts "
+                            f"({', '.join(str(a.shape[0]) for a in arrays)}); give each input the same number")
     return arrays
 
 

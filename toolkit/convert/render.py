@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from toolkit.convert.options import ConversionReport
+from rich.markup import escape
+
+from toolkit.convert.options import ConversionReport, NumericsVerdict
 
 
 def print_report(report: ConversionReport, console: Any) -> None:
@@ -35,7 +37,40 @@ def print_report(report: ConversionReport, console: Any) -> None:
     if report.quantization_error:
         console.print("quantization error vs float model on the calibration data: " + ", ".join(
             f"{o.name} max abs {o.max_abs:.3g}" for o in report.quantization_error))
+    verdict = report.numerics_verdict
+    if verdict is not None:
+        print_numerics_verdict(verdict, report.output, console)
     for row in report.targets:
         colour = {"runs": "green", "delegate-fallback": "yellow"}.get(row["verdict"], "red")
-        console.print(f"target {row['target']}: [{colour}]{row['verdict']}[/]"
-                      + "".join(f"\n    {m}" for m in row["findings"][:5]))
+        how = f" ({row.get('evidence', 'static')})" if row.get("evidence") == "verified" else " (predicted)"
+        loud = "  [bold red]PREDICTION WRONG[/]" if row.get("prediction_wrong") else ""
+        findings = list(dict.fromkeys(row["findings"]))  # one line per distinct finding
+        console.print(f"target {row['target']}: [{colour}]{row['verdict']}[/]{how}{loud}"
+                      + "".join(f"\n    {escape(m)}" for m in findings[:5])
+                      + (f"\n    ... {len(findings) - 5} more" if len(findings) > 5 else ""))
+
+
+def summary_line(verdict: NumericsVerdict) -> str:
+    """"numerics: PASSED ..." / "numerics: FAILED ..." / "numerics: NOT CHECKED ..." in one line."""
+    worst = f"worst relative error {verdict.worst_rel:.3g}, " if verdict.worst_rel is not None else ""
+    limit = f"tolerance {verdict.tolerance:.3g} ({verdict.tolerance_source})"
+    if verdict.status == "passed":
+        return f"numerics: PASSED ({worst}{limit})"
+    if verdict.status == "skipped":
+        return "numerics: SKIPPED (--no-verify)"
+    word = "FAILED" if verdict.status == "failed" else "NOT CHECKED"
+    return f"numerics: {word} ({worst}{limit})"
+
+
+def print_numerics_verdict(verdict: NumericsVerdict, output: str, console: Any) -> None:
+    colour = "green" if verdict.status == "passed" else "yellow" if verdict.status == "skipped" else "bold red"
+    console.print(f"[{colour}]{escape(summary_line(verdict))}[/]")
+    if verdict.check_inputs:
+        first, *ranges = verdict.check_inputs.split("; ")
+        console.print(f"  check inputs: {first}", markup=False)
+        for line in ranges:
+            console.print(f"    {line}", markup=False)
+    for reason in verdict.reasons:
+        console.print(f"  {reason}", markup=False)
+    if not verdict.ok:
+        console.print(f"  the file is kept: {output}", markup=False)

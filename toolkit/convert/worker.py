@@ -77,6 +77,65 @@ def _reference(loaded: Any, arrays: list[Any]) -> list[Any]:
     return [np.stack([o[j] for o in outs]) for j in range(len(outs[0]))]
 
 
+def _input_ranges(loaded: Any, fixed: list[Any], cf: Any, warnings: list[str]) -> dict[str, Any]:
+    """Valid ranges of the integer inputs, read from the traced graph (traced here if the converter did not)."""
+    import numpy as np
+    import tensorflow as tf
+
+    from toolkit.convert import check_inputs
+
+    if not any(np.issubdtype(np.dtype(s.dtype), np.integer) for s in fixed):
+        return {}
+    try:
+        cf = cf if cf is not None else tf.function(loaded.fn).get_concrete_function(*_specs(fixed))
+        return check_inputs.integer_ranges(cf, fixed)
+    except Exception as exc:  # noqa: BLE001 - the defaults still apply; say the analysis failed
+        warnings.append(f"could not read integer input ranges from the graph ({type(exc).__name__}: {exc})")
+        return {}
+
+
+def _check_arrays(options: Any, fixed: list[Any], calibration: list[Any] | None,
+                  ranges: dict[str, Any]) -> tuple[list[Any], str]:
+    """(inputs of the numerical check, where they come from): --inputs, else the calibration samples, else
+    seeded random values that fit the model (integer ranges read from the graph)."""
+    from toolkit.convert import check_inputs, quantize
+
+    if options.inputs:
+        return quantize.load_calibration(options.inputs, fixed, flag="--inputs"), f"--inputs {options.inputs}"
+    if options.calibration and calibration is not None:
+        return calibration, f"--calibration {options.calibration}"
+    arrays = check_inputs.random_check_inputs(fixed, options.check_samples, options.seed, ranges)
+    described = "; ".join(f"{name} in [{r.low}, {r.high}): {r.why}" for name, r in ranges.items())
+    return arrays, f"{options.check_samples} seeded random samples (seed {options.seed})" + (
+        f"; {described}" if described else "")
+
+
+def _write_signature(path: str, loaded: Any, fixed: list[Any], cf: Any) -> tuple[list[str], list[str]]:
+    """Put the source's signature (key, input names, output keys) into the .tflite: (output keys, notes)."""
+    from toolkit.convert import signature
+
+    blob = Path(path).read_bytes()
+    structured = getattr(cf, "structured_outputs", None)
+    count = len(getattr(cf, "outputs", []) or []) if cf is not None else len(loaded.output_names or [])
+    from ai_edge_litert import schema_py_generated as schema
+
+    model = schema.ModelT.InitFromPackedBuf(blob, 0)
+    if model.signatureDefs:  # the Keras 2 rebuild (fused RNN) path already writes one
+        sig = model.signatureDefs[0]
+        keys = [_text(t.name) for t in sig.outputs]
+        return keys, [f"signature '{_text(sig.signatureKey)}' (written by the converter): inputs "
+                      f"{', '.join(_text(t.name) for t in sig.inputs)}; outputs {', '.join(keys)}"]
+    count = len(model.subgraphs[0].outputs) if not count else count
+    keys = signature.output_keys(structured, count, loaded.output_names)
+    names = [s.name for s in fixed]
+    Path(path).write_bytes(signature.add_signature(blob, loaded.signature_key, names, keys))
+    return keys, [f"signature '{loaded.signature_key}': inputs {', '.join(names)}; outputs {', '.join(keys)}"]
+
+
+def _text(value: Any) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
 def convert(request: dict[str, Any]) -> dict[str, Any]:
     from toolkit.convert.options import ConvertOptions
 
@@ -105,11 +164,14 @@ def convert(request: dict[str, Any]) -> dict[str, Any]:
     converter, cf = _converter_for(loaded, fixed, form, fixes)
     if cf is not None:
         info.graph_loops = rnn.graph_loop_ops(cf)
-    arrays = (quantize.load_calibration(options.calibration, fixed) if options.calibration else None)
-    vocab = _embedding_vocab(loaded.keras_model)
+    calibration = quantize.load_calibration(options.calibration, fixed) if options.calibration else None
+    ranges = _input_ranges(loaded, fixed, cf, warnings)
+    arrays = calibration
     if options.quantize in ("int8", "int16x8") and arrays is None:
+        from toolkit.convert.check_inputs import random_check_inputs
+
         warnings.append(quantize.RANDOM_CALIBRATION_WARNING)
-        arrays = quantize.random_inputs(fixed, 16, options.seed + 1, vocab)
+        arrays = random_check_inputs(fixed, 16, options.seed + 1, ranges)
     quantize.apply_quantization(converter, options, arrays)
     stage("converting (MLIR)")
     start = time.perf_counter()
@@ -119,7 +181,7 @@ def convert(request: dict[str, Any]) -> dict[str, Any]:
         if options.quantize in ("int8", "int16x8") and info.has_loops and form != "fused":
             exc.edgetk_note = quantize.CONTROL_FLOW_NOTE
         if cf is not None:
-            exc.edgetk_node_frames = _node_frames(cf, exc)
+            exc.edgetk_node_frames = _node_frames(cf, exc, request["source"] if frontend.name == "saved_model" else None)
         raise
     seconds = time.perf_counter() - start
     Path(request["output"]).write_bytes(blob)
@@ -127,21 +189,30 @@ def convert(request: dict[str, Any]) -> dict[str, Any]:
         warnings.append(quantize.CONTROL_FLOW_NOTE)
     if form == "fused":
         warnings.append(FUSED_STATE_NOTE)
-    check = None
+    output_keys, signature_notes = _write_signature(request["output"], loaded, fixed, cf)
+    notes = loaded.notes + signature_notes
+    check, check_inputs, reference_error = None, None, None
     if options.verify:
         stage("computing TF reference outputs")
-        if arrays is None or options.quantize == "none":
-            arrays = quantize.random_inputs(fixed, options.check_samples, options.seed, vocab)
-        refs = _reference(loaded, arrays)
-        check = request["reference_npz"]
-        np.savez(check, **{f"in{i}": a for i, a in enumerate(arrays)}, **{f"ref{j}": r for j, r in enumerate(refs)})
+        arrays, check_inputs = _check_arrays(options, fixed, calibration, ranges)
+        try:
+            refs = _reference(loaded, arrays)
+        except Exception as exc:  # noqa: BLE001 - the .tflite is written; the report says why it was not checked
+            from toolkit.convert.check_inputs import root_cause
+
+            reference_error = root_cause(exc)
+        else:
+            check = request["reference_npz"]
+            np.savez(check, **{f"in{i}": a for i, a in enumerate(arrays)},
+                     **{f"ref{j}": r for j, r in enumerate(refs)})
     return {"ok": True, "frontend": frontend.name, "input_shapes": [s.shape for s in fixed], "fixes": fixes,
             "warnings": warnings, "rnn_form": form, "rnn_layers": info.layers,
             "graph_loops": sorted(info.graph_loops), "convert_seconds": seconds, "reference_npz": check,
-            "notes": loaded.notes}
+            "notes": notes, "check_inputs": check_inputs, "reference_error": reference_error,
+            "output_keys": output_keys}
 
 
-def _node_frames(cf: Any, exc: BaseException) -> dict[str, Any]:
+def _node_frames(cf: Any, exc: BaseException, saved_model: str | None = None) -> dict[str, Any]:
     """Creation frames of the TF nodes a converter error names (for errors that carry no file:line)."""
     if type(exc).__name__ != "ConverterError":
         return {}
@@ -151,20 +222,14 @@ def _node_frames(cf: Any, exc: BaseException) -> dict[str, Any]:
         from toolkit.convert import graph_trace
 
         errors = [MessageToDict(e, preserving_proto_field_name=True) for e in getattr(exc, "errors", [])]
-        return graph_trace.node_frames(cf, graph_trace.nodes_in_error(errors, str(exc)))
+        nodes = graph_trace.nodes_in_error(errors, str(exc))
+        frames = graph_trace.node_frames(cf, nodes)
+        if saved_model:  # the loaded graph's ops have no tracebacks: the saved debug info has them
+            frames.update(graph_trace.saved_model_node_frames(saved_model, nodes))
+        return frames
     except Exception as lookup_failed:  # noqa: BLE001 - a best-effort hint must never hide the real error
         stage(f"could not look up the failing nodes' source lines: {type(lookup_failed).__name__}: {lookup_failed}")
         return {}
-
-
-def _embedding_vocab(model: Any) -> int:
-    """Integer inputs feed Embedding layers: stay below the smallest vocabulary."""
-    if model is None:
-        return 10
-    from toolkit.convert.rnn import _walk_layers
-
-    sizes = [layer.get_config()["input_dim"] for layer in _walk_layers(model) if type(layer).__name__ == "Embedding"]
-    return min(sizes) if sizes else 10
 
 
 class _Refused(Exception):
