@@ -208,8 +208,16 @@ def _coefficients_toml(fits: dict, k) -> str:
     return "\n".join(out) + "\n"
 
 
+def _row(board: str, model: str, published: float, err: float, held: str) -> str:
+    estimated = published * (1 + err)
+    return f"  {board[:20]:<20} {model:<5} {published:>9.5g} {estimated:>9.5g} {err:>+7.1%} {held:>12}"
+
+
 def calibrate(write: bool) -> str:
-    """Fit every kernel class, report fit, held-out and validation errors; optionally rewrite the TOML."""
+    """Fit every kernel class, report fit, held-out and validation errors (80 columns); optionally rewrite
+    the TOML."""
+    import textwrap
+
     from toolkit.bench.mcu_estimate import (
         COEFFICIENTS_FILE,
         fit_all,
@@ -221,30 +229,28 @@ def calibrate(write: bool) -> str:
     stored = load_coefficients()
     validation = calibration_samples("validate")
     fits = fit_all(calibration_samples("fit"), stored, validation)
+    fitted = replace_classes(stored, fits)
+    head = f"  {'board':<20} {'model':<5} {'published':>9} {'estimated':>9} {'error':>7} {'held out':>12}"
     lines = []
     for name, fit in fits.items():
         c = fit.coefficients
-        lines.append(f"{name}: cycles_per_mac = {c.cycles_per_mac:.4g}, cycles_per_output = {c.cycles_per_output:.4g}, "
-                     f"cycles_per_weight_byte = {c.cycles_per_weight_byte:.4g} (at {c.macs_per_cycle:g} MACs/cycle)")  # fmt: skip
+        lines += ["", name, f"  cycles per MAC {c.cycles_per_mac:.4g} (at {c.macs_per_cycle:g} MAC/cycle), per output "
+                  f"{c.cycles_per_output:.4g}, per weight B {c.cycles_per_weight_byte:.4g}", head]  # fmt: skip
         for s in (s for s in calibration_samples("fit") if s.kernel_class == name):
-            err = fit.fit[(s.board, s.name)]
             held = fit.held_out.get((s.board, s.name))
-            extra = f", leave-one-{fit.held_out_kind}-out {held:+.1%}" if held is not None else ""
-            lines.append(f"  {s.board} {s.name}: published {s.measured_ms:g} ms, estimated "
-                         f"{s.measured_ms * (1 + err):.4g} ms, error {err:+.1%}{extra}")  # fmt: skip
-        lines.append(f"  {summarise(fit)}")
-    fitted = replace_classes(stored, fits)
-    for s in validation:
-        err = relative_error(s, fitted)
-        lines.append(f"validation (never fitted) {s.kernel_class} {s.board} {s.name}: published {s.measured_ms:g} ms, "
-                     f"estimated {s.measured_ms * (1 + err):.4g} ms, error {err:+.1%}")  # fmt: skip
-    for s in calibration_samples("excluded"):
-        err = relative_error(s, fitted)
-        lines.append(f"excluded (not fitted: benchmarks/mcu_published.py says why) {s.kernel_class} {s.board} {s.name}: "
-                     f"published {s.measured_ms:g} ms, estimated {s.measured_ms * (1 + err):.4g} ms, error {err:+.1%}")  # fmt: skip
+            tag = f"{held:+.1%} {fit.held_out_kind[0]}" if held is not None else "-"
+            lines.append(_row(s.board, s.name, s.measured_ms, fit.fit[(s.board, s.name)], tag))
+        lines += [_row(s.board, s.name, s.measured_ms, relative_error(s, fitted), "never fit")
+                  for s in validation if s.kernel_class == name]  # fmt: skip
+        lines += textwrap.wrap(summarise(fit), 78, initial_indent="  ", subsequent_indent="    ")
+    excluded = calibration_samples("excluded")
+    if excluded:
+        lines += ["", "excluded (not fitted: benchmarks/mcu_published.py says why), vs the class:", head]
+        lines += [_row(s.board, s.name, s.measured_ms, relative_error(s, fitted), s.kernel_class) for s in excluded]
+    lines += ["", "ms; held out: b/m = leave-one-board/model-out; never fit = validation"]
     if write:
         COEFFICIENTS_FILE.write_text(_coefficients_toml(fits, stored))
-    return "\n".join(lines)
+    return "\n".join(lines).lstrip("\n")
 
 
 def replace_classes(k, fits: dict):
