@@ -34,6 +34,7 @@ lint: $(STAMP)
 
 docs: $(STAMP)
 	$(BIN)/edgetk targets docs --out docs/SUPPORTED_OPS.md
+	$(BIN)/python -m toolkit.schemas docs/schemas
 
 bench: $(STAMP) system-deps
 	$(BIN)/python -m benchmarks.run --write docs/PERFORMANCE.md

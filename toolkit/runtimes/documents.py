@@ -1,0 +1,121 @@
+"""The runner's JSON document (``edgetk.runner/1``) as typed models: the schema docs/schemas/ is generated from.
+
+runner.py itself stays self-contained (no pydantic on a device); these models describe what it prints, and a
+test runs the real runner on every runtime here and validates its output against them, so the schema cannot
+drift from the program. Prose: docs/schemas/runner.md.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class RuntimeInfo(_Strict):
+    name: Literal["litert", "tflite-runtime", "tflm"]
+    version: str = Field(description="the distribution's version (or 'unknown (...)')")
+
+
+class DeviceFacts(BaseModel):
+    """What the device says it is. Emulated runs add ``guest_reported`` (what the image's /proc claimed)."""
+
+    model_config = ConfigDict(extra="allow")
+    arch: str
+    cpu_model: str = Field(description="/proc/cpuinfo model name (emulated: the qemu core and target)")
+    board: str = Field(description="/proc/device-tree/model, '' when absent")
+    cores: int | None
+    python: str
+    numpy: str
+    system: str
+
+
+class TensorSpec(_Strict):
+    index: int
+    name: str
+    shape: list[int]
+    dtype: str
+    scales: list[float] = Field(description="at most 16 shown")
+    zero_points: list[int] = Field(description="at most 16 shown")
+
+
+class OutputSummary(TensorSpec):
+    sha256: str = Field(description="of the output's bytes")
+    min: float
+    max: float
+    mean: float
+    std: float
+    finite: bool
+
+
+class RunOptions(_Strict):
+    runs: int
+    warmup: int
+    threads: int | None
+    xnnpack: bool
+    seed: int | None = Field(description="null with --inputs")
+    inputs_file: bool
+    arena_bytes: int | None
+
+
+class Latency(_Strict):
+    """Over the timed invoke()s (inputs set once; percentiles linear). Only ``runs`` when none completed."""
+
+    runs: int
+    min: float | None = None
+    mean: float | None = None
+    p50: float | None = None
+    p90: float | None = None
+    p99: float | None = None
+    max: float | None = None
+    std: float | None = None
+    samples: list[float] | None = Field(None, description="every timed run, ms (5 decimals)")
+    truncated_by_max_seconds: bool
+    timing: str | None = Field(None, description="added by the host in bench documents: measured | emulated | "
+                                                  "host-run | software-gpu (never printed by the runner)")
+
+
+class Arena(_Strict):
+    """TFLM only: parsed from print_allocations() (fd 2 captured)."""
+
+    raw: str
+    total_bytes: int | None = None
+    head_bytes: int | None = None
+    tail_bytes: int | None = None
+
+
+class RunnerDocument(_Strict):
+    """A successful run (exit 0)."""
+
+    schema_: Literal["edgetk.runner/1"] = Field(alias="schema")
+    runtime: RuntimeInfo
+    device: DeviceFacts
+    init_ms: float = Field(description="interpreter creation + tensor allocation")
+    inputs: list[TensorSpec]
+    options: RunOptions
+    first_inference_ms: float
+    warmup_mean_ms: float | None
+    latency_ms: Latency
+    outputs: list[OutputSummary]
+    arena: Arena | None = None
+    peak_rss_bytes: int
+    per_op: None = Field(description="always null: no Python interpreter API exposes per-op timing")
+    outputs_npz: str | None = None
+
+
+class RunnerErrorDetail(_Strict):
+    kind: Literal["bad-input", "missing-runtime", "missing-kernel", "init-failed", "invoke-failed", "internal"]
+    message: str
+    op: str | None = None
+
+
+class RunnerErrorDocument(_Strict):
+    """A failed run (exit 2 bad input, 3 runtime missing, 4 runtime failed)."""
+
+    schema_: Literal["edgetk.runner/1"] = Field(alias="schema")
+    error: RunnerErrorDetail
+
