@@ -11,21 +11,11 @@ from pathlib import Path
 import pytest
 
 from toolkit.bench.documents import BenchDocument
-from toolkit.model.builder import build_single_op_model, custom_op_model, dequantize_model
 from toolkit.runtimes.documents import RunnerDocument, RunnerErrorDetail, RunnerErrorDocument
 from toolkit.runtimes.protocol import RUNNER_PATH, Kind
 from toolkit.schemas import json_schemas, render
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("documents")
-    built = {"relu": build_single_op_model("RELU"), "custom": custom_op_model(), "f16": dequantize_model("float16")}
-    for name, data in built.items():
-        (root / f"{name}.tflite").write_bytes(data)
-    return {name: root / f"{name}.tflite" for name in built}
 
 
 def _runner(*args: str) -> dict:

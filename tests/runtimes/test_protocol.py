@@ -18,7 +18,6 @@ import pytest
 from toolkit.bench.orchestrate import parse_runner_output
 from toolkit.devices.on_device import DOES_NOT_RUN, RUNS, observe
 from toolkit.errors import ExitCode, ToolkitError
-from toolkit.model.builder import build_single_op_model, custom_op_model, dequantize_model
 from toolkit.runtimes.protocol import EXIT_CODES, MODEL_FATES, RUNNER_PATH, SCHEMA, Kind, classify
 from toolkit.transports.base import RunResult
 from toolkit.transports.local import LocalTransport
@@ -32,15 +31,6 @@ CRASH = ("import faulthandler, os, signal, sys; faulthandler.enable(); "
 
 def _printing(doc: dict) -> list[str]:
     return [sys.executable, "-c", f"import json, sys; print(json.dumps({doc!r})); sys.exit(4)"]
-
-
-@pytest.fixture(scope="module")
-def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    root = tmp_path_factory.mktemp("protocol")
-    built = {"relu": build_single_op_model("RELU"), "custom": custom_op_model(), "f16": dequantize_model("float16")}
-    for name, data in built.items():
-        (root / f"{name}.tflite").write_bytes(data)
-    return {name: root / f"{name}.tflite" for name in built}
 
 
 def _argv(kind: Kind, models: dict[str, Path]) -> list[str]:
