@@ -76,7 +76,7 @@ def test_installed_package_is_the_wheel_and_has_no_tensorflow(installed: dict[st
 def test_targets_list_from_the_wheel(installed: dict[str, Path]) -> None:
     proc = _edgetk(installed, "targets", "list", "--json")
     assert proc.returncode == 0, proc.stderr
-    rows = json.loads(proc.stdout)
+    rows = json.loads(proc.stdout)["targets"]  # an edgetk.targets/1 document (was a bare list)
     assert {r["name"] for r in rows} >= {p.stem for p in (REPO / "targets").glob("*.toml")}
     assert all(r["file"].startswith(str(installed["venv"])) for r in rows), rows
 

@@ -73,8 +73,11 @@ def test_check_does_not_import_tensorflow(builder_models: dict[str, Path]) -> No
 def test_targets_list_and_show_json(run_cli) -> None:
     listed = run_cli("targets", "list", "--json")
     assert listed.returncode == 0
-    assert {"cortex-m4", "rpi5-arm64"} <= {t["name"] for t in json.loads(listed.stdout)}
+    listing = json.loads(listed.stdout)  # an edgetk.targets/1 document (was a bare list)
+    assert listing["schema"] == "edgetk.targets/1"
+    assert {"cortex-m4", "rpi5-arm64"} <= {t["name"] for t in listing["targets"]}
     shown = json.loads(run_cli("targets", "show", "rpi5-arm64", "--json").stdout)
+    assert shown["schema"] == "edgetk.target/1"
     assert shown["extends"] == "rpi4-arm64" and shown["reach"]["image"] == "debian12-arm64"
     assert shown["source_file"].endswith("rpi5-arm64.toml")
 

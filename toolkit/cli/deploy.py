@@ -26,7 +26,9 @@ def register(app: typer.Typer) -> None:
         result = deploy_model(model, device, inventory=inventory, trust_new_host_key=trust_new_host_key,
                               ask_password=ask_password)
         if as_json:
-            typer.echo(json.dumps(result.to_dict(), indent=2))
+            from toolkit.report.schemas import document
+
+            typer.echo(json.dumps(document("edgetk.deploy/1", result.to_dict()), indent=2))
             return
         for f in result.files:
             state = "cached (not sent)" if f.cached else f"sent {f.bytes_sent} bytes"

@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from toolkit.cli.options import ask_password_option, inventory_option, trust_new_host_key_option
+from toolkit.report.schemas import document
 
 
 def _describe(dev) -> str:
@@ -35,7 +36,7 @@ def register(app: typer.Typer) -> None:
 
         inv = load_inventory(inventory)
         if as_json:
-            typer.echo(json.dumps({"inventory": str(inv.path), "devices": [
+            typer.echo(json.dumps({"schema": "edgetk.devices/1", "inventory": str(inv.path), "devices": [
                 inv.devices[n].model_dump(exclude_none=True) for n in inv.names()]}, indent=2))
             return
         if not inv.devices:
@@ -96,7 +97,7 @@ def register(app: typer.Typer) -> None:
                                   ask_password=ask_password) as tr:
             facts = probe_device(tr)
         if as_json:
-            typer.echo(json.dumps({"device": name, **facts.to_dict()}, indent=2))
+            typer.echo(json.dumps(document("edgetk.device-facts/1", {"device": name, **facts.to_dict()}), indent=2))
         else:
             runtimes = ", ".join(f"{k} {v}" for k, v in facts.runtimes.items() if v) or "none"
             typer.echo(f"{name}: {facts.arch}, {facts.os}, Python {facts.python or 'missing'}, "

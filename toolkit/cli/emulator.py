@@ -35,7 +35,9 @@ def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> 
 
     images = list_images()
     if as_json:
-        typer.echo(json.dumps([i.to_dict() for i in images], indent=2))
+        from toolkit.report.schemas import document
+
+        typer.echo(json.dumps(document("edgetk.emulator-images/1", {"images": [i.to_dict() for i in images]}), indent=2))
         return
     from rich.console import Console
     from rich.table import Table

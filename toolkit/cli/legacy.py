@@ -36,7 +36,9 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
 
     st = legacy_env_status()
     if as_json:
-        typer.echo(json.dumps(asdict(st), indent=2))
+        from toolkit.report.schemas import document
+
+        typer.echo(json.dumps(document("edgetk.legacy-status/1", asdict(st)), indent=2))
     elif st.ready:
         typer.echo(f"ready: {st.path} (tensorflow {st.tensorflow}, tf-keras {st.tf_keras}, numpy {st.numpy})")
     else:
@@ -63,7 +65,9 @@ def run_legacy(source: str, out: Path, options: LegacyOptions, as_json: bool) ->
 
     result = convert_legacy(source, out, options)
     if as_json:
-        typer.echo(json.dumps(result.to_dict(), indent=2))
+        from toolkit.report.schemas import document
+
+        typer.echo(json.dumps(document("edgetk.legacy-convert/1", result.to_dict()), indent=2))
     elif result.ok:
         typer.echo(f"wrote {result.output} ({result.producer}, TF {result.tf_version})")
     if not result.ok:

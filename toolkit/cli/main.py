@@ -49,7 +49,9 @@ def build_app() -> typer.Typer:
         no_args_is_help=True,
         pretty_exceptions_enable=False,
         pretty_exceptions_show_locals=False,
-        add_completion=False,
+        add_completion=True,  # --install-completion / --show-completion (bash, zsh, fish, PowerShell)
+        context_settings={"help_option_names": ["-h", "--help"]},  # inherited by every verb
+        rich_markup_mode=None,
     )
 
     @app.callback()

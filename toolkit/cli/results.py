@@ -45,28 +45,25 @@ def list_results(
     if as_json:
         typer.echo(json.dumps({"schema": "edgetk.results-list/2", "results": rows}, indent=2))
         return
-    from rich.console import Console
-    from rich.table import Table
+    from toolkit.report.columns import print_text, table_lines, terminal_width
 
-    table = Table(box=None, pad_edge=False)
-    for column, justify in (("id", "right"), ("stored (UTC)", "left"), ("model", "left"), ("target", "left"),
-                            ("p50 ms", "right"), ("timing", "left"), ("runtime", "left")):
-        table.add_column(column, justify=justify, no_wrap=column != "model", overflow="fold")  # type: ignore[arg-type]
-    for row in rows:
-        table.add_row(str(row["id"]), row["created_at"][:16].replace("T", " "), row["model"], row["target"],
-                      _ms(row["p50_ms"]), row["timing"] or "?", row["runtime"].split(" ")[0])
-    console = Console(highlight=False)
-    console.print(table)
+    # the model name goes last: it is the long column that moves under its row when the terminal is narrow
+    cells = [[str(row["id"]), row["created_at"][:16].replace("T", " "), row["target"], _ms(row["p50_ms"]),
+              row["timing"] or "?", row["runtime"].split(" ")[0], row["model"]] for row in rows]
+    headers = ["id", "stored (UTC)", "target", "p50 ms", "timing", "runtime", "model"]
+    lines = table_lines(headers, cells, terminal_width(), right={0, 3}) or ["no stored results"]
     if any(r["timing"] not in ("measured", "estimated") for r in rows):
-        console.print("[dim]emulated / host-run / software-gpu figures: for relative comparisons only[/]")
+        lines.append("emulated / host-run / software-gpu figures: for relative comparisons only")
+    print_text(lines)
 
 
 @results_app.command("show")
 def show(record_id: int = typer.Argument(..., help="Result id (see `edgetk results list`)."), db: Path = _DB) -> None:
     """The full stored record as JSON."""
     from toolkit.bench import ResultsStore
+    from toolkit.report.schemas import document
 
-    typer.echo(json.dumps(ResultsStore(db).get(record_id).to_dict(), indent=2))
+    typer.echo(json.dumps(document("edgetk.result/1", ResultsStore(db).get(record_id).to_dict()), indent=2))
 
 
 @results_app.command("export")

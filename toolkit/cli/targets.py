@@ -7,12 +7,14 @@ from pathlib import Path
 
 import typer
 
+from toolkit.report.schemas import document
+
 targets_app = typer.Typer(help="List and show target descriptors; probe runtimes; generate SUPPORTED_OPS.md.",
                           no_args_is_help=True)
 
 
 @targets_app.command("list")
-def list_cmd(as_json: bool = typer.Option(False, "--json", help="Print a JSON list.")) -> None:
+def list_cmd(as_json: bool = typer.Option(False, "--json", help="Print the edgetk.targets/1 JSON document.")) -> None:
     """List every known target (shipped and user descriptors)."""
     from toolkit.targets import load_registry
 
@@ -20,24 +22,18 @@ def list_cmd(as_json: bool = typer.Option(False, "--json", help="Print a JSON li
     if as_json:
         rows = [{"name": t.name, "title": t.title, "runtime": t.runtime.name, "transport": t.reach.transport,
                  "file": t.source_file} for t in targets]  # fmt: skip
-        typer.echo(json.dumps(rows, indent=1))
+        typer.echo(json.dumps(document("edgetk.targets/1", {"targets": rows}), indent=1))
         return
-    from rich.console import Console
-    from rich.markup import escape
-    from rich.table import Table
+    from toolkit.report.columns import print_text, table_lines, terminal_width
 
-    table = Table(title="edgetk targets")
-    for column in ("name", "runtime", "reach", "title"):
-        table.add_column(column, overflow="fold")
-    for t in targets:
-        table.add_row(t.name, escape(f"{t.runtime.name} {t.runtime.version}"), t.reach.transport, escape(t.title))
-    Console().print(table)
+    rows = [[t.name, f"{t.runtime.name} {t.runtime.version}", t.reach.transport, t.title] for t in targets]
+    print_text(table_lines(["name", "runtime", "reach", "title"], rows, terminal_width()))
 
 
 @targets_app.command("show")
 def show_cmd(
     name: str = typer.Argument(..., help="Target name."),
-    as_json: bool = typer.Option(False, "--json", help="Print the resolved descriptor as JSON."),
+    as_json: bool = typer.Option(False, "--json", help="Print the resolved descriptor (edgetk.target/1)."),
 ) -> None:
     """Show one target's resolved descriptor (after `extends`)."""
     from toolkit.targets import load_registry
@@ -45,7 +41,7 @@ def show_cmd(
     target = load_registry().get(name)
     doc = target.model_dump(mode="json")
     if as_json:
-        typer.echo(json.dumps({**doc, "source_file": target.source_file}, indent=1))
+        typer.echo(json.dumps(document("edgetk.target/1", {**doc, "source_file": target.source_file}), indent=1))
         return
     typer.echo(f"# {target.name} — {target.title}\n# from {target.source_file}")
     for key, value in doc.items():
