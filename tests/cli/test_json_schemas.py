@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.corpus import corpus_model
-from toolkit.report.schemas import SCHEMAS
+from toolkit.schemas import SCHEMAS
 
 REPO = Path(__file__).resolve().parents[2]
 DOCS = REPO / "docs" / "schemas"

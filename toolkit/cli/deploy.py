@@ -26,7 +26,7 @@ def register(app: typer.Typer) -> None:
         result = deploy_model(model, device, inventory=inventory, trust_new_host_key=trust_new_host_key,
                               ask_password=ask_password)
         if as_json:
-            from toolkit.report.schemas import document
+            from toolkit.schemas import document
 
             typer.echo(json.dumps(document("edgetk.deploy/1", result.to_dict()), indent=2))
             return

@@ -8,7 +8,7 @@ from pathlib import Path
 import typer
 
 from toolkit.cli.options import ask_password_option, inventory_option, trust_new_host_key_option
-from toolkit.report.schemas import document
+from toolkit.schemas import document
 
 
 def _describe(dev) -> str:

@@ -35,7 +35,7 @@ def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> 
 
     images = list_images()
     if as_json:
-        from toolkit.report.schemas import document
+        from toolkit.schemas import document
 
         typer.echo(json.dumps(document("edgetk.emulator-images/1", {"images": [i.to_dict() for i in images]}), indent=2))
         return

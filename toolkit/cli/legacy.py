@@ -36,7 +36,7 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
 
     st = legacy_env_status()
     if as_json:
-        from toolkit.report.schemas import document
+        from toolkit.schemas import document
 
         typer.echo(json.dumps(document("edgetk.legacy-status/1", asdict(st)), indent=2))
     elif st.ready:
@@ -65,7 +65,7 @@ def run_legacy(source: str, out: Path, options: LegacyOptions, as_json: bool) ->
 
     result = convert_legacy(source, out, options)
     if as_json:
-        from toolkit.report.schemas import document
+        from toolkit.schemas import document
 
         typer.echo(json.dumps(document("edgetk.legacy-convert/1", result.to_dict()), indent=2))
     elif result.ok:

@@ -61,7 +61,7 @@ def list_results(
 def show(record_id: int = typer.Argument(..., help="Result id (see `edgetk results list`)."), db: Path = _DB) -> None:
     """The full stored record as JSON."""
     from toolkit.bench import ResultsStore
-    from toolkit.report.schemas import document
+    from toolkit.schemas import document
 
     typer.echo(json.dumps(document("edgetk.result/1", ResultsStore(db).get(record_id).to_dict()), indent=2))
 

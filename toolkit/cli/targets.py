@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from toolkit.report.schemas import document
+from toolkit.schemas import document
 
 targets_app = typer.Typer(help="List and show target descriptors; probe runtimes; generate SUPPORTED_OPS.md.",
                           no_args_is_help=True)
