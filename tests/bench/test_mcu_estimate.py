@@ -8,16 +8,15 @@ import re
 
 import pytest
 
+from toolkit.bench.mcu_calibration import fit_all, relative_error
 from toolkit.bench.mcu_estimate import (
     KERNEL_CLASSES,
     OpFeatures,
     calibration_summary,
     estimate_mcu_latency,
-    fit_all,
     kernel_class,
     load_coefficients,
     op_cycles,
-    relative_error,
 )
 from toolkit.errors import BadInputError
 from toolkit.targets import load_registry

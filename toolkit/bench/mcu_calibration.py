@@ -1,0 +1,191 @@
+"""Fitting the MCU cycle model (toolkit.bench.mcu_estimate) to published latencies, and how well it fits.
+
+Per kernel class: non-negative least squares on relative error of the class's terms (three or more points),
+one scale on a shape class's coefficients (fewer), or a copy of a transfer class's (none). Each board is held
+out in turn (two or more boards), else each model; validation points are scored but never fitted.
+``python -m benchmarks.mlperf_tiny_models --calibrate [--write]`` runs it on benchmarks/mcu_published.py.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from functools import partial
+
+import numpy as np
+
+from toolkit.bench.mcu_estimate import (
+    KERNEL_CLASSES,
+    MAC_OPS,
+    ClassCoefficients,
+    Coefficients,
+    OpFeatures,
+    class_macs_per_cycle,
+    class_named,
+    dtype_factor,
+    op_cycles,
+)
+
+
+@dataclass(frozen=True)
+class CalibrationSample:
+    """One published latency: a model on a board (clock, the descriptor of its core) with a kernel class."""
+
+    name: str  # the model
+    features: tuple[OpFeatures, ...]
+    measured_ms: float
+    clock_hz: float
+    board: str = ""
+    kernel_class: str = "reference/cortex-m"
+    macs_per_cycle: float = 0.5
+    arch: str = "armv7e-m"
+
+
+_TERMS = ("macs", "outputs", "weight_bytes")
+
+
+def _design_row(s: CalibrationSample, k: Coefficients, class_mpc: float) -> tuple[np.ndarray, float, float]:
+    """Fitted-term features [MACs scaled to the class core, outputs, weight bytes] of MAC ops, the fixed
+    (assumed) cycles, and the measured cycles."""
+    x = np.zeros(3)
+    fixed = 0.0
+    for f in s.features:
+        if f.name in MAC_OPS and f.macs:
+            dtype = "float32" if f.dtype.startswith("float") else "int8"
+            mpc = s.macs_per_cycle if class_named(s.kernel_class).simd else class_mpc
+            x += [f.macs * dtype_factor(k.dtype_factors, dtype, "mac") * class_mpc / mpc,
+                  f.outputs * dtype_factor(k.dtype_factors, dtype, "output"), f.weight_bytes]  # fmt: skip
+            fixed += k.cycles_per_op * f.runs
+        else:
+            fixed += k.cycles_per_byte * f.bytes_moved + k.cycles_per_op * f.runs
+    return x, fixed, s.measured_ms * 1e-3 * s.clock_hz
+
+
+def _nonnegative_lstsq(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Least squares with every coefficient >= 0: the best unconstrained solution over subsets of the
+    columns (exact for the three columns used here; cycles per MAC cannot be negative)."""
+    best, best_residual = np.zeros(a.shape[1]), math.inf
+    for r in range(1, a.shape[1] + 1):
+        for cols in itertools.combinations(range(a.shape[1]), r):
+            x, *_ = np.linalg.lstsq(a[:, cols], b, rcond=None)
+            if (x < 0).any():
+                continue
+            full = np.zeros(a.shape[1])
+            full[list(cols)] = x
+            residual = float(np.sum((a @ full - b) ** 2))
+            if residual < best_residual:
+                best, best_residual = full, residual
+    return best
+
+
+def fit_class(
+    samples: Sequence[CalibrationSample], k: Coefficients, class_mpc: float, shape: ClassCoefficients | None = None,
+    terms: Sequence[str] = ("macs", "outputs"),
+) -> ClassCoefficients:
+    """Non-negative least squares on relative error of ``terms`` from three or more points; with fewer
+    points, one scale on ``shape``'s coefficients (when the class has a shape class)."""
+    rows, rhs = [], []
+    for s in samples:
+        x, fixed, cycles = _design_row(s, k, class_mpc)
+        rows.append(x / cycles)
+        rhs.append((cycles - fixed) / cycles)
+    a, b = np.array(rows), np.array(rhs)
+    if len(samples) >= 3 or shape is None:
+        cols = [_TERMS.index(t) for t in terms]
+        solution = np.zeros(3)
+        solution[cols] = _nonnegative_lstsq(a[:, cols], b)
+        return ClassCoefficients(float(solution[0]), float(solution[1]), class_mpc, float(solution[2]))
+    base = np.array([shape.cycles_per_mac, shape.cycles_per_output, shape.cycles_per_weight_byte])
+    col = a @ base
+    scale = float(col @ b / (col @ col))
+    return ClassCoefficients(*(scale * base[:2]), class_mpc, scale * base[2])
+
+
+def relative_error(sample: CalibrationSample, k: Coefficients, c: ClassCoefficients | None = None) -> float:
+    """(estimated - measured) / measured for one sample (``c``: its class's stored coefficients by default)."""
+    c = c or k.classes[sample.kernel_class]
+    mpc = class_macs_per_cycle(class_named(sample.kernel_class), c, sample.macs_per_cycle)
+    cycles = sum(op_cycles(f, k, c, mpc) for f in sample.features)
+    return cycles / sample.clock_hz * 1e3 / sample.measured_ms - 1.0
+
+
+@dataclass(frozen=True)
+class ClassFit:
+    name: str
+    coefficients: ClassCoefficients
+    fit: dict[tuple[str, str], float]  # (board, model) -> relative error
+    held_out: dict[tuple[str, str], float]  # leave-one-board-out, or leave-one-model-out with one board
+    held_out_kind: str  # "board" | "model" | "none"
+    validation: dict[tuple[str, str], float] = field(default_factory=dict)  # points never fitted
+    transferred_from: str | None = None  # no calibration point: the coefficients of this class
+
+
+def _held_out(
+    mine: Sequence[CalibrationSample], k: Coefficients, refit: Callable[[Sequence[CalibrationSample]], ClassCoefficients]
+) -> tuple[str, dict[tuple[str, str], float]]:
+    """Each board held out in turn (two or more boards), else each model, when the rest can still be fitted."""
+    boards = sorted({s.board for s in mine})
+    held: dict[tuple[str, str], float] = {}
+    if len(boards) > 1:
+        for board in boards:
+            rest = refit([s for s in mine if s.board != board])
+            held.update({(s.board, s.name): relative_error(s, k, rest) for s in mine if s.board == board})
+        return "board", held
+    if len(mine) < 2:
+        return "none", held
+    for s in mine:
+        held[(s.board, s.name)] = relative_error(s, k, refit([o for o in mine if o is not s]))
+    return "model", held
+
+
+def fit_all(
+    samples: Sequence[CalibrationSample], k: Coefficients, validation: Sequence[CalibrationSample] = ()
+) -> dict[str, ClassFit]:
+    """Fit every class that has samples (shape and transfer classes first), hold each board (or model) out in
+    turn, and score the ``validation`` samples (never fitted) with the final coefficients."""
+    fits: dict[str, ClassFit] = {}
+    for klass in KERNEL_CLASSES:
+        mine = [s for s in samples if s.kernel_class == klass.name]
+        if not mine and klass.transfer in fits:
+            c, fit, kind, held = fits[klass.transfer].coefficients, {}, "none", {}
+        elif mine:
+            class_mpc = min(s.macs_per_cycle for s in mine)
+            shape = fits[klass.shape].coefficients if klass.shape in fits else None
+            refit = partial(fit_class, k=k, class_mpc=class_mpc, shape=shape, terms=klass.terms)
+            c = refit(mine)
+            kind, held = _held_out(mine, k, refit)
+            c = replace(c, boards=tuple(sorted({s.board for s in mine})), archs=tuple(sorted({s.arch for s in mine})))
+            fit = {(s.board, s.name): relative_error(s, k, c) for s in mine}
+        else:
+            continue
+        checked = {(s.board, s.name): relative_error(s, k, c) for s in validation if s.kernel_class == klass.name}
+        fits[klass.name] = ClassFit(klass.name, c, fit, held, kind, checked, klass.transfer if not mine else None)
+    return fits
+
+
+def summarise(fit: ClassFit) -> str:
+    """The one-line error statement every estimate of this class carries."""
+    boards = fit.coefficients.boards
+    if fit.transferred_from:
+        text = f"no calibration point: {fit.transferred_from} coefficients ({', '.join(boards)}), not validated"
+        if fit.validation:
+            where = ", ".join(sorted({board for board, _ in fit.validation}))
+            text += f"; checked on {where} (never fitted) max |error| {max(map(abs, fit.validation.values())):.1%}"
+        return text.replace("%", " %")
+    worst = max(map(abs, fit.fit.values()))
+    n = len(fit.fit)
+    text = (f"fit max |error| {worst:.1%} ({n} point{'s' * (n > 1)}, {len(boards)} board{'s' * (len(boards) > 1)}: "
+            f"{', '.join(boards)})")  # fmt: skip
+    if fit.held_out_kind == "board":
+        text += f", leave-one-board-out max |error| {max(map(abs, fit.held_out.values())):.1%}"
+    elif fit.held_out_kind == "model":
+        text += (f"; one board: no leave-one-board-out, leave-one-model-out max |error| "
+                 f"{max(map(abs, fit.held_out.values())):.1%}")  # fmt: skip
+    else:
+        text += "; one point: exact by construction, no held-out error"
+    if fit.validation:
+        where = ", ".join(sorted({board for board, _ in fit.validation}))
+        text += f"; validation on {where} (never fitted) max |error| {max(map(abs, fit.validation.values())):.1%}"
+    return text.replace("%", " %")
