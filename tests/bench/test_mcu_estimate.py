@@ -4,6 +4,7 @@ are what it reports, and every estimate names its kernel family, class and calib
 from __future__ import annotations
 
 import json
+import math
 import re
 
 import pytest
@@ -251,3 +252,27 @@ def test_float_ops_fall_back_to_the_reference_class_under_integer_only_kernels(t
                                                                                "FULLY_CONNECTED"}]  # fmt: skip
         assert mac_ops and all(optimized.per_op[i]["cycles"] == reference.per_op[i]["cycles"] for i in mac_ops)
         assert "priced as reference/" in optimized.note and "integer-only" in optimized.note
+
+
+def test_third_party_wake_word_models_get_labelled_estimates_on_every_mcu_descriptor() -> None:
+    """microWakeWord's streaming MCU models (pinned PyPI wheel; VAR_HANDLE / CALL_ONCE state ops): every MCU
+    descriptor estimates them with its own kernel class, the MAC ops lead the breakdown, and the faster
+    core/kernels come out faster (M55 Helium < M33 DSP < M4F at 64 MHz; reference is slowest)."""
+    from benchmarks.corpus import corpus_models
+    from toolkit.model import load_model
+    from toolkit.model.cost import estimate_cost
+
+    reg = load_registry()
+    models = corpus_models("pymicro_wakeword/")
+    assert len(models) == 4
+    for path in models:
+        model = load_model(path)
+        cost = estimate_cost(model)
+        ms = {}
+        for name in ("cortex-m0plus", "cortex-m4f", "cortex-m33", "cortex-m55", "esp32-s3"):
+            est = estimate_mcu_latency(model, cost, reg.get(name))
+            doc = est.to_dict()
+            assert doc["estimated"] is True and doc["calibration_error"] and math.isfinite(est.latency_ms), name
+            assert doc["top_ops"][0]["op"] in {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED"}, (path.name, name)
+            ms[name] = est.latency_ms
+        assert ms["cortex-m55"] < ms["cortex-m33"] < ms["cortex-m4f"] < ms["cortex-m0plus"], (path.name, ms)
