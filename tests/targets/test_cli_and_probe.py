@@ -86,7 +86,10 @@ def test_shipped_tables_are_stamped_and_match_known_facts() -> None:
     from toolkit.paths import shipped_targets_dir
 
     tables = {p.stem: json.loads(p.read_text()) for p in (shipped_targets_dir() / "optables").glob("*.json")}
-    assert set(tables) == {"litert", "tflite-runtime", "tflm"}
+    assert set(tables) == {"litert", "tflite-runtime", "tflm", "litert-gpu"}  # + the measured GPU table (issue 11)
+    gpu = tables.pop("litert-gpu")
+    assert gpu["runtime"]["version"] == tables["litert"]["runtime"]["version"]
+    assert gpu["backend"] == "litert-gpu-webgpu (SwiftShader)" and gpu["format"] == "edgetk.gpu-optable/1"
     for name, table in tables.items():
         assert table["runtime"]["name"] == name and table["runtime"]["version"] != "unknown"
         assert table["probe_date"] and table["edgetk_version"]

@@ -31,7 +31,8 @@ TIMING_NOTES = {
     EMULATED: "emulated (qemu-user on this host): for relative comparisons only, not the device's latency",
     HOST_RUN: "host-run (the target's runtime on this host's CPU): for relative comparisons only",
     ESTIMATED: "estimated by the MCU cycle model (docs/MCU_ESTIMATE.md), not a measurement",
-    SOFTWARE_GPU: "software GPU (LiteRT GPU accelerator on SwiftShader): for relative comparisons only",
+    SOFTWARE_GPU: "software GPU (SwiftShader) — not a phone's latency: LiteRT's GPU accelerator on this host's "
+                  "CPU, for relative comparisons only",
 }
 
 #: The few words a terminal line or a table cell has room for.
@@ -40,7 +41,7 @@ SHORT_NOTES = {
     EMULATED: "emulated: relative comparisons only",
     HOST_RUN: "host-run: relative comparisons only",
     ESTIMATED: "estimated by the MCU cycle model",
-    SOFTWARE_GPU: "software GPU: relative comparisons only",
+    SOFTWARE_GPU: "software GPU (SwiftShader) — not a phone's latency",
 }
 
 

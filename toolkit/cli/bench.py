@@ -35,6 +35,8 @@ def bench(
     kernels: str = typer.Option(None, "--kernels", help="TFLM targets: kernel family of the MCU latency estimate "
                                 "(reference, cmsis-nn, esp-nn; default: the descriptor's [runtime] kernels)."),
     timeout: float = typer.Option(600.0, "--timeout", help="Seconds before the run is abandoned."),
+    accelerator: str = typer.Option(None, "--accelerator", help="gpu: run through LiteRT's GPU accelerator on this "
+                                    "machine (software GPU: partitions and numerics, not a phone's latency)."),
     as_json: bool = typer.Option(False, "--json", help="Print the edgetk.bench/1 JSON document."),
     db: Path = typer.Option(None, "--db", help="Results database (default: the user's data dir)."),
     no_store: bool = typer.Option(False, "--no-store", help="Do not append the result to the results database."),
@@ -71,9 +73,12 @@ def bench(
         transport = transport_for_device(device[0], inventory=inventory, trust_new_host_key=trust_new_host_key,
                                          ask_password=ask_password)
     where = f"{target}" + (f" via {device[0]}" if device else "")
-    with _busy(f"benchmarking {model.name} on {where}: {warmup} warm-up + {runs} timed runs", ask_password):
-        result = bench_model(model, descriptor, device=device[0] if device else None, options=options,
-                             transport=transport)
+    if accelerator is not None:
+        result = _bench_accelerator(model, descriptor, accelerator, options)
+    else:
+        with _busy(f"benchmarking {model.name} on {where}: {warmup} warm-up + {runs} timed runs", ask_password):
+            result = bench_model(model, descriptor, device=device[0] if device else None, options=options,
+                                 transport=transport)
     doc = result.to_dict()
     stored = store_results([result], db) if not no_store else None
     if stored and stored.ids[0] is not None:
@@ -95,6 +100,34 @@ def bench(
         raise typer.Exit(stored.exit_code)
     if result.has_errors:  # the model does not fit the target's RAM or flash (docs/EXIT_CODES.md)
         raise typer.Exit(1)
+
+
+def _bench_accelerator(model: Path, descriptor: Any, accelerator: str, options: Any) -> Any:
+    from toolkit.bench.gpu_bench import bench_gpu
+    from toolkit.errors import BadInputError
+
+    if accelerator != "gpu":
+        raise BadInputError(f"unknown accelerator '{accelerator}' (known: gpu)")
+    with _busy(f"running {model.name} through LiteRT's GPU accelerator (SwiftShader)", False):
+        return bench_gpu(model, descriptor, options=options)
+
+
+def _render_accelerator(console: Any, acc: dict[str, Any]) -> None:
+    from rich.markup import escape
+
+    split = ("every op on the GPU" if acc["coverage"] == "full" else
+             f"{acc['gpu_ops']} ops on the GPU, {acc['cpu_ops']} on the CPU" if acc["coverage"] == "partial" else
+             "nothing ran on the GPU")
+    console.print(f"GPU coverage [bold]{acc['coverage']}[/] ({escape(acc['evidence'])}): {acc['partitions']} "
+                  f"partition(s), {split}")
+    for reason in acc.get("reasons", []):
+        console.print(f"  {escape(reason['op'])}: {escape(reason['message'] or 'no reason given')}")
+    tol = acc["numerics_tolerance"]
+    verdict = {True: "[green]pass[/]", False: "[red bold]FAIL[/]", None: "not compared"}[acc["numerics_passed"]]
+    console.print(f"numerics GPU vs LiteRT CPU (fp16 {'off' if acc['enforce_f32'] else 'allowed'}, tolerance "
+                  f"{tol['atol']:g} + {tol['rtol_of_output_range']:g} x output range): {verdict}")
+    for n in acc.get("numerics", []):
+        console.print(f"  {escape(n['name'])}: max |diff| {n['max_abs']:.3g}, relative to range {n['max_rel']:.3g}")
 
 
 def _busy(message: str, prompting: bool) -> AbstractContextManager[Any]:
@@ -137,6 +170,8 @@ def render(doc: dict[str, Any]) -> None:
         f"warm-up mean {_ms(runner.get('warmup_mean_ms'))} ms · peak RSS {runner.get('peak_rss_bytes', 0) / 2**20:.1f} MiB"
         f" ({timing})"
     )
+    if runner.get("accelerator"):
+        _render_accelerator(console, runner["accelerator"])
     if runner.get("arena"):
         console.print(f"TFLM arena: {runner['arena'].get('total_bytes', '?'):,} bytes (measured)")
     if doc.get("roofline"):

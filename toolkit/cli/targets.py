@@ -55,18 +55,39 @@ def probe_cmd(
     runtime: list[str] = typer.Option([], "--runtime", "-r", help="litert | tflite-runtime | tflm (repeatable; default all)."),
     out: Path = typer.Option(None, "--out", help="Directory for <runtime>.json (default: the user config dir, "
                              "whose tables are read before the shipped ones)."),
+    accelerator: str = typer.Option(None, "--accelerator", help="gpu: probe LiteRT's GPU accelerator (WebGPU on "
+                                    "SwiftShader) into litert-gpu.json instead of the CPU runtimes."),
 ) -> None:
     """Measure which ops/versions/dtypes each real runtime supports (children; ~seconds per runtime)."""
     from toolkit.paths import user_optables_dir
     from toolkit.targets.probe import RUNTIMES, probe_runtime, write_table
 
     out_dir = out or user_optables_dir()
+    if accelerator is not None:
+        _probe_accelerator(accelerator, out_dir)
+        return
     for name in runtime or list(RUNTIMES):
         table = probe_runtime(name)
         path = write_table(table, out_dir)
         present = sum(1 for e in table["ops"].values() if e["status"] == "present")
         typer.echo(f"{name} {table['runtime']['version']}: {present}/{len(table['ops'])} builtin ops have a kernel "
                    f"({table['probe_seconds']} s) -> {path}")
+
+
+def _probe_accelerator(accelerator: str, out_dir: Path) -> None:
+    from collections import Counter
+
+    from toolkit.errors import BadInputError
+    from toolkit.targets.gpu_probe import probe_gpu, write_gpu_table
+
+    if accelerator != "gpu":
+        raise BadInputError(f"unknown accelerator '{accelerator}' (known: gpu)")
+    table = probe_gpu()
+    path = write_gpu_table(table, out_dir)
+    counts = Counter(e["status"] for e in table["ops"].values())
+    cells = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    typer.echo(f"LiteRT {table['runtime']['version']} GPU ({table['backend']}): {cells}; "
+               f"{len(table['variants'])} parameter variants ({table['probe_seconds']} s) -> {path}")
 
 
 @targets_app.command("docs")

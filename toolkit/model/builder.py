@@ -243,18 +243,25 @@ def select_model(version: int = 1) -> bytes:
     return b.build()
 
 
+def dense_format_sparsity(shape: Sequence[int]) -> Any:
+    """Sparsity metadata that stores every dimension DENSE: the smallest valid input of a DENSIFY op."""
+    s = schema()
+    sparsity = s.SparsityParametersT()
+    sparsity.traversalOrder = list(range(len(shape)))
+    dims = []
+    for size in shape:
+        dm = s.DimensionMetadataT()
+        dm.format, dm.denseSize = s.DimensionType.DENSE, int(size)
+        dims.append(dm)
+    sparsity.dimMetadata = dims
+    return sparsity
+
+
 def densify_model() -> bytes:
     """DENSIFY of a constant 'sparse' weight (dense-format sparsity metadata), added to the input."""
     s = schema()
     b = ModelBuilder(description="edgetk densify")
-    sparsity = s.SparsityParametersT()
-    sparsity.traversalOrder = [0, 1]
-    dims = []
-    for size in (2, 4):
-        dm = s.DimensionMetadataT()
-        dm.format, dm.denseSize = s.DimensionType.DENSE, size
-        dims.append(dm)
-    sparsity.dimMetadata = dims
+    sparsity = dense_format_sparsity([2, 4])
     w = b.add_tensor([2, 4], name="w_sparse", data=np.arange(8, dtype=np.float32), sparsity=sparsity)
     dense = b.add_tensor([2, 4], name="w")
     x = b.add_tensor([2, 4], name="x")

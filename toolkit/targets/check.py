@@ -13,6 +13,7 @@ from typing import Any
 
 from toolkit.model import TfliteModel
 from toolkit.targets.arena import estimate_arena_bytes
+from toolkit.targets.gpu_verdict import DelegateVerdict
 from toolkit.targets.optable import load_op_table, table_path
 from toolkit.targets.rules import CheckContext, Finding, run_rules
 from toolkit.targets.schema import TargetDescriptor
@@ -35,6 +36,7 @@ class TargetVerdict:
     predicted_verdict: str | None = None  # the static verdict, kept beside a verified one
     outcomes: list[Any] = field(default_factory=list)  # toolkit.targets.verify.RuntimeOutcome per runtime tried
     arena_measured_bytes: int | None = None  # TFLM's own arena total, when verified
+    delegates: list[DelegateVerdict] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Finding]:
@@ -56,6 +58,7 @@ class TargetVerdict:
             "target": self.target, "verdict": self.verdict, "evidence": self.evidence, "runtime": self.runtime,
             "op_table": self.op_table, "arena_estimate_bytes": self.arena_estimate_bytes,
             "arena_source": self.arena_source, "findings": [f.to_dict() for f in self.findings],
+            "delegates": [d.to_dict() for d in self.delegates],
         }  # fmt: skip
         if self.evidence == VERIFIED:
             doc.update(predicted_verdict=self.predicted_verdict, prediction_wrong=self.prediction_wrong,
@@ -99,7 +102,8 @@ def verdict_of(findings: Sequence[Finding]) -> str:
 
 def check_target(model: TfliteModel, target: TargetDescriptor) -> TargetVerdict:
     table = load_op_table(table_path(target.runtime.op_table, target.source_file or None))
-    findings = run_rules(CheckContext(model, target, table))
+    ctx = CheckContext(model, target, table)
+    findings = run_rules(ctx)
     return TargetVerdict(
         target=target.name,
         verdict=verdict_of(findings),
@@ -107,6 +111,7 @@ def check_target(model: TfliteModel, target: TargetDescriptor) -> TargetVerdict:
         runtime=f"{table.runtime} {table.version}",
         op_table=str(table.path.name),
         arena_estimate_bytes=estimate_arena_bytes(model),
+        delegates=ctx.delegates,
     )
 
 

@@ -39,8 +39,9 @@ class ChildRun:
 
 
 def run_manifest(runtime: str, entries: list[dict[str, str]], python_argv: list[str] | None = None,
-                 timeout: float = 900) -> ChildRun:
-    """Feed model files to probe children until every entry has a result (crashes recorded as such)."""
+                 timeout: float = 900, env: dict[str, str] | None = None) -> ChildRun:
+    """Feed model files to probe children until every entry has a result (crashes recorded as such).
+    ``env``: the children's environment (default: this process's)."""
     argv0 = python_argv or [sys.executable]
     run = ChildRun()
     with tempfile.TemporaryDirectory(prefix="edgetk-probe-") as tmp:
@@ -51,7 +52,7 @@ def run_manifest(runtime: str, entries: list[dict[str, str]], python_argv: list[
             proc = subprocess.run(
                 [*argv0, str(CHILD_SCRIPT), "--runtime", runtime, "--manifest", str(manifest),
                  "--results", str(results), "--start", str(start)],
-                capture_output=True, text=True, timeout=timeout, check=False,
+                capture_output=True, text=True, timeout=timeout, check=False, env=env,
             )
             if proc.returncode == MISSING_RUNTIME_EXIT and not results.exists():
                 module = RUNTIME_MODULES[runtime]

@@ -1,7 +1,10 @@
 """Self-contained op-support probe child: stdlib + one runtime (+ numpy for "run" cases). No edgetk import.
 
-Run as ``python probe_child.py --runtime litert|tflite-runtime|tflm --manifest M.json --results R.jsonl
-[--start K]``. The manifest is a JSON list of {"path": model file, "mode": "kernel"|"run"|"custom"}. For each entry
+Run as ``python probe_child.py --runtime litert|tflite-runtime|tflm|litert-gpu --manifest M.json --results
+R.jsonl [--start K]``. ``litert-gpu`` loads each model with LiteRT's GPU accelerator enabled (CompiledModel
+GPU|CPU, never run) and returns, as the detail, a JSON object with what the accelerator said on stderr
+(the parent needs the Vulkan ICD in the environment: toolkit.runtimes.gpu_accelerator). The manifest is a
+JSON list of {"path": model file, "mode": "kernel"|"run"|"custom"}. For each entry
 from K on, one "start" line then one result line are appended to the results file, flushed, so a parent
 that sees this process die by a signal knows which model killed it and restarts after it. Copy this one
 file to another machine (or run it under qemu-user) to probe the runtime installed there.
@@ -46,7 +49,7 @@ def _make_interpreter(runtime, data):
 
 def runtime_version(runtime):
     try:
-        if runtime == "litert":
+        if runtime in ("litert", "litert-gpu"):
             from importlib.metadata import version
 
             return version("ai-edge-litert")
@@ -98,8 +101,32 @@ def _fill_inputs(runtime, interp):
         interp.set_tensor(d["index"], np.ones(d["shape"], d["dtype"]))
 
 
+def _noise(line):
+    """Start-up chatter (plugin and registry loading) that says nothing about the model."""
+    return line.startswith(("INFO:", "\u2514")) or "compiler_plugin.cc" in line or "registry.cc" in line
+
+
+def probe_gpu_one(path):
+    """(loaded|not-loaded, JSON detail: fully_accelerated, load_error, the accelerator's stderr)."""
+    from ai_edge_litert.compiled_model import CompiledModel
+    from ai_edge_litert.hardware_accelerator import HardwareAccelerator
+
+    result = {"fully_accelerated": None, "load_error": None}
+    with _CaptureFd2() as cap:
+        try:
+            model = CompiledModel.from_file(path, hardware_accel=HardwareAccelerator.GPU | HardwareAccelerator.CPU)
+            result["fully_accelerated"] = bool(model.is_fully_accelerated())
+            model.close()
+        except Exception as exc:  # noqa: BLE001 - a refusal is data here
+            result["load_error"] = " ".join(f"{type(exc).__name__}: {exc}".split())[:400]
+    result["stderr"] = "\n".join(line for line in cap.text.splitlines() if not _noise(line))[-8000:]
+    return ("not-loaded" if result["load_error"] else "loaded"), json.dumps(result)
+
+
 def probe_one(runtime, path, mode):
     """Return (status, detail). kernel mode: present|missing. run mode: ok|failed. custom: registered|missing."""
+    if runtime == "litert-gpu":
+        return probe_gpu_one(path)
     with open(path, "rb") as fh:
         data = fh.read()
     error = None
@@ -134,7 +161,7 @@ def probe_one(runtime, path, mode):
 
 def main(argv=None):
     ap = argparse.ArgumentParser()
-    ap.add_argument("--runtime", required=True, choices=["litert", "tflite-runtime", "tflm"])
+    ap.add_argument("--runtime", required=True, choices=["litert", "tflite-runtime", "tflm", "litert-gpu"])
     ap.add_argument("--manifest", required=True)
     ap.add_argument("--results", required=True)
     ap.add_argument("--start", type=int, default=0)

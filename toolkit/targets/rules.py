@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
+from functools import cached_property
 from typing import Any
 
 from toolkit.model import Operator, TfliteModel
 from toolkit.targets.arena import estimate_arena_bytes
+from toolkit.targets.gpu_verdict import DelegateVerdict
 from toolkit.targets.optable import OpSupportTable
 from toolkit.targets.schema import TargetDescriptor
 
@@ -42,6 +44,13 @@ class CheckContext:
     @property
     def runtime(self) -> str:
         return f"{self.table.runtime} {self.table.version}"
+
+    @cached_property
+    def delegates(self) -> list[DelegateVerdict]:
+        """Each delegate's verdict (measured table or documented list), computed once per check."""
+        from toolkit.targets.delegates import delegate_verdicts
+
+        return delegate_verdicts(self.model, self.target)
 
 
 @dataclass(frozen=True)
@@ -89,10 +98,34 @@ def flex_op(ctx: CheckContext) -> Iterator[Finding]:
 def custom_op(ctx: CheckContext) -> Iterator[Finding]:
     """Custom op {op} is not built into {runtime}; register it in the app (and list it in the target's
     custom_ops) or replace it with builtin ops."""
+    taken = _taken_by_measured_delegate(ctx)
     for op in ctx.model.operators():
         if op.is_custom and not op.is_flex and op.custom_code not in ctx.target.custom_ops \
-                and not ctx.table.custom_op_registered(op.custom_code or ""):
+                and not ctx.table.custom_op_registered(op.custom_code or "") and op.name not in taken:
             yield _finding(custom_op, "error", op, runtime=ctx.runtime)
+
+
+def _taken_by_measured_delegate(ctx: CheckContext) -> dict[str, str]:
+    """Custom op names a delegate with a measured table takes (name -> delegate)."""
+    taken: dict[str, str] = {}
+    for verdict in ctx.delegates:
+        if verdict.evidence != "predicted from docs" and verdict.coverage != "refused":
+            on_cpu = set(verdict.ops_on_cpu)
+            for op in ctx.model.operators():
+                if op.is_custom and op.name not in on_cpu:
+                    taken.setdefault(op.name, verdict.name)
+    return taken
+
+
+@rule("warning")
+def custom_op_on_delegate(ctx: CheckContext) -> Iterator[Finding]:
+    """Custom op {op} has no CPU kernel registered in {runtime} (measured), but the {delegate} delegate takes
+    it (measured): the model runs only with that delegate enabled, or with the op registered in the app."""
+    for name, delegate in _taken_by_measured_delegate(ctx).items():
+        if name in ctx.target.custom_ops or ctx.table.custom_op_registered(name):
+            continue
+        op = next(o for o in ctx.model.operators() if o.name == name)
+        yield _finding(custom_op_on_delegate, "warning", op, runtime=ctx.runtime, delegate=delegate)
 
 
 @rule("error")
@@ -264,18 +297,29 @@ def _while_indices(op: Operator) -> tuple[int, int] | None:
 
 @rule("fallback")
 def delegate_fallback(ctx: CheckContext) -> Iterator[Finding]:
-    """The {delegate} delegate does not take {op}; with that delegate the model runs with delegate fallback
-    to CPU for that op."""
-    for delegate in ctx.target.delegates:
-        if delegate.ops is None:
+    """The {delegate} delegate leaves {op} to the CPU ({evidence}: {reason}); with that delegate the model
+    runs with delegate fallback to CPU for that op."""
+    first_use: dict[str, Operator] = {}
+    for op in ctx.model.operators():
+        first_use.setdefault(op.name, op)
+    for verdict in ctx.delegates:
+        if verdict.coverage == "refused":
             continue
-        taken = set(delegate.ops)
-        first_of_each: dict[str, Operator] = {}
-        for op in ctx.model.operators():
-            if op.name not in taken:
-                first_of_each.setdefault(op.name, op)
-        for name in sorted(first_of_each):  # one finding per op type, located at its first use
-            yield _finding(delegate_fallback, "fallback", first_of_each[name], delegate=delegate.name)
+        reasons = {r.op: r.message for r in verdict.reasons}
+        for name in verdict.ops_on_cpu:  # one finding per op type, located at its first use
+            yield _finding(delegate_fallback, "fallback", first_use.get(name), delegate=verdict.name,
+                           evidence=verdict.evidence, reason=reasons.get(name) or "no reason given")
+
+
+@rule("fallback")
+def delegate_refuses_graph(ctx: CheckContext) -> Iterator[Finding]:
+    """The {delegate} delegate REFUSES this whole model ({evidence}: {reason}): an app that enables it gets
+    an error at load, not a CPU fallback. Run it on the CPU, or fix every shape at conversion."""
+    for verdict in ctx.delegates:
+        if verdict.coverage == "refused":
+            reason = verdict.reasons[0].message if verdict.reasons else "dynamic-sized tensors"
+            yield _finding(delegate_refuses_graph, "fallback", delegate=verdict.name, evidence=verdict.evidence,
+                           reason=reason)
 
 
 def run_rules(ctx: CheckContext) -> list[Finding]:

@@ -54,7 +54,10 @@ class DtypeSpec(_Strict):
 
 class DelegateSpec(_Strict):
     name: Literal["xnnpack", "gpu", "nnapi"]
-    ops: list[str] | None = Field(default=None, description="ops the delegate takes; others fall back to CPU")
+    ops: list[str] | None = Field(default=None, description="ops the delegate takes per its docs (predicted from "
+                                  "docs); others fall back to CPU")
+    op_table: str | None = Field(default=None, description="measured delegate table under targets/optables/ "
+                                 "(`edgetk targets probe --accelerator gpu`); wins over `ops`")
     source: str = ""
     note: str = ""
 
