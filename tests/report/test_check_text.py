@@ -25,13 +25,15 @@ def _check(run_cli, model: Path, *extra: str, monkeypatch: pytest.MonkeyPatch, c
 
 
 @pytest.mark.parametrize("name", FACES)
-def test_all_targets_on_mediapipe_face_detection_fits_60_lines_of_80_columns(
+def test_all_targets_on_mediapipe_face_detection_fits_70_lines_of_80_columns(
         name: str, run_cli, monkeypatch: pytest.MonkeyPatch) -> None:
     model = corpus_model(name)
     proc = _check(run_cli, model, monkeypatch=monkeypatch)
     lines = proc.stdout.splitlines()
     assert proc.returncode == 1, proc.stderr  # the MCU targets cannot run it
-    assert len(lines) <= 60 and max(map(len, lines)) <= 80, proc.stdout
+    # 60 -> 70 (issue 11): the measured GPU answer adds one line per delegate and the DEQUANTIZE-of-DENSIFY
+    # group the accelerator really leaves to the CPU
+    assert len(lines) <= 70 and max(map(len, lines)) <= 80, proc.stdout
     doc = json.loads(run_cli("check", model, "--all-targets", "--json").stdout)
     mcus = [r["target"] for r in doc["results"] if r["runtime"].startswith("tflm")]
     m4 = next(r for r in doc["results"] if r["target"] == "cortex-m4")

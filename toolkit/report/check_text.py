@@ -189,8 +189,9 @@ def _delegate_lines(result: Any, width: int) -> list[str]:
     lines = []
     for d in _get(result, "delegates", None) or []:
         facts = [str(_get(d, "coverage", "?"))]
-        if _get(d, "ops_on_cpu") is not None:
-            facts.append(f"{_get(d, 'ops_on_cpu')} ops on CPU")
+        on_cpu = _get(d, "ops_on_cpu")
+        if on_cpu is not None:  # check --json carries the op type names; they are in the findings below
+            facts.append(f"{len(on_cpu) if isinstance(on_cpu, list) else on_cpu} ops on CPU")
         if _get(d, "partitions") is not None:
             facts.append(f"{_get(d, 'partitions')} partitions")
         if _get(d, "evidence"):

@@ -23,7 +23,7 @@ def docs_verdict(model: TfliteModel, delegate: DelegateSpec) -> DelegateVerdict:
     taken = set(delegate.ops or ())
     names = {op.name for op in model.operators()}
     on_cpu = sorted(names - taken)
-    rows = [DelegateReason(op, "not in the delegate's documented op list") for op in on_cpu]
+    rows = [DelegateReason(op, "not in its op list") for op in on_cpu]
     return DelegateVerdict(delegate.name, "partial" if on_cpu else "full", on_cpu, 1 if names & taken else 0,
                            FROM_DOCS, rows, delegate.source)
 

@@ -61,6 +61,11 @@ RULE_HELP: dict[str, RuleHelp] = {
                                            "only matters if you deploy that configuration (e.g. no XNNPACK)"),
     "delegate_fallback": RuleHelp("falls back to CPU",
                                   "fine if the CPU is fast enough; else replace the op"),
+    "delegate_refuses_graph": RuleHelp("delegate refuses the whole model",
+                                       "fix every shape at conversion (`edgetk convert --batch 1`, RNNs with "
+                                       "--rnn fused) or do not enable the delegate"),
+    "custom_op_on_delegate": RuleHelp("custom op only the delegate takes",
+                                      "enable that delegate in the app, or register the op's CPU kernel"),
 }
 
 GENERIC = RuleHelp("", "see the rule in docs/SUPPORTED_OPS.md")

@@ -30,7 +30,8 @@ MISSING_MARKERS = (
 # Exit status of a child whose runtime does not import: the parent reports a missing dependency (never a
 # table in which every op "has a kernel" because every model failed the same way).
 MISSING_RUNTIME_EXIT = 3
-RUNTIME_MODULES = {"litert": "ai_edge_litert", "tflite-runtime": "tflite_runtime", "tflm": "tflite_micro"}
+RUNTIME_MODULES = {"litert": "ai_edge_litert", "tflite-runtime": "tflite_runtime", "tflm": "tflite_micro",
+                   "litert-gpu": "ai_edge_litert"}
 
 
 def _make_interpreter(runtime, data):

@@ -297,8 +297,7 @@ def _while_indices(op: Operator) -> tuple[int, int] | None:
 
 @rule("fallback")
 def delegate_fallback(ctx: CheckContext) -> Iterator[Finding]:
-    """The {delegate} delegate leaves {op} to the CPU ({evidence}: {reason}); with that delegate the model
-    runs with delegate fallback to CPU for that op."""
+    """{delegate} delegate: {op} runs on the CPU ({evidence}: {reason})"""
     first_use: dict[str, Operator] = {}
     for op in ctx.model.operators():
         first_use.setdefault(op.name, op)
