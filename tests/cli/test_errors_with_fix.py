@@ -63,6 +63,16 @@ def test_savedmodel_keras_and_h5_say_convert_first(run_cli, keras_files: Path, t
     assert "is a Keras model" in line and "-o model-converted.tflite" in line
 
 
+def test_convert_says_no_such_file_before_importing_tensorflow(run_cli, keras_files: Path, tmp_path: Path) -> None:
+    shutil.copy(keras_files / "tiny.keras", tmp_path / "tiny.keras")
+    line = _one_error_line(run_cli("convert", "tiyn.keras", "-o", "out.tflite", cwd=tmp_path))
+    assert line == "error: tiyn.keras: no such file or directory (did you mean tiny.keras?)"
+    shutil.copy(corpus_model("mediapipe/face_detection_short_range.tflite"), tmp_path / "face.tflite")
+    line = _one_error_line(run_cli("convert", "face.tflite", "-o", "out.tflite", cwd=tmp_path))
+    assert "face.tflite is already a .tflite model: inspect or check it directly (`edgetk inspect face.tflite`" in line
+    assert not (tmp_path / "out.tflite").exists()
+
+
 def test_a_near_miss_target_is_suggested(run_cli) -> None:
     model = corpus_model("mediapipe/face_detection_short_range.tflite")
     line = _one_error_line(run_cli("check", model, "-t", "rpi4"))

@@ -8,6 +8,7 @@ None for dynamic dims), and the Keras 3 model when there is one (the RNN rewrite
 from __future__ import annotations
 
 import importlib.util
+import itertools
 import sys
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -15,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.convert.options import ConvertOptions
-from toolkit.errors import BadInputError, UnknownNameError
+from toolkit.errors import BadInputError, UnknownNameError, did_you_mean
 
 
 @dataclass
@@ -357,8 +358,28 @@ def check_graphdef_options(source: str, options: ConvertOptions) -> None:
 FRONTENDS: list[Frontend] = [SavedModelFrontend(), KerasFileFrontend(), PythonFrontend(), GraphDefFrontend()]
 
 
+def _source_problem(source: str) -> BadInputError | None:
+    """A source that cannot be converted, said before TensorFlow is imported: a typo'd path (with the near
+    names in its directory), or a file that already is a .tflite model."""
+    path = Path(source.rpartition(":")[0] if ".py:" in source else source)
+    if path.suffix == ".tflite" and path.is_file():
+        return BadInputError(f"{path} is already a .tflite model: inspect or check it directly "
+                             f"(`edgetk inspect {path}`, `edgetk check {path} --all-targets`)")
+    if path.exists():
+        return None
+    if not path.parent.is_dir():
+        return BadInputError(f"{path}: no such file or directory (no directory {path.parent})")
+    near = did_you_mean(path.name, sorted(p.name for p in itertools.islice(path.parent.iterdir(), 5000)),
+                        prefixes=False)
+    hint = f" (did you mean {' or '.join(str(path.parent / n) for n in near)}?)" if near else ""
+    return BadInputError(f"{path}: no such file or directory{hint}")
+
+
 def pick_frontend(source: str, fmt: str = "auto") -> Frontend:
     """The front-end named by --format, else the first whose path shape matches."""
+    problem = _source_problem(source)
+    if problem is not None:
+        raise problem
     if fmt != "auto":
         for fe in FRONTENDS:
             if fe.name == fmt:
