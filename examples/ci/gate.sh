@@ -9,7 +9,9 @@
 # 2. `edgetk compare NEW BASELINE` without timing: op support per target and numerics. A regression stops here
 #    (no point in timing a model that does not run).
 # 3. `edgetk compare ... --bench`: latency, noise-aware, where both models run (compare skips the other
-#    targets with a finding).
+#    targets with a finding). Only measured figures (a real device, or the host target) and MCU estimates
+#    can fail the gate; emulated (qemu) and host-run (TFLM on this machine) timings are reported as
+#    "relative comparison only" warnings (every latency in compare-bench.json carries its `timing`).
 # Outputs in DIR (default gate-out): check.json, check.junit.xml, compare.json, compare.junit.xml,
 # compare.html (+ compare-bench.* when timed). Exit: 0 pass, 1 regression, anything else = the tool failed
 # (edgetk's exit code, docs/EXIT_CODES.md). `edgetk` must be on PATH.

@@ -64,6 +64,15 @@ def test_gate_passes_on_an_identical_model(ci_models: dict[str, Path], tmp_path:
     timed = json.loads((out / "compare-bench.json").read_text())
     assert {row["target"] for row in timed["latency"]} == {"rpi4-arm64", "cortex-m4"}
     assert timed["verdict"] == "pass" and timed["numerics"]["max_abs_vs_old"] == 0
+    rows = {row["target"]: row for row in timed["latency"]}  # the gate gates on measured or estimated only
+    assert (rows["rpi4-arm64"]["timing"], rows["rpi4-arm64"]["verdict_timing"]) == ("emulated", "emulated")
+    assert (rows["cortex-m4"]["timing"], rows["cortex-m4"]["verdict_timing"]) == ("host-run", "estimated")
+    assert rows["cortex-m4"]["estimate"]["new_ms"] == rows["cortex-m4"]["estimate"]["old_ms"] > 0
+    assert all(f["severity"] != "regression" or f["timing"] in ("measured", "estimated")
+               for f in timed["findings"] if f["kind"] == "latency")
+    props = {p.get("name"): p.get("value") for p in _cases(out / "compare-bench.junit.xml")[
+        f"{new.name} on rpi4-arm64"].iter("property")}
+    assert props["latency_timing"] == "emulated"
     assert "<svg" in (out / "compare-bench.html").read_text()
 
 

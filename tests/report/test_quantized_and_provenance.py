@@ -94,3 +94,18 @@ def test_junit_carries_the_provenance_of_every_latency(make_model) -> None:
     props = {p.get("name"): p.get("value") for p in case.iter("property")}
     assert props == {"p50_ms": "39.8", "timing": "estimated", "runner_timing": "host-run"}
     assert case.find("failure") is not None and "exceeds RAM" in case.find("failure").get("message")
+
+
+def test_html_summary_of_a_quantized_comparison_shows_drift_not_failure(float_and_int8) -> None:
+    from toolkit.report.html import render_html
+
+    fp, q = float_and_int8
+    doc = compare_models(q, fp, targets=["host-x86_64"]).to_dict()
+    page = render_html([dict(doc, _file="cmp.json")])
+    summary = page[page.index("<h2>Summary</h2>"):page.index("<h2>Details</h2>")]
+    assert "(quantization-aware): pass" in summary and "quantization drift: max abs" in summary
+    assert 'class="fail"' not in summary and "x smaller" in summary
+    exact = compare_models(q, fp, targets=["host-x86_64"], quantized=False).to_dict()
+    page = render_html([dict(exact, _file="cmp.json")])
+    summary = page[page.index("<h2>Summary</h2>"):page.index("<h2>Details</h2>")]
+    assert 'class="fail"' in summary and "DIFFERS old" in summary

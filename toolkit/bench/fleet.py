@@ -65,9 +65,10 @@ def _summary(result: Any) -> str:
     lat = result.latency_ms
     runtime = result.runner.get("runtime") or {}
     arch = (result.runner.get("device") or {}).get("arch", "?")
-    timing = " (emulated timing)" if result.emulated else ""
-    return (f"mean {lat.get('mean', float('nan')):.3f} ms, p90 {lat.get('p90', float('nan')):.3f} ms over "
-            f"{lat.get('runs')} runs — {runtime.get('name')} {runtime.get('version')} on {arch}{timing}")
+    head = result.headline
+    return (f"p50 {head['p50_ms'] or float('nan'):.3f} ms ({head['timing']}), mean {lat.get('mean', float('nan')):.3f}"
+            f" ms, p90 {lat.get('p90', float('nan')):.3f} ms over {lat.get('runs')} runs — {runtime.get('name')} "
+            f"{runtime.get('version')} on {arch}")
 
 
 def bench_fleet(
@@ -130,7 +131,7 @@ def fleet_table(results: Sequence[FleetResult]) -> Any:
     from rich.table import Table
 
     table = Table(title="fleet", title_justify="left")
-    for col in ("device", "target", "via", "runtime", "arch", "mean ms", "p90 ms", "runs", "status"):
+    for col in ("device", "target", "via", "runtime", "arch", "mean ms", "p90 ms", "runs", "timing"):
         table.add_column(col, justify="right" if col.endswith(("ms", "runs")) else "left")
     for r in results:
         if not r.ok:
@@ -141,7 +142,7 @@ def fleet_table(results: Sequence[FleetResult]) -> Any:
         table.add_row(
             r.device, r.target, r.transport, f"{rt.get('name')} {rt.get('version')}",
             (runner.get("device") or {}).get("arch", ""), f"{lat.get('mean', 0):.3f}", f"{lat.get('p90', 0):.3f}",
-            str(lat.get("runs")), "emulated timing" if r.result.emulated else "ok",
+            str(lat.get("runs")), r.result.timing,
         )
     return table
 

@@ -261,7 +261,7 @@ def compare_section(doc: dict) -> Section:
     new, old = doc["new"], doc.get("old")
     title = f"New vs old: {_name(new['path'])} vs {_name(old['path']) if old else 'old converter (failed)'}"
     quant = doc.get("quantization") or {}
-    mode = " (quantization-aware: accuracy drift and gains, not regressions)" if quant.get("active") else ""
+    mode = " — quantization-aware: output differences count as accuracy drift" if quant.get("active") else ""
     section = Section(title, notes=[f"verdict: {doc['verdict']}{mode}"])
     section.notes += [f"{f['severity']}: {f['message']}" for f in doc["findings"]
                       if f["severity"] in ("regression", "improvement")]

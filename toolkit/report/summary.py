@@ -28,6 +28,8 @@ class SummaryRow:
     numerics: str = "-"
     memory: str = "-"
     compare: str | None = None  # compare: regression / improvement / unchanged
+    numerics_failed: bool = False  # compare: outputs differ beyond tolerance (not quantization-aware)
+    slower: bool = False  # compare: a latency regression (measured or estimated figure) on this target
 
     @property
     def verdict(self) -> str:
@@ -43,7 +45,7 @@ class SummaryRow:
 
     @property
     def failing(self) -> bool:
-        return (not self.fits) or self.compare == "regression" or (
+        return (not self.fits) or self.compare == "regression" or self.numerics_failed or self.slower or (
             not self.ran and self.predicted not in (None, "runs", "delegate-fallback"))
 
     def cells(self) -> list[str]:
@@ -127,6 +129,12 @@ def _from_bench(rows: _Rows, doc: dict) -> None:
             row.memory = _memory(runner["peak_rss_bytes"], "peak RSS", row.target) + f" ({timing})"
 
 
+def _numerics_failed(doc: dict) -> bool:
+    num = doc.get("numerics") or {}
+    quantized = (doc.get("quantization") or {}).get("active")
+    return not quantized and any(not d.get("within") for d in num.get("diffs", []))
+
+
 def _numerics(doc: dict) -> str:
     num = doc.get("numerics")
     if not num:
@@ -149,14 +157,19 @@ def _from_compare(rows: _Rows, doc: dict) -> None:
         row.compare = t["change"]
         row.why += t.get("new_reasons", [])[:2]
         row.numerics = _numerics(doc)
+        row.numerics_failed = _numerics_failed(doc)
     for lat in doc["latency"]:
         row = rows.at(model, lat["target"])
         row.ran = True
         row.numerics = _numerics(doc)
+        row.numerics_failed = _numerics_failed(doc)
         estimate = lat.get("estimate")
         timing = lat.get("verdict_timing") or lat.get("timing") or ("emulated" if lat["emulated"] else "measured")
         p50 = estimate["new_ms"] if estimate else lat["new"]["median_ms"]
         row.latency = _latency(p50, timing) + f", x{lat['ratio']:.2f} vs old ({lat['verdict']})"
+        row.slower = lat["verdict"] == "slower" and timing in ABSOLUTE_TIMINGS
+        if row.slower:
+            row.why.insert(0, f"slower than old beyond the threshold ({timing})")
 
 
 def summary_rows(docs: list[dict]) -> list[SummaryRow]:
