@@ -36,6 +36,14 @@ def test_small_slowdown_below_threshold_is_same() -> None:
     assert latency_verdict(new, old, 0.02)[0] == "slower"
 
 
+def test_a_difference_below_timer_resolution_is_never_a_verdict() -> None:
+    """The flake this fixes: a 1-op model at 0.001 ms "x1.29 slower" on a loaded host."""
+    old = LatencyStats((0.0010, 0.0011))
+    new = LatencyStats((0.0014, 0.0015))
+    assert latency_verdict(new, old, 0.1) == ("same", latency_verdict(new, old, 0.1)[1])
+    assert latency_verdict(new, old, 0.1, min_diff_ms=0.0)[0] == "slower"
+
+
 def test_faster_is_the_mirror_image() -> None:
     old = LatencyStats((20.0, 21.0, 20.5))
     new = LatencyStats((10.0, 10.4, 10.2))

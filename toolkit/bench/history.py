@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from toolkit.bench.provenance import ESTIMATED, GATING_TIMINGS
+from toolkit.bench.stats import MIN_LATENCY_DIFF_MS
 from toolkit.bench.store import ResultRecord, ResultsStore
 from toolkit.errors import BadInputError
 
@@ -69,6 +70,8 @@ def latency_change(previous: ResultRecord, current: ResultRecord, threshold: flo
     def beyond_noise(slower: bool) -> bool:
         if not timed:
             return True
+        if abs(new - old) < MIN_LATENCY_DIFF_MS:  # below what timing invoke() from Python resolves
+            return False
         if slower:  # the new best run is slower than the old median (and the mirror image for faster)
             return float(new_lat.get("min", new)) > float(old_lat.get("p50", old))
         return float(new_lat.get("max", new)) < float(old_lat.get("p50", old))

@@ -13,6 +13,9 @@ from typing import Any
 import numpy as np
 
 STAT_KEYS = ("min", "mean", "p50", "p90", "p99", "max", "std")
+#: Below this a median difference is not resolvable by timing ``invoke()`` from Python (call overhead and
+#: timer jitter are microseconds): a 0.001 ms model "30 % slower" is noise, never a verdict.
+MIN_LATENCY_DIFF_MS = 0.01
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from toolkit.bench.stats import MIN_LATENCY_DIFF_MS
+
 RUNNING = frozenset({"runs", "delegate-fallback"})
 
 
@@ -39,18 +41,20 @@ class LatencyStats:
         return {"min_ms": self.min, "median_ms": self.median, "max_ms": self.max, "rounds_ms": list(self.rounds_ms)}
 
 
-def latency_verdict(new: LatencyStats, old: LatencyStats, threshold: float) -> tuple[str, float]:
+def latency_verdict(new: LatencyStats, old: LatencyStats, threshold: float,
+                    min_diff_ms: float = MIN_LATENCY_DIFF_MS) -> tuple[str, float]:
     """("slower" | "faster" | "same", ratio of medians new/old).
 
     Slower only when the median ratio exceeds 1 + threshold AND the ranges do not overlap: even the new
     model's best round is slower than the old model's worst round. Runs are interleaved (A,B,B,A,...)
     so drift hits both equally; what is left of noise shows as overlap, and overlap is never a verdict.
-    Faster is the mirror image.
+    Faster is the mirror image. A median difference under ``min_diff_ms`` is never a verdict.
     """
     ratio = new.median / old.median if old.median > 0 else float("inf")
-    if ratio > 1 + threshold and new.min > old.max:
+    resolvable = abs(new.median - old.median) >= min_diff_ms
+    if ratio > 1 + threshold and new.min > old.max and resolvable:
         return "slower", ratio
-    if ratio < 1 / (1 + threshold) and new.max < old.min:
+    if ratio < 1 / (1 + threshold) and new.max < old.min and resolvable:
         return "faster", ratio
     return "same", ratio
 
