@@ -2,8 +2,8 @@
 
 `python -m benchmarks.convert_tolerances [--json OUT]` converts each model of the corpus (the architectures of
 tests/convert/fixture_architectures.py and the RNN / control-flow models of tests/convert/fixture_models.py)
-in each mode with one worker, calibrating int8/int16x8 on seeded in-distribution samples (seed 1) and checking
-on other samples (seed 0), and prints the worst relative error (max |tflite - TF| / max |TF| per output,
+in each mode (one worker per mode), calibrating int8/int16x8 on seeded in-distribution samples (edgetk's
+random calibration, seed 1) and checking on other samples (seed 0), and prints the worst relative error (max |tflite - TF| / max |TF| per output,
 LiteRT) per mode: min / median / max over the corpus, next to the tolerance in toolkit/convert/verdict.py.
 The figures are recorded in docs/CONVERT.md ("Numerics verdict"); nothing here is asserted.
 """
@@ -31,25 +31,32 @@ MODELS = {
     "while_loop": (f"{RNN}:while_loop", {}),
     "cond": (f"{RNN}:cond", {}),
 }
-MODES = ("none", "float16", "dynamic", "int16x8", "int8")
+MODES = ("none", "float16", "dynamic", "int8", "int16x8")
+# TF 2.21's converter segfaults full-integer quantizing these WHILE/IF graphs (docs/CONVERT.md): left out.
+FULL_INTEGER_SKIP = ("while_loop", "cond")
 
 
-def measure() -> dict[str, dict[str, float | str]]:
+def measure(modes: tuple[str, ...] = MODES) -> dict[str, dict[str, float | str]]:
+    """One worker per mode, so a converter crash costs only that mode's remaining models."""
     from toolkit.convert import ConvertOptions
     from toolkit.convert.api import convert_many
 
-    with tempfile.TemporaryDirectory(prefix="edgetk-tolerances-") as tmp:
-        jobs = [(name, mode) for mode in MODES for name in MODELS]
-        items = [(MODELS[name][0], Path(tmp) / f"{name}-{mode}.tflite",
-                  ConvertOptions(quantize=mode, **MODELS[name][1])) for name, mode in jobs]
-        results = convert_many(items, check_runtimes=("litert",), progress=lambda t: print(f"  {t}", file=sys.stderr))
-    table: dict[str, dict[str, float | str]] = {mode: {} for mode in MODES}
-    for (name, mode), report in zip(jobs, results, strict=True):
-        if isinstance(report, Exception):
-            table[mode][name] = f"error: {str(report).splitlines()[0][:80]}"
-            continue
-        verdict = report.numerics_verdict
-        table[mode][name] = verdict.worst_rel if verdict and verdict.worst_rel is not None else "not checked"
+    table: dict[str, dict[str, float | str]] = {}
+    for mode in modes:
+        names = [n for n in MODELS if not (mode in ("int8", "int16x8") and n in FULL_INTEGER_SKIP)]
+        with tempfile.TemporaryDirectory(prefix="edgetk-tolerances-") as tmp:
+            items = [(MODELS[name][0], Path(tmp) / f"{name}.tflite", ConvertOptions(quantize=mode, **MODELS[name][1]))
+                     for name in names]
+            results = convert_many(items, check_runtimes=("litert",),
+                                   progress=lambda t: print(f"  {t}", file=sys.stderr))
+        table[mode] = {}
+        for name, report in zip(names, results, strict=True):
+            if isinstance(report, Exception):
+                table[mode][name] = f"converter refused: {str(report).splitlines()[0][:90]}"
+                continue
+            verdict = report.numerics_verdict
+            table[mode][name] = (verdict.worst_rel if verdict and verdict.worst_rel is not None else
+                                 f"not checked: {(verdict.reasons or ['?'])[0][:90] if verdict else '?'}")
     return table
 
 
@@ -73,8 +80,9 @@ def render(table: dict[str, dict[str, float | str]]) -> str:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--json", type=Path, help="also write the per-model figures here")
+    parser.add_argument("--modes", default=",".join(MODES), help="comma-separated --quantize modes")
     args = parser.parse_args(argv)
-    table = measure()
+    table = measure(tuple(args.modes.split(",")))
     print(render(table))
     if args.json:
         args.json.write_text(json.dumps(table, indent=1))

@@ -229,3 +229,12 @@ def stack_trace_example(x: tf.Tensor) -> tf.Tensor:
     """The announcement's error-tracking example shape: an op TFLite lacks (igamma; reciprocal became DIV)."""
     y = tf.abs(x) + 1.0
     return tf.math.igamma(y, x * x)
+
+
+def _classifier_head() -> keras.Model:
+    keras.utils.set_random_seed(6)
+    features = keras.Input((6,), name="features")
+    return keras.Model(features, keras.layers.Dense(2, activation="softmax", name="scores")(features))
+
+
+classifier_head = _classifier_head()  # a Keras model instance (not a builder): file.py:classifier_head

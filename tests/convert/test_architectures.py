@@ -1,7 +1,8 @@
 """Transformers, detection heads and every Python source kind, converted by the default command, for real.
 
 Architectures rebuilt from their papers (tests/convert/fixture_architectures.py): BERT-like encoder with
-token-type and attention-mask inputs (as a Keras model, a Keras export SavedModel and a tf.Module SavedModel),
+token-type and attention-mask inputs (as a Keras model builder, a Keras export SavedModel and a tf.Module
+SavedModel), a module-level Keras model instance, a tf.function without input_signature (--input-shape),
 MobileBERT-like bottleneck block, ViT patch encoder, GPT-2-like causal block (a module-level tf.function and a
 ConcreteFunction), SSD head with NMS v4 / v5 (a tf.Module, method chosen with --signature). Each is converted
 with default options against every shipped target, checked in LiteRT and tflite-runtime, its signature run
@@ -39,6 +40,7 @@ JOBS = [
     ("ssd_v4", "{A}:ssd_head", {"signature": "detect_v4"}, "detect_v4", ["image"], ["boxes", "num_detections"]),
     ("ssd_v5", "{A}:ssd_head", {"signature": "detect_v5"}, "detect_v5", ["image"],
      ["boxes", "num_detections", "scores"]),
+    ("keras_instance", "{A}:classifier_head", {}, "serving_default", ["features"], ["scores"]),
     ("softmax_shapes", "{A}:scaled_softmax", {"input_shapes": [[1, 7]]}, "serving_default", ["logits"],
      ["output_0"]),
     ("bert_export", "{S}/bert_export", {}, "serving_default", sorted(BERT_INPUTS), ["output_0"]),

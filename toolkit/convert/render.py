@@ -35,7 +35,7 @@ def print_report(report: ConversionReport, console: Any) -> None:
         errs = ", ".join(f"{o.name} max abs {o.max_abs:.3g} (rel {o.max_rel:.3g})" for o in check.outputs)
         console.print(f"numerics vs TF ({check.runtime}): {errs}")
     if report.quantization_error:
-        console.print("quantization error vs float model on the calibration data: " + ", ".join(
+        console.print("quantization error vs the float TF model on the check inputs: " + ", ".join(
             f"{o.name} max abs {o.max_abs:.3g}" for o in report.quantization_error))
     verdict = report.numerics_verdict
     if verdict is not None:

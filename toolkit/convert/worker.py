@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 STAGE_PREFIX = "EDGETK-STAGE "
+MAX_CALIBRATION_CHECKS = 16  # calibration samples reused by the numerical check (each is one invoke per runtime)
 FUSED_STATE_NOTE = (
     "the fused LSTM op keeps its h/c state in variable tensors between invocations (measured): reset them "
     "between independent sequences (LiteRT interpreter.reset_all_variables(), TFLM reset())")
@@ -103,7 +104,11 @@ def _check_arrays(options: Any, fixed: list[Any], calibration: list[Any] | None,
     if options.inputs:
         return quantize.load_calibration(options.inputs, fixed, flag="--inputs"), f"--inputs {options.inputs}"
     if options.calibration and calibration is not None:
-        return calibration, f"--calibration {options.calibration}"
+        count = calibration[0].shape[0]
+        if count <= MAX_CALIBRATION_CHECKS:
+            return calibration, f"--calibration {options.calibration} ({count} samples)"
+        return ([a[:MAX_CALIBRATION_CHECKS] for a in calibration],
+                f"the first {MAX_CALIBRATION_CHECKS} of {count} --calibration {options.calibration} samples")
     arrays = check_inputs.random_check_inputs(fixed, options.check_samples, options.seed, ranges)
     described = "; ".join(f"{name} in [{r.low}, {r.high}): {r.why}" for name, r in ranges.items())
     return arrays, f"{options.check_samples} seeded random samples (seed {options.seed})" + (
