@@ -125,3 +125,43 @@ def test_probe_subset_agrees_with_the_shipped_table() -> None:
     for op in probed["ops"]:
         assert probed["ops"][op] == shipped["ops"][op], op
     assert probed["backend"] == shipped["backend"] == EVIDENCE
+
+
+def test_verify_replaces_the_gpu_prediction_with_the_accelerator_run(run_cli, gpu_models) -> None:
+    proc = run_cli("check", gpu_models["gather_2d_indices"], "-t", "android-arm64", "--verify", "--json")
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)["results"][0]
+    gpu = next(d for d in result["delegates"] if d["name"] == "gpu")
+    assert gpu["evidence"] == "accelerator-run" and gpu["predicted"]["evidence"] == "op-table"
+    assert gpu["coverage"] == gpu["predicted"]["coverage"] == "partial" and gpu["prediction_wrong"] is False
+    assert gpu["reasons"] == [{"op": "GATHER", "message": "Only support 1D indices"}]
+    assert gpu["numerics"]["passed"] is True
+    tried = {o["key"]: o for o in result["runtime_outcomes"]}
+    assert tried["litert-gpu"]["provenance"] == "software-gpu" and tried["litert-gpu"]["outcome"] == "runs"
+    assert any(f["rule"] == "delegate_fallback" and "accelerator-run" in f["message"] for f in result["findings"])
+    assert not any("op-table" in f["message"] for f in result["findings"] if f["rule"] == "delegate_fallback"
+                   and f["message"].startswith("gpu"))
+
+
+def test_verify_says_a_wrong_gpu_prediction_loudly(run_cli, gpu_models, tmp_path: Path, monkeypatch) -> None:
+    """A stale table (RSQRT marked as left to the CPU, as the docs list had it) against the real run."""
+    table = json.loads((shipped_targets_dir() / "optables" / "litert-gpu.json").read_text())
+    for entry in table["ops"]["RSQRT"]["versions"].values():
+        entry.update(status="cpu", reason="Operation is not supported.")
+    targets = tmp_path / "targets"
+    (targets / "optables").mkdir(parents=True)
+    (targets / "optables" / "litert-gpu.json").write_text(json.dumps(table))
+    android = (shipped_targets_dir() / "android-arm64.toml").read_text()
+    (targets / "stale-phone.toml").write_text(android.replace('name = "android-arm64"', 'name = "stale-phone"', 1))
+    model = tmp_path / "rsqrt.tflite"
+    from toolkit.targets.gpu_probe_models import op_case_model
+
+    model.write_bytes(op_case_model("RSQRT", 1))
+    monkeypatch.setenv("EDGETK_TARGETS_PATH", str(targets))
+    static = json.loads(run_cli("check", model, "-t", "stale-phone", "--json").stdout)["results"][0]
+    assert next(d for d in static["delegates"] if d["name"] == "gpu")["ops_on_cpu"] == ["RSQRT"]
+    proc = run_cli("check", model, "-t", "stale-phone", "--verify")
+    assert "PREDICTION WRONG for stale-phone gpu delegate" in proc.stdout, proc.stdout + proc.stderr
+    doc = json.loads(run_cli("check", model, "-t", "stale-phone", "--verify", "--json").stdout)["results"][0]
+    gpu = next(d for d in doc["delegates"] if d["name"] == "gpu")
+    assert gpu["prediction_wrong"] is True and gpu["coverage"] == "full" and gpu["predicted"]["ops_on_cpu"] == ["RSQRT"]

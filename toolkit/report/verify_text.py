@@ -44,4 +44,11 @@ def prediction_wrong_lines(report: Any) -> list[str]:
         why = f": {_get(primary, 'message')}" if primary is not None and _get(primary, "message") else ""
         lines.append(f"PREDICTION WRONG for {_get(r, 'target')}: check predicted '{_get(r, 'predicted_verdict')}' "
                      f"from {_get(r, 'op_table')}, {label} says '{_get(r, 'verdict')}'{why}")
+    for r in _get(report, "results", []) or []:
+        for d in _get(r, "delegates", None) or []:
+            p = _get(d, "predicted", None)
+            if p is not None and _get(d, "prediction_wrong", False):
+                lines.append(f"PREDICTION WRONG for {_get(r, 'target')} {_get(d, 'name')} delegate: the op table "
+                             f"predicted {_get(p, 'coverage')} {_get(p, 'ops_on_cpu')}, the accelerator did "
+                             f"{_get(d, 'coverage')} {_get(d, 'ops_on_cpu')}")
     return lines

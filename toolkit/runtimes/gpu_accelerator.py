@@ -212,7 +212,7 @@ def run_gpu_accelerator(model_path: Path | str, *, timeout: float = 180, seed: i
     from toolkit.transports.host_process import run_child
 
     icd = find_vulkan_icd()
-    argv = [sys.executable, str(CHILD_SCRIPT), "--model", str(model_path), "--seed", str(seed),
+    argv = [sys.executable, str(CHILD_SCRIPT), "--model", str(Path(model_path).resolve()), "--seed", str(seed),
             "--runs", str(runs), "--warmup", str(warmup)]
     argv += [] if numerics else ["--no-cpu"]
     argv += ["--enforce-f32"] if enforce_f32 else []

@@ -64,6 +64,12 @@ RULE_HELP: dict[str, RuleHelp] = {
     "delegate_refuses_graph": RuleHelp("delegate refuses the whole model",
                                        "fix every shape at conversion (`edgetk convert --batch 1`, RNNs with "
                                        "--rnn fused) or do not enable the delegate"),
+    "gpu_numerics_differ": RuleHelp("GPU outputs differ from LiteRT CPU",
+                                    "check accuracy on a phone before enabling the GPU delegate; a model the "
+                                    "GPU takes whole (e.g. converted without sparse weights) avoids the split"),
+    "gpu_prediction_wrong": RuleHelp("GPU op table prediction wrong",
+                                     "re-probe (`edgetk targets probe --accelerator gpu`); the accelerator run "
+                                     "is the verdict"),
     "custom_op_on_delegate": RuleHelp("custom op only the delegate takes",
                                       "enable that delegate in the app, or register the op's CPU kernel"),
 }

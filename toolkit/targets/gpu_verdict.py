@@ -157,9 +157,23 @@ class DelegateVerdict:
     evidence: str  # "op-table" | "accelerator-run" | "predicted from docs"
     reasons: list[DelegateReason] = field(default_factory=list)
     source: str = ""  # the table / backend / document the verdict came from
+    predicted: DelegateVerdict | None = None  # the op-table verdict, kept beside an accelerator run
+    numerics: dict[str, Any] | None = None  # accelerator run: GPU vs LiteRT CPU on seeded inputs
+
+    @property
+    def prediction_wrong(self) -> bool:
+        """An accelerator run whose coverage class or CPU op set the op table did not predict."""
+        p = self.predicted
+        return p is not None and (p.coverage, p.ops_on_cpu) != (self.coverage, self.ops_on_cpu)
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        doc = asdict(self)
+        if self.predicted is None:
+            doc.pop("predicted")
+            doc.pop("numerics")
+        else:
+            doc["prediction_wrong"] = self.prediction_wrong
+        return doc
 
 
 def predict_gpu(model: TfliteModel, table: GpuOpTable) -> DelegateVerdict:

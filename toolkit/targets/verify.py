@@ -9,8 +9,10 @@ child process with a timeout, through the same transports and device-side runner
   and always the x86_64 tflite-runtime wheel of this host;
 - tflm targets: the TFLM host interpreter with the descriptor's RAM as the arena (a model whose arena does
   not fit fails to allocate there, with TFLM's own line), and the measured arena replaces the estimate;
-- any other runtime (e.g. LiteRT's GPU accelerator) plugs in as one more ``RuntimeTry`` with its own
-  ``attempt`` function: one try per runtime, each returning a ``RuntimeOutcome``.
+- any other runtime plugs in as one more ``RuntimeTry`` with its own ``attempt`` function: one try per
+  runtime, each returning a ``RuntimeOutcome``;
+- targets with a measured gpu delegate: LiteRT's GPU accelerator runs once (toolkit.targets.verify_gpu) and
+  its answer replaces the delegate's op-table verdict (a delegate verdict, not the target's CPU verdict).
 
 Tries shared by several targets (LiteRT for host and phone) run once. A runtime that is not installed, or
 an emulator image that is not built, is recorded as "not-tried" with the reason; it never fails the check.
@@ -270,4 +272,7 @@ def verify_report(model: Any, report: CheckReport, targets: Sequence[TargetDescr
         evidence = evidence_for(by_name[r.target], outcomes)
         hung = evidence.primary is not None and evidence.primary.kind == "hung"
         results.append(verified_verdict(r, evidence, _loop_location(model) if hung else ""))
+    from toolkit.targets.verify_gpu import verify_delegates  # the GPU delegate's own evidence (issue 11)
+
+    results = verify_delegates(model, results, by_name, seed=options.seed, timeout=options.timeout * 3)
     return replace(report, results=results)
