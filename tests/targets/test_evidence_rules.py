@@ -101,3 +101,18 @@ def test_shipped_tables_carry_custom_ops_and_constraints() -> None:
     assert tflm_slice["input_rank"]["4"] == "ok" and "should not exceed 4" in tflm_slice["input_rank"]["5"]
     assert tables["litert"]["constraints"]["STRIDED_SLICE"]["input_rank"]["6"] == "ok"
     assert "1D-5D" in tables["tflite-runtime"]["constraints"]["STRIDED_SLICE"]["input_rank"]["6"]
+
+
+def test_tflm_softmax_abort_on_a_tiny_int8_input_scale_is_predicted() -> None:
+    """MLPerf Tiny's VWW (MobileNetV1-0.25, rebuilt from its published description, random weights, int8):
+    its SOFTMAX input scale is ~8e-9, so TFLM's CalculateSoftmaxParams aborts the process at init
+    (QuantizeMultiplierGreaterThanOne needs beta x scale x 2**26 > 1). LiteRT and tflite-runtime run it."""
+    from benchmarks.mlperf_tiny_models import ensure_models
+
+    vww = ensure_models(["vww"])["vww"]
+    static, verified = _both(vww, "cortex-m4", "host-x86_64")
+    finding = _constraint(static["cortex-m4"], "input_scale")
+    assert finding.op == "SOFTMAX" and "int8-tiny" in finding.message and "SIGABRT" in finding.message
+    assert static["cortex-m4"].verdict == verified["cortex-m4"].verdict == "does-not-run"
+    assert "SIGABRT" in verified["cortex-m4"].outcomes[0].message
+    assert static["host-x86_64"].verdict == verified["host-x86_64"].verdict == "runs"

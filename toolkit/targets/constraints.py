@@ -22,7 +22,24 @@ CONSTRAINED_OPS: dict[str, tuple[str, ...]] = {
     "DEPTHWISE_CONV_2D": ("quantization",),
     "ADD": ("broadcast",),
     "MUL": ("broadcast",),
+    "SOFTMAX": ("input_scale",),
 }
+
+#: TFLM's int8 SOFTMAX prepares `beta * input_scale * 2**26` as a multiplier that must exceed 1
+#: (CalculateSoftmaxParams -> QuantizeMultiplierGreaterThanOne, a TFLITE_CHECK that aborts the process):
+#: a softmax whose int8 input range is tiny (badly calibrated or random-weight models) kills TFLM at init.
+SOFTMAX_MIN_SCALED_MULTIPLIER = 1.0
+_SOFTMAX_INT8_SHIFT = 2.0**26
+
+
+def softmax_input_scale(model: TfliteModel, op: Operator) -> str | None:
+    """"int8-normal" | "int8-tiny" (beta x input scale x 2**26 <= 1) for an int8 SOFTMAX, None otherwise."""
+    x = _tensor(model, op, 0)
+    if x is None or x.dtype != "int8" or x.quantization is None or not x.quantization.scales:
+        return None
+    beta = float((op.options or {}).get("beta", 1.0) or 1.0)
+    scaled = beta * float(x.quantization.scales[0]) * _SOFTMAX_INT8_SHIFT
+    return "int8-normal" if scaled > SOFTMAX_MIN_SCALED_MULTIPLIER else "int8-tiny"
 
 
 def _tensor(model: TfliteModel, op: Operator, position: int) -> Tensor | None:
@@ -75,4 +92,6 @@ def op_features(model: TfliteModel, op: Operator) -> dict[str, str]:
         found["quantization"] = weight_quantization(_tensor(model, op, 0), _tensor(model, op, 1))
     if "broadcast" in wanted:
         found["broadcast"] = broadcast_kind(_tensor(model, op, 0), _tensor(model, op, 1))
+    if "input_scale" in wanted:
+        found["input_scale"] = softmax_input_scale(model, op)
     return {k: v for k, v in found.items() if v is not None}

@@ -85,6 +85,16 @@ _DTYPE_FIX = {
 }
 
 
+#: constraint-specific fixes (kernel_constraint findings name "with FEATURE = VALUE")
+_CONSTRAINT_FIX = {
+    "input_scale = int8-tiny": "calibrate with representative data (`edgetk convert --quantize int8 "
+                               "--calibration SAMPLES.npz`): the softmax input range is so small that TFLM "
+                               "aborts (beta x input scale x 2^26 must exceed 1)",
+    "quantization = hybrid-int8": "quantize weights AND activations (`edgetk convert --quantize int8`) "
+                                  "instead of dynamic range",
+}
+
+
 def rule_help(rule: str) -> RuleHelp:
     """The title and fix for a rule; rules without an entry get the rule's name and the generic hint."""
     found = RULE_HELP.get(rule)
@@ -96,5 +106,9 @@ def fix_hint(rule: str, message: str) -> str:
     if rule in ("unsupported_op_dtype", "unsupported_tensor_dtype"):
         for dtype, fix in _DTYPE_FIX.items():
             if f" {dtype} " in f" {message} ":
+                return fix
+    if rule == "kernel_constraint":
+        for variant, fix in _CONSTRAINT_FIX.items():
+            if f"with {variant} " in message:
                 return fix
     return rule_help(rule).fix

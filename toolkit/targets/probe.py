@@ -64,7 +64,10 @@ def run_manifest(runtime: str, entries: list[dict[str, str]], python_argv: list[
             if crashed is None:
                 tail = proc.stderr.strip().splitlines()[-1:] or ["no output"]
                 raise RuntimeCrashError(f"probe child for {runtime} failed before any model: {tail[0]}")
-            run.results[crashed] = ("crashed", f"child exited with {proc.returncode}")
+            from toolkit.transports.host_process import signal_name
+
+            died = signal_name(proc.returncode)
+            run.results[crashed] = ("crashed", f"killed by {died}" if died else f"child exited with {proc.returncode}")
             run.restarts += 1
             start = crashed + 1
     return run

@@ -95,6 +95,19 @@ def _broadcast(op: str, kind: str) -> bytes:
     return b.build()
 
 
+def _softmax(kind: str) -> bytes:
+    """int8 SOFTMAX with an ordinary input scale (1/16) or a tiny one (1e-9: beta x scale x 2**26 < 1)."""
+    s = schema()
+    b = ModelBuilder(description=f"edgetk probe SOFTMAX {kind}")
+    x = b.add_tensor([1, 4], "int8", name="x", scale=1 / 16 if kind == "int8-normal" else 1e-9)
+    out = b.add_tensor([1, 4], "int8", name="y", scale=1 / 256, zero_point=-128)
+    opts = s.SoftmaxOptionsT()
+    opts.beta = 1.0
+    b.add_op("SOFTMAX", [x], [out], options=opts)
+    b.set_io([x], [out])
+    return b.build()
+
+
 def constraint_cases() -> list[ConstraintCase]:
     """Every (op, feature, value) the probe measures; values are what ``op_features`` reports."""
     cases = [ConstraintCase("STRIDED_SLICE", "input_rank", str(r), lambda r=r: _strided_slice(r)) for r in range(1, 7)]
@@ -106,4 +119,6 @@ def constraint_cases() -> list[ConstraintCase]:
     for op in ("ADD", "MUL"):
         cases += [ConstraintCase(op, "broadcast", kind, lambda op=op, kind=kind: _broadcast(op, kind))
                   for kind in ("same-shape", "scalar", "rank-4", "rank-5", "rank-6")]
+    cases += [ConstraintCase("SOFTMAX", "input_scale", kind, lambda kind=kind: _softmax(kind))
+              for kind in ("int8-normal", "int8-tiny")]
     return cases
