@@ -59,14 +59,29 @@ def test_dynamic_range_fc_version_is_too_new_for_tflite_runtime_2_14() -> None:
     assert "FULLY_CONNECTED' version '12'" in verified["rpi4-arm64"].outcomes[-1].message
 
 
-@pytest.mark.parametrize("case", ["gru_reset_after", "gru_reset_before", "custom_rnn_cell", "stacked_bilstm"])
+@pytest.mark.parametrize("case", ["gru_reset_after", "gru_reset_before", "custom_rnn_cell", "lstm_loop"])
 def test_loop_form_rnns_run_on_this_tflm_as_predicted(case: str) -> None:
-    """The issue saw TFLM hang on these; TFLM 0.dev20261023 (with upstream's WHILE copy fix, tflite-micro
-    #3633) returns from invoke on them: check says runs, and TFLM really runs them."""
+    """The issue saw TFLM hang on loop-form GRUs; TFLM 0.dev20261023 returns from invoke on them with LiteRT's
+    numbers (verify compares the outputs): check says runs, and TFLM really runs them."""
     static, verified = _both(ensure_cases(case)[case], "cortex-m4")
     assert static["cortex-m4"].verdict == "runs"
     [tflm] = verified["cortex-m4"].outcomes
     assert tflm.outcome == "runs" and tflm.arena_bytes and tflm.arena_bytes > 0
+    assert not verified["cortex-m4"].prediction_wrong
+
+
+@pytest.mark.parametrize(("case", "kind"), [("stacked_bilstm", "wrong-output"), ("greedy_decoder", "hung")])
+def test_run_time_shaped_tensors_break_tflm_and_check_says_so(case: str, kind: str) -> None:
+    """A TensorArray written inside a WHILE lowers to SLICEs whose output shape is computed at run time
+    (signature -1, a placeholder stored shape): TFLM overruns them. The greedy decoder's WHILE then never
+    returns; the stacked BiLSTM returns numbers 0.1 off LiteRT's. check predicts both statically."""
+    static, verified = _both(ensure_cases(case)[case], "cortex-m4")
+    m4 = static["cortex-m4"]
+    assert m4.verdict == "does-not-run"
+    finding = next(f for f in m4.errors if f.rule == "tflm_runtime_shaped_tensor")
+    assert finding.op == "SLICE" and finding.op_index is not None and "signature [-1" in finding.message
+    [tflm] = verified["cortex-m4"].outcomes
+    assert tflm.outcome == "does-not-run" and tflm.kind == kind
     assert not verified["cortex-m4"].prediction_wrong
 
 

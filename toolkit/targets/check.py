@@ -12,10 +12,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from toolkit.model import TfliteModel
-from toolkit.targets.arena import estimate_arena_bytes
 from toolkit.targets.gpu_verdict import DelegateVerdict
 from toolkit.targets.optable import load_op_table, table_path
-from toolkit.targets.rules import CheckContext, Finding, run_rules
+from toolkit.targets.rules import CheckContext, Finding, estimated_arena, run_rules
 from toolkit.targets.schema import TargetDescriptor
 
 CHECK_SCHEMA = "edgetk.check/1"
@@ -110,7 +109,7 @@ def check_target(model: TfliteModel, target: TargetDescriptor) -> TargetVerdict:
         findings=findings,
         runtime=f"{table.runtime} {table.version}",
         op_table=str(table.path.name),
-        arena_estimate_bytes=estimate_arena_bytes(model),
+        arena_estimate_bytes=estimated_arena(model, target)[0],
         delegates=ctx.delegates,
     )
 

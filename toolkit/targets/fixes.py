@@ -55,6 +55,10 @@ RULE_HELP: dict[str, RuleHelp] = {
                                   "change the graph so the op gets what the kernel takes (for TFLM: rank <= 4 "
                                   "and constant begin/end/strides for STRIDED_SLICE, full-integer weights AND "
                                   "activations, i.e. `edgetk convert --quantize int8` instead of dynamic)"),
+    "tflm_runtime_shaped_tensor": RuleHelp("run-time tensor shape (TFLM overruns it)",
+                                           "give the op static sizes: a TensorArray read/written with a "
+                                           "constant index, `unroll=True` for short RNN loops, or convert "
+                                           "with --rnn fused for LSTMs"),
     "verified_does_not_run": RuleHelp("the runtime tried here refused it",
                                       "read the runtime's own line above; fix the op it names"),
     "verified_alternative_fails": RuleHelp("another runtime configuration refused it",

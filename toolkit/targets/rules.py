@@ -186,6 +186,32 @@ def _runtime_line(detail: str) -> str:
 
 
 @rule("error")
+def tflm_runtime_shaped_tensor(ctx: CheckContext) -> Iterator[Finding]:
+    """{op} (subgraph {subgraph}) computes the shape of tensor '{tensor}' at run time (signature {signature},
+    stored {shape}): TFLM has no dynamic tensors and its kernel writes the run-time size past the stored shape,
+    corrupting the arena. Seen with TFLM here: a WHILE that never returns (greedy decoder) and silently wrong
+    outputs (stacked BiLSTM); TFLM only refuses stored dims <= 0 (tflite-micro #3181), so it does not say so."""
+    if ctx.target.runtime.name != "tflm":
+        return
+    for op, tensor in runtime_shaped_outputs(ctx.model):
+        yield _finding(tflm_runtime_shaped_tensor, "error", op, subgraph=op.subgraph, tensor=tensor.name,
+                       signature=list(tensor.shape_signature), shape=list(tensor.shape))
+
+
+def runtime_shaped_outputs(model: TfliteModel) -> Iterator[tuple[Operator, Any]]:
+    """Op outputs whose shape the op itself makes dynamic: the output's signature has -1 while no input's
+    does (a dynamic batch inherited from the model input is not this: TFLM runs it at the stored shape)."""
+    for sg in model.subgraphs:
+        for op in sg.operators:
+            if any(i >= 0 and sg.tensors[i].is_dynamic for i in op.inputs):
+                continue
+            for o in op.outputs:
+                if o >= 0 and sg.tensors[o].is_dynamic:
+                    yield op, sg.tensors[o]
+                    break
+
+
+@rule("error")
 def unsupported_tensor_dtype(ctx: CheckContext) -> Iterator[Finding]:
     """Tensor '{tensor}' (subgraph {subgraph}) is {dtype}, which {target} does not support."""
     banned = set(ctx.target.dtypes.unsupported)
@@ -230,13 +256,23 @@ def model_over_flash(ctx: CheckContext) -> Iterator[Finding]:
 
 @rule("error")
 def arena_over_ram(ctx: CheckContext) -> Iterator[Finding]:
-    """Estimated tensor arena {arena} bytes (greedy liveness estimate of activations) exceeds {target}'s
-    {ram} bytes of RAM."""
+    """Estimated tensor arena {arena} bytes ({basis}) exceeds {target}'s {ram} bytes of RAM."""
     ram = ctx.target.memory.ram_bytes
     if ram:
-        arena = estimate_arena_bytes(ctx.model)
+        arena, basis = estimated_arena(ctx.model, ctx.target)
         if arena > ram:
-            yield _finding(arena_over_ram, "error", arena=arena, ram=ram, target=ctx.target.name)
+            yield _finding(arena_over_ram, "error", arena=arena, basis=basis, ram=ram, target=ctx.target.name)
+
+
+def estimated_arena(model: TfliteModel, target: TargetDescriptor) -> tuple[int, str]:
+    """The arena estimate for the target's runtime and what it counts: for TFLM an upper bound including
+    its persistent data; elsewhere the greedy liveness estimate of activations."""
+    if target.runtime.name == "tflm":
+        from toolkit.targets.arena import estimate_tflm_arena_bytes
+
+        return (estimate_tflm_arena_bytes(model),
+                "activations + TFLM's persistent data: an upper bound of TFLM's measured arena")
+    return estimate_arena_bytes(model), "greedy liveness estimate of activations"
 
 
 def control_flow_cycles(model: TfliteModel) -> list[tuple[Operator, list[int]]]:

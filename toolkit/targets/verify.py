@@ -53,9 +53,11 @@ class RuntimeOutcome:
     op: str | None = None
     arena_bytes: int | None = None  # TFLM: measured by its recording allocator
     seconds: float = 0.0
+    #: the runner's output summaries (shape, dtype, min/max/mean, quantization) of a run that returned
+    outputs: tuple[dict[str, Any], ...] = field(default=(), compare=False)
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+        return {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "outputs"}
 
 
 Attempt = Callable[["RuntimeTry", Path, "VerifyOptions"], RuntimeOutcome]
@@ -177,7 +179,9 @@ def run_with_runner(t: RuntimeTry, model_path: Path, options: VerifyOptions) -> 
     except ToolkitError as exc:
         return t.outcome(NOT_TRIED, kind=type(exc).__name__, message=exc.message)
     if seen.kind is Kind.OK:
-        return t.outcome(RUNS, runtime=seen.runtime_label or t.runtime, arena_bytes=seen.arena_bytes)
+        outputs = tuple((seen.document or {}).get("outputs") or ())
+        return t.outcome(RUNS, runtime=seen.runtime_label or t.runtime, arena_bytes=seen.arena_bytes,
+                         outputs=outputs)
     return t.outcome(DOES_NOT_RUN, runtime=t.runtime, kind=str(seen.kind), message=seen.message, op=seen.op,
                      arena_bytes=seen.arena_bytes)
 
@@ -204,14 +208,52 @@ def run_tries(model_path: Path, targets: Sequence[TargetDescriptor], options: Ve
     tflm = [t for t in unique.values() if t.transport == "tflm"]
     largest = max(tflm, key=lambda t: t.arena_bytes or float("inf"), default=None)
     run = {k: t for k, t in unique.items() if t.transport != "tflm" or t is largest}
+    if largest is not None:
+        run.setdefault(REFERENCE.key, REFERENCE)  # what TFLM's outputs are compared with
     with ThreadPoolExecutor(max_workers=max(1, min(options.workers, len(run)))) as pool:
         futures = {key: pool.submit(t.run, model_path, options) for key, t in run.items()}
         outcomes = {key: f.result() for key, f in futures.items()}
     if largest is not None:
+        outcomes[largest.key] = checked_against_reference(outcomes[largest.key], outcomes[REFERENCE.key])
         for t in tflm:
             if t is not largest:
                 outcomes[t.key] = smaller_arena_outcome(t, largest, outcomes[largest.key])
     return outcomes
+
+
+#: the run TFLM's outputs are compared with: LiteRT on the same seeded inputs
+REFERENCE = RuntimeTry("litert", "LiteRT CPU + XNNPACK", "litert", "host-run")
+
+
+def checked_against_reference(seen: RuntimeOutcome, ref: RuntimeOutcome) -> RuntimeOutcome:
+    """A TFLM run that returned is only a pass when its outputs match LiteRT's on the same inputs: TFLM
+    overruns tensors whose shape is computed at run time and then returns wrong numbers without a word."""
+    if seen.outcome != RUNS or ref.outcome != RUNS:
+        return seen
+    mismatch = output_mismatch(seen.outputs, ref.outputs)
+    if mismatch is None:
+        return seen
+    return replace(seen, outcome=DOES_NOT_RUN, kind="wrong-output",
+                   message=f"TFLM returned, but {mismatch} (LiteRT, same seeded inputs)")
+
+
+def output_mismatch(got: Sequence[dict[str, Any]], ref: Sequence[dict[str, Any]]) -> str | None:
+    """How the runner's output summaries differ beyond kernel rounding (2 quantization steps, or 1e-3 of the
+    reference's range for floats), else None. Summaries only: min / max / mean per output."""
+    if len(got) != len(ref):
+        return f"it has {len(got)} outputs, the reference {len(ref)}"
+    for k, (a, b) in enumerate(zip(got, ref, strict=True)):
+        if a.get("shape") != b.get("shape"):
+            return f"output {k} has shape {a.get('shape')}, the reference {b.get('shape')}"
+        scale = (b.get("scales") or [0.0])[0] or 0.0
+        span = max(abs(b.get("min", 0.0)), abs(b.get("max", 0.0)), 1e-6)
+        tol = 2.0 if scale else 1e-5 + 1e-3 * span  # integer outputs are compared in quantization steps
+        for stat in ("min", "max", "mean"):
+            diff = abs(float(a.get(stat, 0.0)) - float(b.get(stat, 0.0)))
+            if diff > tol:
+                return (f"output {k}'s {stat} is {a.get(stat):.6g} where the reference has {b.get(stat):.6g} "
+                        f"(|diff| {diff:.3g} > {tol:.3g})")
+    return None
 
 
 def smaller_arena_outcome(t: RuntimeTry, tried: RuntimeTry, seen: RuntimeOutcome) -> RuntimeOutcome:
@@ -219,8 +261,9 @@ def smaller_arena_outcome(t: RuntimeTry, tried: RuntimeTry, seen: RuntimeOutcome
     total fails to allocate, as much succeeds): so ONE run with the largest arena decides all of them."""
     with_largest = f"measured with the largest arena asked for, {tried.arena_bytes or 0:,} B"
     if seen.outcome != RUNS:
-        message = f"{seen.message or seen.kind} ({with_largest}; this target has less)"
-        return replace(seen, key=t.key, label=t.label, message=message)
+        arena = "Failed to resize buffer" in (seen.message or "")
+        why = f"{with_largest}; this target has less" if arena else "the same TFLM run decides every MCU target"
+        return replace(seen, key=t.key, label=t.label, message=f"{seen.message or seen.kind} ({why})")
     need, ram = seen.arena_bytes, t.arena_bytes
     if need is not None and ram is not None and need > ram:
         message = f"TFLM needs a {need:,} B arena ({with_largest}), more than this target's {ram:,} B of RAM"
