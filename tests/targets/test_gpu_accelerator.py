@@ -165,3 +165,17 @@ def test_verify_says_a_wrong_gpu_prediction_loudly(run_cli, gpu_models, tmp_path
     doc = json.loads(run_cli("check", model, "-t", "stale-phone", "--verify", "--json").stdout)["results"][0]
     gpu = next(d for d in doc["delegates"] if d["name"] == "gpu")
     assert gpu["prediction_wrong"] is True and gpu["coverage"] == "full" and gpu["predicted"]["ops_on_cpu"] == ["RSQRT"]
+
+
+def test_gpu_bench_document_validates_against_the_bench_schema(gpu_models) -> None:
+    from toolkit.bench.documents import BenchDocument
+    from toolkit.bench.gpu_bench import bench_gpu
+    from toolkit.bench.orchestrate import BenchOptions
+    from toolkit.targets import load_registry
+
+    android = load_registry().get("android-arm64")
+    for name in ("while_loop", "reshape_runtime_shape"):  # a run with latency, and a refused model without
+        doc = bench_gpu(gpu_models[name], android, options=BenchOptions(runs=2, warmup=0)).to_dict()
+        parsed = BenchDocument.model_validate(doc)
+        assert parsed.timing == "software-gpu" and parsed.runner.provenance == "software-gpu"
+    assert doc["findings"][0]["rule"] == "gpu-refused" and "latency_ms" not in doc["runner"]

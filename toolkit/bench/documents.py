@@ -13,7 +13,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from toolkit.bench.provenance import TIMINGS
-from toolkit.runtimes.documents import RunnerDocument
+from toolkit.runtimes.documents import Latency, RunnerDocument
 
 Timing = Literal[TIMINGS]  # type: ignore[valid-type]
 
@@ -48,6 +48,30 @@ class Finding(_Strict):
     message: str
 
 
+class GpuRuntime(_Strict):
+    name: Literal["litert-gpu"]
+    version: str
+    backend: str = Field(description='"litert-gpu-webgpu (SwiftShader)": the accelerator backend that ran it')
+
+
+class GpuDevice(_Strict):
+    arch: str
+    cpu_model: str = Field(description="the WebGPU adapter (SwiftShader Device (Subzero))")
+
+
+class GpuRunnerDocument(_Strict):
+    """`bench --accelerator gpu`: LiteRT's GPU accelerator child in the runner's place
+    (toolkit.runtimes.gpu_accelerator.GpuRun.to_dict() under ``accelerator``)."""
+
+    runtime: GpuRuntime
+    device: GpuDevice
+    provenance: Literal["software-gpu"]
+    latency_label: str = Field(description="software GPU (SwiftShader) — not a phone's latency")
+    init_ms: float | None = Field(description="model load + shader compilation")
+    accelerator: dict[str, Any] = Field(description="coverage, ops_on_cpu, partitions, reasons, numerics, ...")
+    latency_ms: Latency | None = Field(None, description="absent when the delegate refused the model")
+
+
 class BenchDocument(_Strict):
     schema_: Literal["edgetk.bench/1"] = Field(alias="schema")
     id: int | None = Field(description="results-store record id (null before it is stored)")
@@ -66,4 +90,4 @@ class BenchDocument(_Strict):
     roofline: dict[str, Any] | None
     per_op_estimate: dict[str, Any] | None
     mcu_estimate: dict[str, Any] | None
-    runner: RunnerDocument
+    runner: RunnerDocument | GpuRunnerDocument

@@ -66,7 +66,8 @@ def bench_gpu(model_path: Path | str, target: Any, *, options: BenchOptions | No
         "init_ms": run.load_ms, "accelerator": run.to_dict(),
     }
     if run.latency_ms:
-        runner["latency_ms"] = summarize(run.latency_ms).to_dict()
+        runner["latency_ms"] = {**summarize(run.latency_ms).to_dict(), "samples": [round(v, 5) for v in run.latency_ms],
+                                "truncated_by_max_seconds": False, "timing": SOFTWARE_GPU}
     return BenchResult(
         model_path=str(model_path), model_sha256=model.sha256, model_size=model.size_bytes, target=target.name,
         device=None, transport="local", emulated=False, runner=runner, options=options, findings=_findings(run),
