@@ -146,3 +146,16 @@ def test_device_lines_show_prediction_next_to_observation_and_say_a_disagreement
     assert lines[3] == "  tflite-runtime, aarch64: invoked once (3.25 ms)" and lines[5] == "  host unreachable"
     assert "* emulated (qemu-user)" in lines[6] and lines[7].startswith("PREDICTION WRONG on old: op table stale.json")
     assert max(map(len, lines)) <= 80
+
+
+def test_one_op_is_named_in_the_title_and_a_rules_fix_is_said_once_for_its_groups() -> None:
+    def fallback(op: str, index: int) -> dict:
+        return {"rule": "delegate_fallback", "severity": "fallback", "op": op, "subgraph": 0, "op_index": index,
+                "message": f"The gpu delegate does not take {op}; it runs on CPU."}
+    doc = {"model": {"path": "m.tflite"}, "results": [
+        {"target": "android-arm64", "verdict": "delegate-fallback", "findings": [fallback("DENSIFY", 8),
+                                                                                 fallback("TILE", 3)]}]}
+    lines = render_check(doc, width=80)
+    assert "fallback DENSIFY: falls back to CPU (op 8)" in lines and "fallback TILE: falls back to CPU (op 3)" in lines
+    assert sum(line.startswith("  fix: ") for line in lines) == 1 and lines[-1].startswith("  fix: fine if")
+    assert not any(line.startswith("  ops:") for line in lines)

@@ -24,7 +24,7 @@ SEVERITY_ORDER = {"error": 0, "fallback": 1, "warning": 2}
 _VERDICT_ORDER = ("runs", "delegate-fallback", "does-not-run")
 #: non-verbose caps, so a model with thousands of findings still prints a screenful
 _MAX_MESSAGES = 3
-_MAX_INDEX_LINES = 2
+_MAX_INDEX_LINES = 1
 
 
 def _get(obj: Any, name: str, default: Any = None) -> Any:
@@ -70,7 +70,9 @@ class FindingGroup:
         """'DEQUANTIZE: dtype rejected (74 ops)' — the top reason of a target."""
         if not self.locations:
             return self.title if self.count == 1 else f"{self.title} ({self.count} findings)"
-        return f"{self.title} ({self.count} op{'s' if self.count != 1 else ''})"
+        if len(self.locations) == 1:  # the one op's index says more than "1 op"
+            return f"{self.title} (op {op_ranges(self.locations)[0]})"
+        return f"{self.title} ({self.count} ops)"
 
 
 def group_findings(pairs: Iterable[tuple[str, Any]]) -> list[FindingGroup]:
@@ -89,7 +91,10 @@ def group_findings(pairs: Iterable[tuple[str, Any]]) -> list[FindingGroup]:
         if _get(finding, "op_index") is not None:
             group.locations.add((int(_get(finding, "subgraph") or 0), int(_get(finding, "op_index"))))
         group.instances.append((target, finding))
-    return sorted(groups.values(), key=lambda g: (SEVERITY_ORDER.get(g.severity, 9), -g.count, g.title))
+    ordered = sorted(groups.values(), key=lambda g: (SEVERITY_ORDER.get(g.severity, 9), -g.count, g.title))
+    first_of_rule = {g.rule: n for n, g in reversed(list(enumerate(ordered)))}
+    # groups of one rule stay together (after the rule's biggest group), so its fix is said once for all
+    return sorted(ordered, key=lambda g: (SEVERITY_ORDER.get(g.severity, 9), first_of_rule[g.rule]))
 
 
 def result_groups(result: Any) -> list[FindingGroup]:
@@ -117,9 +122,10 @@ def op_ranges(locations: Iterable[tuple[int, int]]) -> list[str]:
 
 
 def merge_messages(messages: Sequence[str], max_differences: int = 2, max_joined: int = 3) -> list[str]:
-    """Messages that differ in at most two words become one. Up to three variants are joined by '/'
-    ("The gpu/nnapi delegate does not take DENSIFY; …"); more become '…' in the message and one line
-    listing the variants ("…: cortex-m4's 655360; cortex-m7's 327680; …"). Others stay as they are."""
+    """Messages that differ in at most two words become one. When one word differs among up to three
+    variants they are joined by '/' ("The gpu/nnapi delegate does not take DENSIFY; …"); otherwise the words
+    become '…' in the message and one line lists the variants ("…: cortex-m4's 655360; cortex-m7's 327680").
+    Messages that differ more stay as they are."""
     if len(messages) < 2:
         return list(messages)
     split = [m.split(" ") for m in messages]
@@ -129,12 +135,20 @@ def merge_messages(messages: Sequence[str], max_differences: int = 2, max_joined
     varying = [i for i, c in enumerate(columns) if len(set(c)) > 1]
     if len(varying) > max_differences:
         return list(messages)
-    if len(messages) <= max_joined:
+    if len(varying) == 1 and len(set(columns[varying[0]])) <= max_joined:
         return [" ".join(c[0] if len(set(c)) == 1 else "/".join(dict.fromkeys(c)) for c in columns)]
-    words = ["…" if i in varying else c[0] for i, c in enumerate(columns)]
-    template = " ".join(w for i, w in enumerate(words) if not (w == "…" and i and words[i - 1] == "…"))
-    variants = "; ".join(" ".join(words[i] for i in varying) for words in split)
-    return [template, f"…: {variants}"]
+    template: list[str] = []
+    for i, column in enumerate(columns):
+        if i not in varying:
+            template.append(column[0])
+            continue
+        tail = column[0][-1] if all(w and w[-1] == column[0][-1] and w[-1] in ";,.:)" for w in column) else ""
+        if template and template[-1] == "…":  # adjacent varying words share one placeholder
+            template.pop()
+        template.append("…" + tail)
+    variants = "; ".join(" ".join(words[i].rstrip(";,.:)") for i in varying) for words in dict.fromkeys(
+        tuple(w) for w in split))
+    return [" ".join(template), f"…: {variants}"]
 
 
 def _wrap(text: str, width: int, indent: str = "  ", first: str | None = None) -> list[str]:
@@ -144,7 +158,7 @@ def _wrap(text: str, width: int, indent: str = "  ", first: str | None = None) -
 
 
 def _index_lines(group: FindingGroup, width: int, verbose: bool) -> list[str]:
-    if not group.locations:
+    if len(group.locations) <= 1:  # none, or named in the group's title
         return []
     ranges = op_ranges(group.locations)
     lines = _wrap(", ".join(ranges), width, indent="       ", first="  ops: ")
@@ -156,7 +170,8 @@ def _index_lines(group: FindingGroup, width: int, verbose: bool) -> list[str]:
     return kept
 
 
-def render_group(group: FindingGroup, width: int = 80, *, verbose: bool = False, show_targets: bool = True) -> list[str]:
+def render_group(group: FindingGroup, width: int = 80, *, verbose: bool = False, show_targets: bool = True,
+                 show_fix: bool = True) -> list[str]:
     """One group: title with count (and targets), the distinct messages, the op indices, the fix."""
     head = f"{group.severity} {group.summary()}"
     lines = _wrap(head + (f" on {', '.join(group.targets)}" if show_targets else ""), width, first="")
@@ -167,7 +182,8 @@ def render_group(group: FindingGroup, width: int = 80, *, verbose: bool = False,
     if len(shown) < len(messages):
         lines.append(f"  (+{len(messages) - len(shown)} more like it; --verbose lists all)")
     lines += _index_lines(group, width, verbose)
-    lines += _wrap(f"fix: {group.fix}", width)
+    if show_fix:
+        lines += _wrap(f"fix: {group.fix}", width)
     if verbose:
         for target, finding in group.instances:
             where = f"op {_get(finding, 'op_index')}" if _get(finding, "op_index") is not None else "model"
@@ -192,8 +208,9 @@ def _delegate_lines(result: Any, width: int) -> list[str]:
         on_cpu = _get(d, "ops_on_cpu")
         if on_cpu is not None:  # check --json carries the op type names; they are in the findings below
             facts.append(f"{len(on_cpu) if isinstance(on_cpu, list) else on_cpu} ops on CPU")
-        if _get(d, "partitions") is not None:
-            facts.append(f"{_get(d, 'partitions')} partitions")
+        partitions = _get(d, "partitions")
+        if partitions is not None:
+            facts.append(f"{partitions} partition{'s' if partitions != 1 else ''}")
         if _get(d, "evidence"):
             facts.append(str(_get(d, "evidence")))
         lines += _wrap(f"{_get(d, 'name', 'delegate')} delegate: {', '.join(facts)}", width, indent="    ",
@@ -256,12 +273,11 @@ def render_check(report: Any, *, width: int | None = None, verbose: bool = False
     size = _get(report, "size_bytes") or (_get(model, "size_bytes") if isinstance(model, dict) else None)
     sha = _get(report, "sha256") or (_get(model, "sha256") if isinstance(model, dict) else "")
     lines = _wrap(f"edgetk check {path}", width, indent="    ", first="")
+    predicted = any(not _get(r, "evidence") or _get(r, "evidence") == "static" for r in results)
     facts = [f"{size:,} bytes" if isinstance(size, int) else None, f"sha256 {sha[:12]}" if sha else None,
-             _counts_line(results)]
+             _counts_line(results) + (" (predicted from the measured op tables unless marked otherwise)"
+                                      if predicted else "")]
     lines += _wrap("; ".join(f for f in facts if f), width, indent="", first="")
-    if any(not _get(r, "evidence") or _get(r, "evidence") == "static" for r in results):
-        lines += _wrap("verdicts are predicted from the measured op tables unless marked otherwise", width,
-                       indent="", first="")
     lines += ["", *_target_lines(results, width)]
     groups = group_findings((str(_get(r, "target")), f) for r in results for f in _get(r, "findings", []) or [])
     if groups:
@@ -270,8 +286,10 @@ def render_check(report: Any, *, width: int | None = None, verbose: bool = False
         plural = "s" if len(groups) != 1 else ""
         lines += ["", *_wrap(f"{total} findings in {len(groups)} group{plural} (by rule and op){note}:", width,
                              indent="", first="")]
-        for group in groups:
-            lines += render_group(group, width, verbose=verbose, show_targets=len(results) > 1)
+        for n, group in enumerate(groups):
+            fix_below = n + 1 < len(groups) and groups[n + 1].rule == group.rule and groups[n + 1].fix == group.fix
+            lines += render_group(group, width, verbose=verbose, show_targets=len(results) > 1,
+                                  show_fix=verbose or not fix_below)
     return lines
 
 
