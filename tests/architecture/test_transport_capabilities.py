@@ -41,3 +41,35 @@ def test_no_module_probes_a_transport_with_getattr() -> None:
     probing = re.compile(r"getattr\((?:self\.)?(?:transport|tr)\b")
     found = [str(p.relative_to(TOOLKIT)) for p in TOOLKIT.rglob("*.py") if probing.search(p.read_text())]
     assert found == []
+
+
+def test_one_registry_builds_transports_from_targets_and_inventory_entries(tmp_path: Path) -> None:
+    """A target's reach and a devices.toml entry go through the same registry; entry types are the transports'
+    own settings models, so an inventory key the transport does not declare is refused."""
+    from toolkit.devices import load_inventory, transport_for_device
+    from toolkit.errors import DescriptorError
+    from toolkit.targets import load_registry
+    from toolkit.transports import for_target
+    from toolkit.transports.ssh import SshEntry
+
+    reg = load_registry()
+    pi5 = for_target(reg.get("rpi5-arm64"))
+    assert isinstance(pi5, EmulatorTransport) and pi5.emulated_core == "cortex-a76"
+    assert isinstance(for_target(reg.get("cortex-m4")), TflmTransport)
+    with pytest.raises(BadInputError, match="name a device from the inventory"):
+        for_target(reg.get("android-arm64"))
+
+    inv = tmp_path / "devices.toml"
+    inv.write_text('[devices.pi]\ntarget = "rpi4-arm64"\ntransport = "ssh"\nhost = "pi.local"\nport = 2222\n'
+                   '[devices.emu5]\ntarget = "rpi5-arm64"\ntransport = "emulator"\n')
+    entry = load_inventory(inv).get("pi")
+    assert isinstance(entry, SshEntry)
+    ssh = transport_for_device("pi", inventory=inv, trust_new_host_key=True)
+    assert isinstance(ssh, SshTransport)
+    assert (ssh.settings.host, ssh.settings.port, ssh.settings.label, ssh.settings.trust_new_host_key) == (
+        "pi.local", 2222, "pi", True)
+    emu = transport_for_device("emu5", inventory=inv)
+    assert isinstance(emu, EmulatorTransport) and emu.emulated_core == "cortex-a76"
+    inv.write_text('[devices.pi]\ntarget = "rpi4-arm64"\ntransport = "adb"\nhost = "x"\n')
+    with pytest.raises(DescriptorError, match="unknown key"):
+        load_inventory(inv)

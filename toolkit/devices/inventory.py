@@ -31,6 +31,10 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from toolkit.errors import BadInputError, DescriptorError, UnknownNameError
 from toolkit.paths import config_dir
+from toolkit.transports.adb import AdbEntry
+from toolkit.transports.emulator import EmulatorEntry
+from toolkit.transports.local import LocalEntry
+from toolkit.transports.ssh import SshEntry
 
 FILE_NAME = "devices.toml"
 NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")  # used with fullmatch
@@ -38,42 +42,30 @@ NAME_RULE = "device names may only contain letters, digits, '-' and '_' (at most
 
 
 class _Device(BaseModel):
+    """What every entry has besides its transport's settings."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
     name: str = Field("", description="filled from the table name")
     target: str = Field(description="target descriptor name, e.g. rpi4-arm64")
     description: str = ""
 
 
-class SshDevice(_Device):
+# An entry is its transport's own settings model (declared in toolkit/transports/<kind>.py) plus _Device.
+# `transport` must be given in the file: the entry models' default kind is not a default here.
+class SshDevice(_Device, SshEntry):
     transport: Literal["ssh"]
-    host: str = Field(description="host name, address, or ~/.ssh/config alias")
-    port: int | None = Field(None, ge=1, le=65535)
-    user: str | None = None
-    identity_file: str | None = None
-    known_hosts: str | None = None
-    password_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")
-    connect_timeout: float = Field(10.0, gt=0)
-    run_timeout: float = Field(600.0, gt=0)
-    remote_dir: str = "~/.cache/edgetk"
-    python: str = "python3"
 
 
-class AdbDevice(_Device):
+class AdbDevice(_Device, AdbEntry):
     transport: Literal["adb"]
-    serial: str | None = None
-    adb: str = "adb"
-    remote_dir: str = "/data/local/tmp/edgetk"
-    python: str = "python3"
-    run_timeout: float = Field(600.0, gt=0)
 
 
-class LocalDevice(_Device):
+class LocalDevice(_Device, LocalEntry):
     transport: Literal["local"]
 
 
-class EmulatorDevice(_Device):
+class EmulatorDevice(_Device, EmulatorEntry):
     transport: Literal["emulator"]
-    image: str | None = Field(None, description="emulator image; default: the target descriptor's reach.image")
 
 
 Device = Annotated[SshDevice | AdbDevice | LocalDevice | EmulatorDevice, Field(discriminator="transport")]

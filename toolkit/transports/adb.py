@@ -28,18 +28,38 @@ import subprocess
 import time
 from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
+from typing import Literal
+
+from pydantic import Field
 
 from toolkit.errors import BadInputError, DeviceError, MissingDependencyError
-from toolkit.transports.base import RunResult, Transport
+from toolkit.transports.base import ConnectOptions, RunResult, Transport, TransportEntry
 from toolkit.transports.blob_cache import BlobCachePuts, PutRecord, printable
 from toolkit.transports.remote_sh import check_remote_dir, holder_script, quote_argv, signal_from_status
 
 DEFAULT_REMOTE_DIR = "/data/local/tmp/edgetk"
 
 
+class AdbEntry(TransportEntry):
+    """An adb device as devices.toml stores it (the inventory's adb entries are this model)."""
+
+    transport: Literal["adb"] = "adb"
+    serial: str | None = None
+    adb: str = Field("adb", description="the adb client to run")
+    remote_dir: str = DEFAULT_REMOTE_DIR
+    python: str = "python3"
+    run_timeout: float = Field(600.0, gt=0)
+
+
 class AdbTransport(BlobCachePuts, Transport):
     kind = "adb"
     emulated = False
+
+    @classmethod
+    def from_entry(cls, entry: TransportEntry, options: ConnectOptions) -> AdbTransport:
+        assert isinstance(entry, AdbEntry)
+        return cls(entry.serial, entry.adb, remote_dir=entry.remote_dir, python=entry.python,
+                   run_timeout=entry.run_timeout, label=options.label)
 
     def __init__(
         self,

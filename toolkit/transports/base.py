@@ -15,6 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
 
 from toolkit.errors import BadInputError
 
@@ -45,6 +48,25 @@ class PutRecord:
     sha256: str
     cached: bool
     bytes_sent: int
+
+
+class TransportEntry(BaseModel):
+    """The settings of one way to reach a device, as a devices.toml entry stores them. Each transport module
+    declares its own subclass (``SshEntry``, ``AdbEntry``, ...); the inventory's entry types are built from them."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    transport: str  # each subclass narrows it to its kind (a Literal): the inventory's discriminator
+
+
+@dataclass(frozen=True)
+class ConnectOptions:
+    """Per-invocation choices that are not part of an entry (SSH uses them; other transports ignore them)."""
+
+    trust_new_host_key: bool = False
+    progress: bool | None = None  # None: upload bars when stderr is a terminal
+    ask_password: bool = False
+    label: str = ""  # the device's inventory name, for messages
+    reach: Any = None  # the target descriptor's `reach` (emulator defaults: image, qemu core)
 
 
 def sha256_file(path: Path) -> str:
@@ -107,6 +129,11 @@ class Transport(ABC):
     @abstractmethod
     def python_argv(self) -> list[str]:
         """The argv prefix that starts the device's Python interpreter (e.g. ["python3"])."""
+
+    @classmethod
+    def from_entry(cls, entry: TransportEntry, options: ConnectOptions) -> Transport:
+        """The transport an entry of this kind describes (``toolkit.transports.registry`` dispatches here)."""
+        raise NotImplementedError(f"{cls.__name__} has no entry type")
 
     def __enter__(self) -> Transport:
         self.connect()

@@ -17,16 +17,31 @@ import secrets
 import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
 
 from toolkit.emulator import ImageInfo, ensure_image, image_spec, read_image
 from toolkit.emulator.qemu import guest_command, guest_env
 from toolkit.emulator.specs import GUEST_PYTHON
 from toolkit.errors import BadInputError, DeviceError, MissingDependencyError
-from toolkit.transports.base import RunResult, Transport, check_remote_name, sha256_file
+from toolkit.transports.base import (
+    ConnectOptions,
+    RunResult,
+    Transport,
+    TransportEntry,
+    check_remote_name,
+    sha256_file,
+)
 from toolkit.transports.host_process import remove_orphans, run_child
 
 RUN_PREFIX = "edgetk-run-"
 DEFAULT_TIMEOUT = 1800.0
+
+
+class EmulatorEntry(TransportEntry):
+    transport: Literal["emulator"] = "emulator"
+    image: str | None = Field(None, description="emulator image; default: the target descriptor's reach.image")
 
 
 class EmulatorTransport(Transport):
@@ -43,6 +58,18 @@ class EmulatorTransport(Transport):
         self.work_dir: Path | None = None
         self.copies = 0  # files actually copied into the image's content cache
         self.cache_hits = 0  # puts served from the content cache
+
+    @classmethod
+    def from_entry(cls, entry: TransportEntry, options: ConnectOptions) -> EmulatorTransport:
+        """The image named by the entry, else the target's ``reach.image``; the target's core (a Pi 5's
+        cortex-a76 on the arm64 image), as `bench --target` without a device uses."""
+        assert isinstance(entry, EmulatorEntry)
+        reach = options.reach
+        image = entry.image or (reach.image if reach is not None else None)
+        if not image:
+            raise BadInputError(f"{options.label or 'device'}: the emulator needs an image; the target names no "
+                                f"reach.image (set image =)")
+        return cls(image=image, cpu=reach.cpu if reach is not None else None)
 
     @property
     def emulated_core(self) -> str | None:

@@ -14,13 +14,27 @@ import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Literal
 
 from toolkit.errors import DeviceError
 from toolkit.paths import cache_dir
-from toolkit.transports.base import RunResult, Transport, check_remote_name, sha256_file
+from toolkit.transports.base import (
+    ConnectOptions,
+    RunResult,
+    Transport,
+    TransportEntry,
+    check_remote_name,
+    sha256_file,
+)
 from toolkit.transports.host_process import remove_orphans, run_child
 
 DEFAULT_TIMEOUT = 1800.0
+
+
+class LocalEntry(TransportEntry):
+    """This machine (no settings)."""
+
+    transport: Literal["local"] = "local"
 
 
 class LocalTransport(Transport):
@@ -34,6 +48,10 @@ class LocalTransport(Transport):
         self.blobs = self.root / "blobs"
         self.runs = self.root / "runs"
         self.workdir: Path | None = None
+
+    @classmethod
+    def from_entry(cls, entry: TransportEntry, options: ConnectOptions) -> LocalTransport:
+        return cls()
 
     # -- lifecycle
     def connect(self) -> None:

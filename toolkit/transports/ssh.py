@@ -31,11 +31,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, Literal
+
+from pydantic import Field
 
 from toolkit import fileio
 from toolkit.errors import BadInputError, DeviceError, HostKeyError, ToolkitError
-from toolkit.transports.base import RunResult, Transport
+from toolkit.transports.base import ConnectOptions, RunResult, Transport, TransportEntry
 from toolkit.transports.blob_cache import BlobCachePuts, PutRecord, check_remote_name, printable
 from toolkit.transports.remote_sh import check_remote_dir, holder_script, quote_argv, signal_from_status
 
@@ -44,6 +46,23 @@ __all__ = ["PutRecord", "SshSettings", "SshTransport", "check_remote_dir", "chec
 
 DEFAULT_REMOTE_DIR = "~/.cache/edgetk"
 _PROMPT_LOCK = threading.Lock()
+
+
+class SshEntry(TransportEntry):
+    """An SSH device as devices.toml stores it (the inventory's ssh entries are this model)."""
+
+    transport: Literal["ssh"] = "ssh"
+    host: str = Field(description="host name, address, or ~/.ssh/config alias")
+    port: int | None = Field(None, ge=1, le=65535)
+    user: str | None = None
+    identity_file: str | None = None
+    known_hosts: str | None = None
+    password_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
+                                     description="the NAME of an environment variable, never the password")
+    connect_timeout: float = Field(10.0, gt=0)
+    run_timeout: float = Field(600.0, gt=0)
+    remote_dir: str = DEFAULT_REMOTE_DIR
+    python: str = "python3"
 
 
 @dataclass(frozen=True)
@@ -188,6 +207,14 @@ def remote_base(remote_dir: str, home: str) -> str:
 class SshTransport(BlobCachePuts, Transport):
     kind = "ssh"
     emulated = False
+
+    @classmethod
+    def from_entry(cls, entry: TransportEntry, options: ConnectOptions) -> SshTransport:
+        """``ask_password`` prompts on the terminal at connect time (getpass: not echoed, not kept)."""
+        assert isinstance(entry, SshEntry)
+        fields = entry.model_dump(include=set(SshEntry.model_fields) - {"transport"})
+        return cls(SshSettings(**fields, trust_new_host_key=options.trust_new_host_key, progress=options.progress,
+                               label=options.label, ask_password=options.ask_password))
 
     def __init__(self, settings: SshSettings) -> None:
         label = printable(settings.label or settings.host)

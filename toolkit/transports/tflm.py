@@ -7,7 +7,16 @@ timings are the host's, so bench adds an estimated MCU latency (toolkit.bench.mc
 
 from __future__ import annotations
 
+from typing import Literal
+
+from toolkit.transports.base import TransportEntry
 from toolkit.transports.local import LocalTransport
+
+
+class TflmEntry(TransportEntry):
+    """TFLite Micro's host interpreter on this machine (no settings; not an inventory kind)."""
+
+    transport: Literal["tflm"] = "tflm"
 
 
 class TflmTransport(LocalTransport):
