@@ -133,3 +133,14 @@ def test_bench_interleaves_rounds_on_the_host(make_model) -> None:
     assert row.ratio == row.new.median / row.old.median
     assert row.verdict in {"same", "slower", "faster"}
     assert cmp.to_dict()["latency"][0]["new"]["rounds_ms"] == list(row.new.rounds_ms)
+    # every latency says where it came from: the host target's own timing is measured, every run kept
+    assert (row.timing, row.verdict_timing, row.estimate) == ("measured", "measured", None)
+    assert len(row.samples["new"]) == len(row.samples["old"]) == 2 * 3
+    from rich.console import Console
+
+    from toolkit.report.terminal import render_comparison
+
+    console = Console(record=True, width=80)
+    render_comparison(cmp.to_dict(), console)
+    lines = [ln for ln in console.export_text().splitlines() if ln.startswith("│ host-x86_64")]
+    assert len(lines) == 2 and "│ measured" in lines[1]  # op support row, then the latency row

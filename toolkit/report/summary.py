@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from toolkit.bench.provenance import ABSOLUTE_TIMINGS
+from toolkit.report.sections import headline_row
 
 SUMMARY_HEADERS = ["model", "target", "verdict", "why", "latency (p50)", "numerics", "memory vs budget"]
 
@@ -163,9 +164,7 @@ def _from_compare(rows: _Rows, doc: dict) -> None:
         row.ran = True
         row.numerics = _numerics(doc)
         row.numerics_failed = _numerics_failed(doc)
-        estimate = lat.get("estimate")
-        timing = lat.get("verdict_timing") or lat.get("timing") or ("emulated" if lat["emulated"] else "measured")
-        p50 = estimate["new_ms"] if estimate else lat["new"]["median_ms"]
+        p50, _, timing = headline_row(lat)
         row.latency = _latency(p50, timing) + f", x{lat['ratio']:.2f} vs old ({lat['verdict']})"
         row.slower = lat["verdict"] == "slower" and timing in ABSOLUTE_TIMINGS
         if row.slower:
