@@ -67,7 +67,7 @@ def test_both_images_are_listed_with_pinned_runtimes(images, run_cli) -> None:
     assert names["debian12-arm64"].versions["ai-edge-litert"] == "2.3.0"
     assert names["debian12-armhf"].versions["tflite-runtime"] == "2.14.0"
     assert names["debian12-armhf"].versions["python"].startswith("3.11.")
-    listed = json.loads(run_cli("emulator", "list", "--json").stdout)
+    listed = json.loads(run_cli("emulator", "list", "--json").stdout)["images"]  # edgetk.emulator-images/1 (was a bare list)
     assert {i["name"]: i["machine"] for i in listed} == {"debian12-arm64": "aarch64", "debian12-armhf": "armv7l"}
     again = run_cli("emulator", "build", "all")
     assert again.returncode == 0 and again.stdout.count("already built") == 2

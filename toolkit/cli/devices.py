@@ -42,16 +42,12 @@ def register(app: typer.Typer) -> None:
         if not inv.devices:
             typer.echo(f"no devices in {inv.path} (add one with `edgetk devices add`)")
             return
-        from rich.console import Console
-        from rich.table import Table
+        from toolkit.report.columns import print_text, table_lines, terminal_width
 
-        table = Table(title=f"Devices ({inv.path})", title_justify="left")
-        for col in ("name", "target", "transport", "where"):
-            table.add_column(col)
-        for name in inv.names():
-            dev = inv.devices[name]
-            table.add_row(name, dev.target, dev.transport, _describe(dev))
-        Console(highlight=False).print(table)
+        rows = [[name, inv.devices[name].target, inv.devices[name].transport, _describe(inv.devices[name])]
+                for name in inv.names()]
+        print_text([f"devices in {inv.path}:",
+                    *table_lines(["name", "target", "transport", "where"], rows, terminal_width(), indent="  ")])
 
     @devices.command("add")
     def add(

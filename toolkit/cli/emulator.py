@@ -39,21 +39,22 @@ def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> 
 
         typer.echo(json.dumps(document("edgetk.emulator-images/1", {"images": [i.to_dict() for i in images]}), indent=2))
         return
-    from rich.console import Console
-    from rich.table import Table
+    from toolkit.report.columns import print_text, table_lines, terminal_width
 
-    table = Table("image", "arch", "qemu cpu", "Pi model", "runtimes", "size", "built", "archive")
+    rows = []
     built = {i.name: i for i in images}
     for name, spec in IMAGE_SPECS.items():
         info = built.get(name)
         archive = "yes" if archive_path(name).is_file() else "-"
         if info is None:
-            table.add_row(name, spec.machine, spec.cpu, spec.pi_model, "-", "-", "not built", archive)
+            rows.append([name, spec.machine, spec.cpu, "-", "not built", archive, spec.pi_model])
             continue
         runtimes = ", ".join(f"{k} {v}" for k, v in info.versions.items() if k != "python")
-        built_at = f"{info.built_at} ({info.build_seconds:.0f} s)"
-        table.add_row(name, info.machine, info.cpu, info.pi_model, runtimes, _mb(info.size_bytes), built_at, archive)
-    Console().print(table)
+        built_at = f"{info.built_at[:16]} ({info.build_seconds:.0f} s)"
+        rows.append([name, info.machine, info.cpu, _mb(info.size_bytes), built_at, archive,
+                     f"{info.pi_model}; {runtimes}"])
+    headers = ["image", "arch", "qemu cpu", "size", "built", "archive", "Pi model; runtimes"]
+    print_text(table_lines(headers, rows, terminal_width()))
 
 
 @emulator_app.command("rm")
