@@ -167,9 +167,9 @@ def render(doc: dict[str, Any]) -> None:
     console.print(table)
     console.print(
         f"init {_ms(runner.get('init_ms'))} ms · first inference {_ms(runner.get('first_inference_ms'))} ms · "
-        f"warm-up mean {_ms(runner.get('warmup_mean_ms'))} ms · peak RSS {runner.get('peak_rss_bytes', 0) / 2**20:.1f} MiB"
-        f" ({timing})"
+        f"warm-up mean {_ms(runner.get('warmup_mean_ms'))} ms ({timing})"
     )
+    console.print(f"peak RSS {runner.get('peak_rss_bytes', 0) / 2**20:.1f} MiB ({timing})")
     if runner.get("accelerator"):
         _render_accelerator(console, runner["accelerator"])
     if runner.get("arena"):
