@@ -31,33 +31,12 @@ from typing import Any
 from toolkit.errors import DeviceError, MissingDependencyError, ToolkitError
 from toolkit.targets.check import DOES_NOT_RUN, RUNS, CheckReport, TargetVerdict
 from toolkit.targets.rules import Finding
+from toolkit.targets.runtime_outcome import NOT_TRIED, RuntimeOutcome
 from toolkit.targets.schema import TargetDescriptor
 
-NOT_TRIED = "not-tried"
 DEFAULT_TIMEOUT = 20.0
 EMULATED_SLOWDOWN = 10.0  # qemu-user runs the runner this many times slower (docs/EMULATOR.md)
 _PUT_LOCK = threading.Lock()  # transports share one content-addressed blob store per process
-
-
-@dataclass(frozen=True)
-class RuntimeOutcome:
-    """What one runtime did with the model. ``message`` is the runtime's own line when it failed."""
-
-    key: str
-    label: str
-    runtime: str  # "litert 2.3.0" as the runner reported it, else the runtime asked for
-    provenance: str  # "host-run" | "emulated" | "software-gpu"
-    outcome: str  # "runs" | "does-not-run" | "not-tried"
-    kind: str | None = None  # runner error kind, "hung", "crashed", or why it was not tried
-    message: str | None = None
-    op: str | None = None
-    arena_bytes: int | None = None  # TFLM: measured by its recording allocator
-    seconds: float = 0.0
-    #: the runner's output summaries (shape, dtype, min/max/mean, quantization) of a run that returned
-    outputs: tuple[dict[str, Any], ...] = field(default=(), compare=False)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "outputs"}
 
 
 Attempt = Callable[["RuntimeTry", Path, "VerifyOptions"], RuntimeOutcome]

@@ -68,7 +68,7 @@ def _gpu_findings(model: TfliteModel, measured: DelegateVerdict, run: GpuRun) ->
 
 
 def _outcome(run: GpuRun | None, error: str | None) -> Any:
-    from toolkit.targets.verify import NOT_TRIED, RuntimeOutcome
+    from toolkit.targets.runtime_outcome import NOT_TRIED, RuntimeOutcome
 
     if run is None or run.coverage is None:
         return RuntimeOutcome("litert-gpu", LABEL, "litert-gpu", PROVENANCE, NOT_TRIED, kind="crashed" if run is None

@@ -1,0 +1,31 @@
+"""What one runtime tried here did with a model: the record `check --verify` (CPU runtimes, toolkit.targets.verify)
+and the GPU delegate's evidence (toolkit.targets.verify_gpu) share, kept apart from both so neither imports
+the other."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+NOT_TRIED = "not-tried"
+
+
+@dataclass(frozen=True)
+class RuntimeOutcome:
+    """What one runtime did with the model. ``message`` is the runtime's own line when it failed."""
+
+    key: str
+    label: str
+    runtime: str  # "litert 2.3.0" as the runner reported it, else the runtime asked for
+    provenance: str  # "host-run" | "emulated" | "software-gpu"
+    outcome: str  # "runs" | "does-not-run" | "not-tried"
+    kind: str | None = None  # runner error kind, "hung", "crashed", or why it was not tried
+    message: str | None = None
+    op: str | None = None
+    arena_bytes: int | None = None  # TFLM: measured by its recording allocator
+    seconds: float = 0.0
+    #: the runner's output summaries (shape, dtype, min/max/mean, quantization) of a run that returned
+    outputs: tuple[dict[str, Any], ...] = field(default=(), compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "outputs"}
