@@ -136,3 +136,13 @@ def test_a_missing_runtime_is_exit_3_with_the_pip_command(tmp_path: Path) -> Non
                             "face.tflite", "host-x86_64")
     assert info.value.exit_code == ExitCode.MISSING_DEPENDENCY == 3
     assert "install it with `pip install ai-edge-litert`" in info.value.message
+
+
+def test_near_miss_option_values_are_suggested(run_cli, keras_files: Path) -> None:
+    model = corpus_model("mediapipe/face_detection_short_range.tflite")
+    runtime = _one_error_line(run_cli("bench", model, "-t", "host-x86_64", "--runtime", "litertt", "--no-store"))
+    assert "unknown runtime 'litertt' (did you mean litert?" in runtime
+    kernels = _one_error_line(run_cli("bench", model, "-t", "cortex-m4", "--kernels", "cmsis", "--no-store"))
+    assert "did you mean cmsis-nn?" in kernels
+    fmt = _one_error_line(run_cli("convert", keras_files / "tiny.keras", "-o", "x.tflite", "--format", "kears"))
+    assert "unknown --format 'kears' (did you mean keras?" in fmt

@@ -45,13 +45,13 @@ def bench(
     from toolkit.bench import BenchOptions, ResultsStore, bench_model
     from toolkit.bench.mcu_estimate import KERNEL_FAMILIES
     from toolkit.bench.store import store_results
-    from toolkit.errors import BadInputError
+    from toolkit.errors import BadInputError, UnknownNameError
     from toolkit.targets import load_registry
 
     if runtime is not None and runtime not in ("litert", "tflite-runtime", "tflm"):
-        raise BadInputError(f"unknown runtime '{runtime}' (known: litert, tflite-runtime, tflm)")
+        raise UnknownNameError("runtime", runtime, ["litert", "tflite-runtime", "tflm"])
     if kernels is not None and kernels not in KERNEL_FAMILIES:
-        raise BadInputError(f"unknown kernel family '{kernels}' (known: {', '.join(KERNEL_FAMILIES)})")
+        raise UnknownNameError("kernel family", kernels, list(KERNEL_FAMILIES))
     options = BenchOptions(
         runs=runs, warmup=warmup, threads=threads, xnnpack=not no_xnnpack, inputs=inputs, seed=seed,
         timeout=timeout, runtime=runtime, kernels=kernels,

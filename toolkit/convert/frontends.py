@@ -384,7 +384,7 @@ def pick_frontend(source: str, fmt: str = "auto") -> Frontend:
         for fe in FRONTENDS:
             if fe.name == fmt:
                 return fe
-        raise BadInputError(f"unknown --format '{fmt}' (known: {', '.join(f.name for f in FRONTENDS)})")
+        raise UnknownNameError("--format", fmt, [f.name for f in FRONTENDS])
     for fe in FRONTENDS:
         if fe.matches(source):
             return fe

@@ -19,7 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from toolkit import __version__
-from toolkit.errors import BadInputError, MissingDependencyError, RuntimeCrashError, install_hint
+from toolkit.errors import (
+    MissingDependencyError,
+    RuntimeCrashError,
+    UnknownNameError,
+    install_hint,
+)
 from toolkit.model.builder import builtin_names
 from toolkit.targets.probe_child import MISSING_RUNTIME_EXIT, RUNTIME_MODULES
 
@@ -197,7 +202,7 @@ def _probe_custom_ops(runtime: str, work: Path, python_argv: list[str] | None) -
 def probe_runtime(runtime: str, python_argv: list[str] | None = None) -> dict[str, Any]:
     """Probe one runtime (the one importable by `python_argv`, default this interpreter) -> op table dict."""
     if runtime not in RUNTIMES:
-        raise BadInputError(f"unknown runtime '{runtime}' (known: {', '.join(RUNTIMES)})")
+        raise UnknownNameError("runtime", runtime, list(RUNTIMES))
     started = datetime.now(UTC)
     with tempfile.TemporaryDirectory(prefix="edgetk-probe-models-") as tmp:
         ops, run = _probe_kernels(runtime, Path(tmp), python_argv)
