@@ -32,6 +32,7 @@ FIGURES = {
     "P7": "benchmarks.p7_emulator",
     "P8": "benchmarks.p8_roofline",
     "P9": "benchmarks.p9_verify",
+    "P10": "benchmarks.p10_gpu",
     "growth": "benchmarks.growth",
 }
 HEADER = """# Performance

@@ -179,3 +179,16 @@ def test_gpu_bench_document_validates_against_the_bench_schema(gpu_models) -> No
         parsed = BenchDocument.model_validate(doc)
         assert parsed.timing == "software-gpu" and parsed.runner.provenance == "software-gpu"
     assert doc["findings"][0]["rule"] == "gpu-refused" and "latency_ms" not in doc["runner"]
+
+
+def test_supported_ops_has_the_measured_gpu_column_and_variants() -> None:
+    from toolkit.targets import load_registry
+    from toolkit.targets.docs import supported_ops_markdown
+
+    text = supported_ops_markdown(load_registry())
+    header = next(line for line in text.splitlines() if line.startswith("| op | litert"))
+    assert header.endswith(f"| LiteRT 2.3.0 GPU ({EVIDENCE}) |")
+    rows = {line.split(" | ")[0][2:]: line.split(" | ")[-1].rstrip(" |") for line in text.splitlines()
+            if line.startswith("| ") and line.count(" | ") == header.count(" | ")}
+    assert rows["RSQRT"] == "1–2" and rows["DENSIFY"] == "—" and rows["WHILE"] == "—"
+    assert "| `GATHER[indices_rank=2]` | cpu | Only support 1D indices |" in text

@@ -257,5 +257,7 @@ def _coverage(doc: dict[str, Any], log: DelegateLog, stderr: str) -> tuple[str |
         if log.refused or _REFUSED in stderr:
             return "refused", None
         return None, doc.get("load_error") or "the model did not load with the GPU accelerator"
-    coverage = "full" if doc.get("fully_accelerated") else "partial"
+    # The delegate's own log wins over CompiledModel.is_fully_accelerated(): seen True for a graph of nothing
+    # but resource-variable ops that the log lists as left to the CPU.
+    coverage = "full" if doc.get("fully_accelerated") and not log.reasons else "partial"
     return coverage, doc.get("run_error")

@@ -3,7 +3,10 @@ so the document cannot drift from what `check` enforces."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from toolkit.model.builder import builtin_names
+from toolkit.targets.gpu_verdict import GpuOpTable, load_gpu_table
 from toolkit.targets.optable import OpSupportTable, load_op_table, table_path
 from toolkit.targets.registry import TargetRegistry
 from toolkit.targets.rules import RULES
@@ -51,13 +54,48 @@ def supported_ops_markdown(registry: TargetRegistry) -> str:
                    f"({tab.runtime} {tab.version}, {tab.probe_date}) | {mem[0]} | {mem[1]} | "
                    f"{len(tab.supported_ops())} builtin ops; delegates: {delegates or 'none'} |")  # fmt: skip
     names = sorted(tables)
+    gpu = _gpu_table(targets)
+    gpu_head = f" LiteRT {gpu.version} GPU ({gpu.backend}) |" if gpu else ""
     out += ["", "## Builtin ops by runtime", "",
             "Cell: supported op versions (`1–8+` = every version the probe tried; TFLM ignores versions), `—` = no",
             "kernel, and the input dtypes that a",
-            "valid single-op model showed the kernel rejects. Delegate op lists (android-arm64) come from the",
-            "vendors' docs and are listed in the descriptor.", "",
-            "| op | " + " | ".join(f"{tables[n].runtime} {tables[n].version}" for n in names) + " |",
-            "|---|" + "---|" * len(names)]  # fmt: skip
+            "valid single-op model showed the kernel rejects. The GPU column is measured through LiteRT's GPU",
+            "accelerator (`edgetk targets probe --accelerator gpu`, WebGPU on SwiftShader): versions the",
+            "accelerator takes, `—` = left to the CPU at every version, `?` = not measured (no valid",
+            "single-op model; `check` assumes taken). Parameter variants are listed below the table. The",
+            "NNAPI op list (android-arm64) comes from the vendor's docs: predicted from docs, not probed.", "",
+            "| op | " + " | ".join(f"{tables[n].runtime} {tables[n].version}" for n in names) + " |" + gpu_head,
+            "|---|" + "---|" * (len(names) + (1 if gpu else 0))]  # fmt: skip
     for op in sorted(set(builtin_names().values()) - {"CUSTOM", "DELEGATE", "PLACEHOLDER_FOR_GREATER_OP_CODES"}):
-        out.append(f"| {op} | " + " | ".join(_op_cell(tables[n], op) for n in names) + " |")
+        gpu_cell = f" {_gpu_cell(gpu, op)} |" if gpu else ""
+        out.append(f"| {op} | " + " | ".join(_op_cell(tables[n], op) for n in names) + " |" + gpu_cell)
+    if gpu:
+        out += ["", f"## GPU parameter variants (LiteRT {gpu.version}, {gpu.backend}, probed {gpu.probe_date})", "",
+                "| variant | accelerator | its reason line |", "|---|---|---|"]
+        out += [f"| `{key}` | {v['status']} | {v.get('reason', '').replace('|', '/')} |"
+                for key, v in sorted(gpu.variants.items())]
     return "\n".join(out) + "\n"
+
+
+def _gpu_table(targets: list[Any]) -> GpuOpTable | None:
+    for t in targets:
+        for d in t.delegates:
+            if d.name == "gpu" and d.op_table:
+                return load_gpu_table(table_path(d.op_table, t.source_file or None))
+    return None
+
+
+def _gpu_cell(table: GpuOpTable, op: str) -> str:
+    entry = table.ops.get(op)
+    if entry is None:
+        return ""
+    versions = entry.get("versions", {})
+    taken = sorted(int(v) for v, r in versions.items() if r["status"] == "taken")
+    if taken:
+        return "1" if taken == [1] else f"{min(taken)}–{max(taken)}"
+    whole = table.variants.get(f"{op}[]")  # a valid model of the op itself (WHILE, ...)
+    if whole is not None:
+        return "—" if whole["status"] != "taken" else "yes"
+    if any(r["status"] in ("unprobed", "crashed") for r in versions.values()):
+        return "?"
+    return "refused" if any(r["status"] == "refused" for r in versions.values()) else "—"
