@@ -23,8 +23,10 @@ demo: $(STAMP) system-deps
 test: $(STAMP) system-deps
 	$(BIN)/python -m pytest -q tests runtime_tests; rc=$$?; [ $$rc -eq 5 ] && exit 0; exit $$rc
 
+# The fast tier: no TensorFlow, no device, no CLI child processes (markers in pyproject.toml; conftest.py
+# marks tests using run_cli as `cli`). `make test` runs every tier.
 unit: $(STAMP)
-	$(BIN)/python -m pytest -q tests
+	$(BIN)/python -m pytest -q -m "not slow and not device and not cli" tests
 
 runtime-tests: $(STAMP) system-deps
 	$(BIN)/python -m pytest -q runtime_tests

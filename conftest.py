@@ -42,3 +42,11 @@ def run_cli():
         )
 
     return _run
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Test tiers: a test that starts `edgetk` as a child process (the ``run_cli`` fixture) is marked ``cli``,
+    so `make unit` (-m "not slow and not device and not cli") stays fast; `make test` runs everything."""
+    for item in items:
+        if "run_cli" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.cli)

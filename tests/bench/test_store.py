@@ -44,6 +44,7 @@ def _writer(path: str, worker: int, count: int) -> None:
         store.append(_fields(worker * 1000 + i))
 
 
+@pytest.mark.slow  # several seconds of real runtimes / processes: make test only
 def test_concurrent_writers_lose_no_rows(tmp_path: Path) -> None:
     path = str(tmp_path / "r.sqlite")
     ctx = multiprocessing.get_context("spawn")

@@ -24,6 +24,8 @@ import pytest
 
 from toolkit.errors import ExitCode
 
+pytestmark = pytest.mark.slow  # converts with TensorFlow (cached): make test only
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 ARCH = HERE / "fixture_architectures.py"

@@ -22,6 +22,7 @@ def _one_line_error(proc: subprocess.CompletedProcess[str], code: int = 2) -> st
     return proc.stderr.strip()
 
 
+@pytest.mark.slow  # several seconds of real runtimes / processes: make test only
 def test_parallel_devices_add_keeps_every_entry(tmp_path: Path) -> None:
     inventory = tmp_path / "inv.toml"
     inventory.write_text("\n".join(ENTRY.format(i=i) for i in range(40)))

@@ -86,6 +86,7 @@ def test_cli_contract_judge(code: int, stdout: str, stderr: str, problem: str | 
     assert (found is None) if problem is None else (problem in found)
 
 
+@pytest.mark.slow  # several seconds of real runtimes / processes: make test only
 def test_cli_sample_keeps_the_exit_code_contract(seeds: dict[str, bytes], shared_cache: Path, tmp_path: Path) -> None:
     """About a dozen real `edgetk inspect / check / bench` children on mutated models."""
     report = fuzz(150, seed=2, cli_every=15, jobs=2, cache=shared_cache, workdir=tmp_path)

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from toolkit.convert.legacy import LegacyFinding, LegacyResult
 from toolkit.errors import ExitCode
@@ -119,6 +120,7 @@ def test_cli_exit_code_json_and_junit(run_cli, tmp_path: Path, make_model) -> No
     assert both.returncode == 2 and "exactly one of" in both.stderr
 
 
+@pytest.mark.slow  # several seconds of real runtimes / processes: make test only
 def test_bench_interleaves_rounds_on_the_host(make_model) -> None:
     """Real local bench through toolkit.bench; asserts the bookkeeping, not timings (no timing assertions)."""
     from toolkit.report.latency import BenchPlan

@@ -52,6 +52,7 @@ def test_unknown_schema_is_refused(tmp_path: Path) -> None:
         load_results([bad])
 
 
+@pytest.mark.slow  # several seconds of real runtimes / processes: make test only
 def test_failed_old_conversion_renders(make_model) -> None:
     from toolkit.convert.legacy import LegacyFinding, LegacyResult
 

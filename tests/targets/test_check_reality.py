@@ -42,6 +42,7 @@ def _assert_agrees(models: dict[str, Path]) -> dict[tuple[str, str], str]:
     return verdicts
 
 
+@pytest.mark.slow  # several seconds of real runtimes / processes: make test only
 def test_builder_models_verdicts_match_real_runtimes(builder_models: dict[str, Path]) -> None:
     verdicts = _assert_agrees(builder_models)
     # The cases the issue names, pinned so a vacuous agreement (everything fails) cannot pass.

@@ -100,6 +100,7 @@ def test_shipped_tables_are_stamped_and_match_known_facts() -> None:
     assert tables["litert"]["ops"]["SELECT"]["status"] == "present"
 
 
+@pytest.mark.slow  # several seconds of real runtimes / processes: make test only
 def test_probe_child_crash_is_recorded_and_probing_continues(tmp_path: Path) -> None:
     """A WHILE whose subgraph indices are garbage kills TFLM with SIGSEGV in Prepare (measured)."""
     from toolkit.targets.probe_models import kernel_probe_model

@@ -105,6 +105,7 @@ def test_acyclic_control_flow_still_runs(targets: list) -> None:
         assert result.verdict != "does-not-run" and not {f.rule for f in result.findings} & CYCLE_RULES
 
 
+@pytest.mark.slow  # several seconds of real runtimes / processes: make test only
 def test_a_two_thousand_subgraph_ring_is_found_without_recursion(targets: list) -> None:
     model = parse_model(ring_model(2000), Path("ring.tflite"))
     [(op, cycle)] = control_flow_cycles(model)
@@ -130,6 +131,7 @@ def _run_litert(model: Path) -> tuple[str, str]:
     return ("error", error.get("message", "")) if error else ("ok", "")
 
 
+@pytest.mark.slow  # several seconds of real runtimes / processes: make test only
 def test_litert_really_fails_on_every_cyclic_graph(tmp_path: Path) -> None:
     models = {kind: cyclic_while_model(kind) for kind in CYCLIC_KINDS}
     models["typed-self-body"] = typed_self_body_model()

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from toolkit.errors import ExitCode, MissingDependencyError, missing_dependency
 from toolkit.paths import shipped_targets_dir, user_optables_dir
 from toolkit.targets.optable import table_path
@@ -58,6 +60,7 @@ def test_only_known_optional_packages_become_missing_dependencies() -> None:
     assert missing_dependency(None) is None
 
 
+@pytest.mark.cli  # a child Python running the CLI
 def test_reading_a_model_without_the_schema_package_is_exit_3(tmp_path: Path) -> None:
     """Neither ai-edge-litert nor tflite-micro importable: every verb that reads a model says what to install."""
     model = tmp_path / "m.tflite"
