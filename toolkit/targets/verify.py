@@ -287,14 +287,25 @@ def _loop_location(model: Any) -> str:
 def verify_report(model: Any, report: CheckReport, targets: Sequence[TargetDescriptor],
                   options: VerifyOptions = VerifyOptions()) -> CheckReport:
     """``report`` (from ``check_model``) with each target's verdict decided by the runtimes tried here."""
+    from toolkit.targets.verify_gpu import (  # issue 11's evidence
+        gpu_attempt,
+        has_measured_gpu,
+        verify_delegates,
+    )
+
     by_name = {t.name: t for t in targets}
-    outcomes = run_tries(Path(model.path), [by_name[r.target] for r in report.results], options)
+    with ThreadPoolExecutor(max_workers=1) as gpu_pool:  # the accelerator run goes beside the CPU tries
+        gpu = None
+        if any(has_measured_gpu(by_name[r.target]) for r in report.results):
+            gpu = gpu_pool.submit(gpu_attempt, model, options.seed, options.timeout * 3)
+        outcomes = run_tries(Path(model.path), [by_name[r.target] for r in report.results], options)
+        if gpu is not None:
+            gpu.result()
     results = []
     for r in report.results:
         evidence = evidence_for(by_name[r.target], outcomes)
         hung = evidence.primary is not None and evidence.primary.kind == "hung"
         results.append(verified_verdict(r, evidence, _loop_location(model) if hung else ""))
-    from toolkit.targets.verify_gpu import verify_delegates  # the GPU delegate's own evidence (issue 11)
-
-    results = verify_delegates(model, results, by_name, seed=options.seed, timeout=options.timeout * 3)
+    results = verify_delegates(model, results, by_name, seed=options.seed, timeout=options.timeout * 3,
+                               attempt=gpu)
     return replace(report, results=results)

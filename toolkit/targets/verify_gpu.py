@@ -81,17 +81,22 @@ def _outcome(run: GpuRun | None, error: str | None) -> Any:
                           message=f"{run.coverage} on the GPU, {run.partitions} partition(s)")
 
 
+def gpu_attempt(model: TfliteModel, seed: int = 0, timeout: float = MIN_TIMEOUT) -> tuple[GpuRun | None, str | None]:
+    """One accelerator run of the model (in its own child): the run, or the error that stopped it."""
+    try:
+        return run_gpu_accelerator(model.path, timeout=max(timeout, MIN_TIMEOUT), seed=seed), None
+    except RuntimeCrashError as exc:
+        return None, exc.message
+
+
 def verify_delegates(model: TfliteModel, results: list[TargetVerdict], targets: dict[str, TargetDescriptor],
-                     seed: int = 0, timeout: float = MIN_TIMEOUT) -> list[TargetVerdict]:
+                     seed: int = 0, timeout: float = MIN_TIMEOUT, attempt: Any = None) -> list[TargetVerdict]:
     """``results`` with the GPU verdict of each target with a measured gpu delegate replaced by the
-    accelerator's, the prediction kept beside it, and the gpu findings re-derived from the evidence."""
+    accelerator's, the prediction kept beside it, and the gpu findings re-derived from the evidence.
+    ``attempt``: a future of ``gpu_attempt`` started earlier (verify runs it beside the CPU tries)."""
     if not any(has_measured_gpu(targets[r.target]) for r in results):
         return results
-    run, error = None, None
-    try:
-        run = run_gpu_accelerator(model.path, timeout=max(timeout, MIN_TIMEOUT), seed=seed)
-    except RuntimeCrashError as exc:
-        error = exc.message
+    run, error = attempt.result() if attempt is not None else gpu_attempt(model, seed, timeout)
     out = []
     for r in results:
         if not has_measured_gpu(targets[r.target]):
