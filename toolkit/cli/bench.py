@@ -9,7 +9,12 @@ from typing import Any
 
 import typer
 
-from toolkit.cli.options import ask_password_option, inventory_option, trust_new_host_key_option
+from toolkit.cli.options import (
+    ask_password_option,
+    inventory_option,
+    seconds_option,
+    trust_new_host_key_option,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -34,7 +39,7 @@ def bench(
     runtime: str = typer.Option(None, "--runtime", help="Override the target's runtime (litert, tflite-runtime, tflm)."),
     kernels: str = typer.Option(None, "--kernels", help="TFLM targets: kernel family of the MCU latency estimate "
                                 "(reference, cmsis-nn, esp-nn; default: the descriptor's [runtime] kernels)."),
-    timeout: float = typer.Option(600.0, "--timeout", help="Seconds before the run is abandoned."),
+    timeout: float = seconds_option(600.0, "--timeout", "Seconds before the run is abandoned."),
     accelerator: str = typer.Option(None, "--accelerator", help="gpu: run through LiteRT's GPU accelerator on this "
                                     "machine (software GPU: partitions and numerics, not a phone's latency)."),
     as_json: bool = typer.Option(False, "--json", help="Print the edgetk.bench/1 JSON document."),

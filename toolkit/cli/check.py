@@ -20,7 +20,12 @@ from pathlib import Path
 
 import typer
 
-from toolkit.cli.options import ask_password_option, inventory_option, trust_new_host_key_option
+from toolkit.cli.options import (
+    ask_password_option,
+    inventory_option,
+    seconds_option,
+    trust_new_host_key_option,
+)
 from toolkit.errors import BadInputError, ExitCode
 
 
@@ -54,12 +59,12 @@ def register(app: typer.Typer) -> None:
         inventory: Path | None = inventory_option(),
         trust_new_host_key: bool = trust_new_host_key_option(),
         ask_password: bool = ask_password_option(),
-        timeout: float = typer.Option(600.0, "--timeout", help="Seconds per device before the try is abandoned."),
+        timeout: float = seconds_option(600.0, "--timeout", "Seconds per device before the try is abandoned."),
         verbose: bool = typer.Option(False, "--verbose", "-v", help="List every finding, not only the groups."),
         verify: bool = typer.Option(
             False, "--verify", help="TRY the model in every runtime here for the targets; the outcome is the verdict."
         ),
-        verify_timeout: float = typer.Option(20.0, "--verify-timeout", help="Seconds per runtime try (--verify)."),
+        verify_timeout: float = seconds_option(20.0, "--verify-timeout", "Seconds per runtime try (--verify)."),
         emulator: bool = typer.Option(
             True, "--emulator/--no-emulator", help="--verify: also try Pi targets in their emulated image if built."
         ),

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import typer
 
+from toolkit.cli.options import seconds_option
 from toolkit.errors import BadInputError
 
 
@@ -47,6 +48,7 @@ def compare(
     out_json: Path = typer.Option(None, "--out", "-o", help="Also write the JSON document to this file."),
     junit: Path = typer.Option(None, "--junit", help="Write JUnit XML (one test case per model x target)."),
     html: Path = typer.Option(None, "--html", help="Write a self-contained HTML report."),
+    timeout: float = seconds_option(300.0, "--timeout", "Seconds each runtime child (numerics) may take."),
 ) -> int:
     """Compare NEW against OLD: ops, op support per target, numerics, latency; exit 1 on a regression."""
     import tempfile
@@ -58,7 +60,7 @@ def compare(
         old_side = _old_side(old, baseline, legacy_from, Path(tmp))
         plan = BenchPlan(tuple(target), device, rounds, runs) if bench else None
         result = compare_models(new, old_side, targets=target, bench=plan, reference=reference, threshold=threshold,
-                                atol=atol, rtol=rtol, seed=seed, quantized=quantized)
+                                atol=atol, rtol=rtol, seed=seed, quantized=quantized, timeout_s=timeout)
     doc = result.to_dict()
     _write_outputs(doc, out_json, junit, html)
     if as_json:

@@ -109,14 +109,60 @@ def _logs_dir() -> Path:
     return cache_dir() / "logs"
 
 
+class Stopped(BaseException):
+    """SIGINT or SIGTERM, raised in the main thread so every ``finally`` runs: child process groups are
+    killed (``toolkit.children``), temp and run dirs removed, connections closed. Not KeyboardInterrupt:
+    typer turns that into a silent exit 130 before this module could say anything."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+def _on_signal(signum: int, frame: object) -> None:
+    import signal
+
+    for sig in _HANDLED:  # one clean-up: a second signal must not interrupt it
+        signal.signal(sig, signal.SIG_IGN)
+    raise Stopped(signum)
+
+
+_HANDLED = (2, 15)  # SIGINT, SIGTERM
+
+
+def _stopped(signum: int) -> int:
+    from toolkit import children
+
+    killed = children.kill_all()  # children that fleet threads started are not unwound by the exception
+    what = "interrupted (Ctrl-C)" if signum == 2 else "terminated (SIGTERM)"
+    _err(what + (f"; stopped {killed} more child process group(s)" if killed else ""))
+    return int(ExitCode.INTERRUPTED if signum == 2 else ExitCode.TERMINATED)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return the exit code (used by tests and by `run`)."""
+    import signal
+    import threading
+
+    previous = {}
+    if threading.current_thread() is threading.main_thread():
+        previous = {sig: signal.signal(sig, _on_signal) for sig in _HANDLED}
+    try:
+        return _main(argv)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _main(argv: list[str] | None) -> int:
     try:
         command = typer.main.get_command(build_app())
         result = command.main(args=argv, prog_name="edgetk", standalone_mode=False)
     except ToolkitError as exc:
         _err(exc.message)
         return int(exc.exit_code)
+    except Stopped as stop:
+        return _stopped(stop.signum)
     except ModuleNotFoundError as exc:  # an optional runtime imported in-process: exit 3 with the pip command
         missing = missing_dependency(exc.name)
         if missing is None:
@@ -124,8 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         _err(missing.message)
         return int(missing.exit_code)
     except (typer_exceptions.Abort, KeyboardInterrupt):
-        _err("interrupted")
-        return int(ExitCode.INTERRUPTED)
+        return _stopped(2)
     except click_exceptions.ClickException as exc:
         exc.show()
         return int(exc.exit_code)

@@ -10,8 +10,6 @@ from __future__ import annotations
 import collections
 import json
 import os
-import signal
-import subprocess
 import sys
 import tempfile
 import time
@@ -19,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from toolkit import fileio
+from toolkit import children, fileio
 from toolkit.child_output import last_json_object
 from toolkit.convert import error_trace, verdict
 from toolkit.convert.frontends import check_graphdef_options, pick_frontend
@@ -101,21 +99,40 @@ def resolve_rnn_auto(targets: tuple[str, ...], quantize: str = "none") -> tuple[
     return form, "--rnn auto → " + form + " (" + "; ".join(w for _, w in prefs) + ")"
 
 
+def _env_seconds(name: str, default: float) -> float:
+    """A timeout from the environment: a positive finite number of seconds, else a one-line error."""
+    import math
+
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise BadInputError(f"{name}={raw!r}: must be a positive number of seconds")
+    return value
+
+
 def _run_worker(jobs: list[dict[str, Any]], req_path: Path, progress: Progress) -> list[dict[str, Any]]:
     """Run the worker on a list of jobs; a job without a result (the worker died) becomes a failure."""
     req_path.write_text(json.dumps({"jobs": jobs}))
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONUNBUFFERED": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "toolkit.convert.worker", str(req_path)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
     tail: collections.deque[str] = collections.deque(maxlen=20)
-    assert proc.stderr is not None
-    for line in proc.stderr:
+
+    def on_line(line: str) -> None:
         if line.startswith("EDGETK-STAGE "):
             progress(line[len("EDGETK-STAGE "):].strip())
         elif line.strip():
             tail.append(line.rstrip())
-    code = proc.wait()
-    why = f"killed by {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
+
+    limit = _env_seconds("EDGETK_CONVERT_TIMEOUT", 3600)
+    child = children.run([sys.executable, "-m", "toolkit.convert.worker", str(req_path)], timeout=limit,
+                         what="the TensorFlow converter", env=env, on_stderr_line=on_line)
+    code = child.returncode
+    why = (f"stopped after {limit:g} s (EDGETK_CONVERT_TIMEOUT)" if child.timed_out
+           else f"killed by {child.signal}" if child.signal else f"exit code {code}")
     results: list[dict[str, Any]] = []
     for job in jobs:
         path = Path(job["result"])
@@ -160,13 +177,12 @@ def _raise_failure(result: dict[str, Any]) -> None:
 
 def _numeric_check(out: Path, data: str, runtime: str, keys: list[str]) -> RuntimeCheck:
     argv = [sys.executable, "-m", "toolkit.convert.numcheck", str(out), data, "--runtime", runtime]
-    limit = int(os.environ.get("EDGETK_NUMCHECK_TIMEOUT", "60"))
-    try:
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=limit)
-    except subprocess.TimeoutExpired:  # seen: TFLM spinning forever in a seq2seq WHILE loop
-        return RuntimeCheck(runtime=runtime, ok=False, error=f"no result within {limit} s (hung)")
+    limit = _env_seconds("EDGETK_NUMCHECK_TIMEOUT", 60)
+    proc = children.run(argv, timeout=limit, what=f"the {runtime} numerical check")
+    if proc.timed_out:  # seen: TFLM spinning forever in a seq2seq WHILE loop
+        return RuntimeCheck(runtime=runtime, ok=False, error=f"no result within {limit:g} s (hung)")
     if proc.returncode != 0:
-        why = f"killed by {signal.Signals(-proc.returncode).name}" if proc.returncode < 0 else proc.stderr.strip()[-200:]
+        why = f"killed by {proc.signal}" if proc.signal else proc.stderr.strip()[-200:]
         return RuntimeCheck(runtime=runtime, ok=False, error=why)
     doc = last_json_object(proc.stdout)
     if doc is None:

@@ -14,13 +14,13 @@ import json
 import os
 import re
 import shutil
-import subprocess
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from toolkit import children
 from toolkit.child_output import last_json_object
 from toolkit.errors import BadInputError, ConversionError, MissingDependencyError
 from toolkit.paths import cache_dir
@@ -121,10 +121,11 @@ def _setup_lock() -> Iterator[None]:
 
 
 def _run_setup_step(argv: list[str], what: str) -> None:
-    proc = subprocess.run(argv, capture_output=True, text=True, timeout=1800)
-    if proc.returncode != 0:
+    proc = children.run(argv, timeout=1800, what=f"legacy env {what}")
+    if not proc.ok:
         tail = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
-        raise MissingDependencyError(f"legacy converter environment ({what} failed: {tail[0]})", SETUP_HINT)
+        why = proc.why() if proc.timed_out or proc.signal else tail[0]
+        raise MissingDependencyError(f"legacy converter environment ({what} failed: {why})", SETUP_HINT)
 
 
 def setup_legacy_env(*, force: bool = False) -> Path:
@@ -148,8 +149,8 @@ def setup_legacy_env(*, force: bool = False) -> Path:
             "print(json.dumps({'tensorflow':tf.__version__,'tf_keras':tf_keras.__version__,"
             "'numpy':numpy.__version__,'python':sys.version.split()[0]}))"
         )
-        proc = subprocess.run([str(_python(env)), "-c", probe], capture_output=True, text=True, timeout=300)
-        if proc.returncode != 0:
+        proc = children.run([str(_python(env)), "-c", probe], timeout=300, what="legacy env probe")
+        if not proc.ok:
             raise MissingDependencyError("legacy converter environment (TF 2.17 does not import)", SETUP_HINT)
         info = last_json_object(proc.stdout)
         if info is None:
@@ -249,24 +250,30 @@ def convert_legacy(source: str | Path, out: str | Path, options: LegacyOptions |
     env = ensure_legacy_env()
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    if out.exists():
-        out.unlink()
-    request = {"source": source, "out": str(out), **asdict(options)}
-    argv = [str(_python(env)), str(_WORKER), json.dumps(request)]
+    partial = out.with_name(f".{out.name}.{os.getpid()}.partial")  # the old output stays until this one is good
     try:
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=options.timeout_s, env=_child_env(env))
-    except subprocess.TimeoutExpired as exc:
-        raise ConversionError(f"{source}: TOCO did not finish within {options.timeout_s:.0f} s") from exc
+        result = _convert_into(source, out, partial, env, options)
+    finally:
+        partial.unlink(missing_ok=True)
+    return result
+
+
+def _convert_into(source: str, out: Path, partial: Path, env: Path, options: LegacyOptions) -> LegacyResult:
+    request = {"source": source, "out": str(partial), **asdict(options)}
+    argv = [str(_python(env)), str(_WORKER), json.dumps(request)]
+    proc = children.run(argv, timeout=options.timeout_s, what="the legacy converter", env=_child_env(env))
+    if proc.timed_out:
+        raise ConversionError(f"{source}: TOCO did not finish within {options.timeout_s:.0f} s")
     reply = _parse_worker_reply(proc.stdout)
     tail = "\n".join((proc.stderr or "").strip().splitlines()[-20:])
     if reply is None:
         raise ConversionError(f"{source}: legacy converter child exited {proc.returncode} without a result: {tail[-300:]}")
     if not reply.get("ok"):
         return LegacyResult(False, source, None, None, reply.get("tf_version"), parse_toco_failure(reply.get("error", "")), tail)
-    producer = _read_producer(out)
+    producer = _read_producer(partial)
     if producer != TOCO_PRODUCER:
-        out.unlink(missing_ok=True)
         raise ConversionError(f"{source}: legacy conversion produced '{producer}', not '{TOCO_PRODUCER}'; refusing it")
+    os.replace(partial, out)
     return LegacyResult(True, source, str(out), producer, reply.get("tf_version"), [], tail)
 
 

@@ -283,6 +283,7 @@ def compare_models(
     seed: int = 0,
     numerics: bool = True,
     quantized: bool | None = None,
+    timeout_s: float = 300.0,
 ) -> Comparison:
     """Compare NEW against OLD: a .tflite path, or a ``LegacyResult`` (a failed TOCO run is a finding).
 
@@ -301,7 +302,7 @@ def compare_models(
     num = None
     if numerics:
         num = compare_numerics(Path(new_path), Path(old_path) if old_path else None, seed=seed, atol=atol, rtol=rtol,
-                               reference=Path(reference) if reference else None)
+                               reference=Path(reference) if reference else None, timeout_s=timeout_s)
     rows = compare_targets(str(new_path), old_path, targets)
     latency, skipped = [], []
     if bench and old_path:

@@ -7,7 +7,6 @@ outputs saved by ``edgetk convert``); when given, its inputs replace the seeded 
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import tempfile
 from dataclasses import asdict, dataclass, field
@@ -15,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from toolkit import children
 from toolkit.child_output import last_json_object
 from toolkit.report.verdicts import within_tolerance
 
@@ -86,9 +86,9 @@ def compare_numerics(
         out = Path(tmp) / "outputs.npz"
         argv = [sys.executable, str(_RUN_PAIR), str(new_path), str(old_path or "-"), str(out), str(seed),
                 str(reference or "-")]
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=timeout_s)
-        if proc.returncode != 0 or not out.exists():
-            why = f"signal {-proc.returncode}" if proc.returncode < 0 else (proc.stderr.strip().splitlines() or ["?"])[-1]
+        proc = children.run(argv, timeout=timeout_s, what="the numerics child")
+        if not proc.ok or not out.exists():
+            why = proc.why() if not proc.ok else "no outputs written"
             return Numerics(seed, atol, rtol, new_status=f"child failed: {why}", old_status=None)
         status = last_json_object(proc.stdout)
         if status is None:

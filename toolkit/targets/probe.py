@@ -10,7 +10,6 @@ first missing version above 1 (cap VERSION_CAP; a runtime that ignores versions,
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -18,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from toolkit import __version__
+from toolkit import __version__, children
 from toolkit.errors import (
     MissingDependencyError,
     RuntimeCrashError,
@@ -54,25 +53,21 @@ def run_manifest(runtime: str, entries: list[dict[str, str]], python_argv: list[
         manifest.write_text(json.dumps(entries))
         start = 0
         while start < len(entries):
-            proc = subprocess.run(
+            proc = children.run(
                 [*argv0, str(CHILD_SCRIPT), "--runtime", runtime, "--manifest", str(manifest),
                  "--results", str(results), "--start", str(start)],
-                capture_output=True, text=True, timeout=timeout, check=False, env=env,
-            )
+                timeout=timeout, what=f"the {runtime} probe child", env=env,
+            )  # a hung child's group is killed at the timeout: the model it was on is recorded as crashed
             if proc.returncode == MISSING_RUNTIME_EXIT and not results.exists():
                 module = RUNTIME_MODULES[runtime]
                 raise MissingDependencyError(f"the {runtime} runtime ({module}) for the probe", install_hint(module))
             started = _read_results(results, run)
-            if proc.returncode == 0:
+            if proc.ok:
                 break
             crashed = started if started is not None and started not in run.results else None
             if crashed is None:
-                tail = proc.stderr.strip().splitlines()[-1:] or ["no output"]
-                raise RuntimeCrashError(f"probe child for {runtime} failed before any model: {tail[0]}")
-            from toolkit.transports.host_process import signal_name
-
-            died = signal_name(proc.returncode)
-            run.results[crashed] = ("crashed", f"killed by {died}" if died else f"child exited with {proc.returncode}")
+                raise RuntimeCrashError(f"probe child for {runtime} failed before any model: {proc.why()}")
+            run.results[crashed] = ("crashed", f"child {proc.why()}")
             run.restarts += 1
             start = crashed + 1
     return run
@@ -80,8 +75,12 @@ def run_manifest(runtime: str, entries: list[dict[str, str]], python_argv: list[
 
 def _read_results(path: Path, run: ChildRun) -> int | None:
     last_start = None
-    for line in path.read_text().splitlines():
-        event = json.loads(line)
+    lines = path.read_text().splitlines() if path.is_file() else []  # a child may die before writing
+    for line in lines:
+        try:
+            event = json.loads(line)
+        except json.JSONDecodeError:  # the last line of a child killed mid-write
+            continue
         if event["event"] == "hello":
             run.hello = event
         elif event["event"] == "start":

@@ -1,7 +1,7 @@
 """Child processes of this machine, for the transports that run there (local, tflm, emulator).
 
-One place for what they share: the whole process group is killed on timeout (qemu-user and interpreters
-may fork), crashing native runtimes leave no core files, a signal is reported by name, and run
+What they share on top of ``toolkit.children`` (the one child-process helper: process group killed on
+timeout and on Ctrl-C / SIGTERM, no core files, signals by name): a timeout is a DeviceError, and run
 directories of processes that are gone can be recognised (zombies count as gone: PID 1 here never reaps).
 """
 
@@ -9,24 +9,13 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
-import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from toolkit import children
 from toolkit.errors import DeviceError
 from toolkit.transports.base import RunResult
-
-
-def signal_name(returncode: int) -> str | None:
-    """"SIGSEGV" for a child killed by signal 11 (subprocess reports it as returncode -11)."""
-    if returncode >= 0:
-        return None
-    try:
-        return signal.Signals(-returncode).name
-    except ValueError:
-        return f"signal {-returncode}"
 
 
 def pid_alive(pid: int) -> bool:
@@ -62,13 +51,6 @@ def remove_orphans(parent: Path, prefix: str) -> None:
             shutil.rmtree(entry, ignore_errors=True) if entry.is_dir() else entry.unlink(missing_ok=True)
 
 
-def no_core_dumps() -> None:
-    """preexec_fn: a crashing runtime (TFLM SEGFAULT on a tiny arena, a qemu guest) writes no core file."""
-    import resource
-
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-
-
 def run_child(
     argv: Sequence[str],
     *,
@@ -78,31 +60,24 @@ def run_child(
     what: str,
     shown_argv: Sequence[str] | None = None,
 ) -> RunResult:
-    """Run ``argv`` with output captured; past ``timeout`` kill its process group and raise DeviceError.
+    """Run ``argv`` (``toolkit.children.run``: own process group, killed on timeout / Ctrl-C / SIGTERM);
+    past ``timeout`` raise DeviceError.
 
     The DeviceError's ``__cause__`` is the TimeoutExpired carrying what the child printed so far (bench uses
     it to name the phase a hung runtime was in). ``what`` names the program in messages.
     """
-    started = time.monotonic()
     try:
-        proc = subprocess.Popen(
-            list(argv), cwd=cwd, env=dict(env), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE, start_new_session=True, preexec_fn=no_core_dumps,
-        )
-    except OSError as exc:
-        raise DeviceError(f"{what}: cannot start {argv[0]}: {exc.strerror}") from exc
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
-        expired = subprocess.TimeoutExpired(list(argv), timeout, output=out, stderr=err)
+        res = children.run(argv, cwd=cwd, env=env, timeout=timeout, what=what)
+    except children.ChildStartError as exc:
+        raise DeviceError(exc.message) from exc
+    if res.timed_out:
+        expired = subprocess.TimeoutExpired(list(argv), timeout, output=res.stdout, stderr=res.stderr)
         raise DeviceError(f"{what} did not finish within {timeout:g} s") from expired
     return RunResult(
         argv=tuple(shown_argv if shown_argv is not None else argv),
-        returncode=proc.returncode,
-        stdout=out.decode(errors="replace"),
-        stderr=err.decode(errors="replace"),
-        duration_s=time.monotonic() - started,
-        signal=signal_name(proc.returncode),
+        returncode=res.returncode,
+        stdout=res.stdout,
+        stderr=res.stderr,
+        duration_s=res.duration_s,
+        signal=res.signal,
     )

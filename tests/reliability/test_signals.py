@@ -1,0 +1,101 @@
+"""Ctrl-C and SIGTERM end everything the CLI started: the runtime's process group, the run dir, the temp
+dirs; one line on stderr, exit 130 / 143. The runtime children are real (LiteRT, TFLM) on real models."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from benchmarks.fuzz import cli_contract_problem
+
+
+def _pids_with(needle: str, *, cwd: bool = False) -> list[int]:
+    """Live (non-zombie) processes whose command line (or working directory) mentions ``needle``."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            text = (os.readlink(entry / "cwd") if cwd else
+                    (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
+            state = (entry / "stat").read_text().rsplit(")", 1)[-1].split()[0]
+        except OSError:
+            continue
+        if needle in text and state != "Z":
+            found.append(int(entry.name))
+    return found
+
+
+def _wait_for(predicate, timeout: float = 60.0, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+CASES = [  # (name, seed, target, extra argv): a long LiteRT bench and a TFLM run that never ends
+    ("litert", "tf-conv", "host-x86_64", ["--runs", "10000000", "--warmup", "0"]),
+    ("tflm", "cyclic-cond-is-body", "cortex-m4", ["--runs", "1", "--warmup", "0"]),
+]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
+@pytest.mark.parametrize(("name", "seed", "target", "extra"), CASES, ids=[c[0] for c in CASES])
+def test_signal_during_bench_kills_the_runtime_and_removes_the_run_dir(
+    tmp_path: Path, seeds, sig, name, seed, target, extra
+) -> None:
+    model = tmp_path / f"sig-{name}-{sig.name}-{os.getpid()}.tflite"
+    model.write_bytes(seeds[seed])
+    argv = [sys.executable, "-m", "toolkit.cli", "bench", str(model), "--target", target, "--no-store", *extra]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+    try:
+        _wait_for(lambda: _pids_with(f"run-{proc.pid}-", cwd=True), what="the runner child")
+        time.sleep(0.5)  # into the timed loop
+        proc.send_signal(sig)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        proc.kill()
+    code = 130 if sig == signal.SIGINT else 143
+    assert proc.returncode == code, err
+    assert cli_contract_problem(proc.returncode, out, err) is None, err
+    assert "stopped 1 child process group" in err or "interrupted" in err or "terminated" in err
+    time.sleep(0.3)
+    assert _pids_with(f"run-{proc.pid}-", cwd=True) == []  # nothing left running under PID 1
+    cache = Path(os.environ["EDGETK_CACHE"])
+    assert list(cache.glob(f"*/runs/run-{proc.pid}-*")) == []  # the run dir went with it
+
+
+def test_sigterm_during_convert_kills_the_worker_and_removes_its_temp_dir(tmp_path: Path) -> None:
+    """The TensorFlow worker (a real conversion of a Keras model) is stopped with the CLI."""
+    src = tmp_path / "slow_model.py"
+    src.write_text(
+        "import time\n"
+        "import tensorflow as tf\n"
+        "def build():\n"
+        "    time.sleep(600)\n"  # the worker imports TF, then sits in the user's builder
+        "    return tf.keras.Sequential([tf.keras.Input((4,)), tf.keras.layers.Dense(2)])\n"
+    )
+    env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
+           "TMPDIR": str(tmp_path)}  # fmt: skip
+    argv = [sys.executable, "-m", "toolkit.cli", "convert", str(src) + ":build", "-o", str(tmp_path / "o.tflite")]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
+    try:
+        mine = f"toolkit.convert.worker {tmp_path}/edgetk-convert-"  # its request file is in our TMPDIR
+        _wait_for(lambda: _pids_with(mine), what="the TF worker")
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 143, err
+    assert cli_contract_problem(proc.returncode, out, err) is None, err
+    time.sleep(0.3)
+    assert _pids_with(mine) == []
+    assert list(tmp_path.glob("edgetk-convert-*")) == []
