@@ -13,7 +13,29 @@ def last_json_object(stdout: str) -> dict[str, Any] | None:
         if line.startswith("{"):
             try:
                 doc = json.loads(line)
-            except json.JSONDecodeError:
+            except (json.JSONDecodeError, RecursionError):  # garbled, or nested deeper than Python recurses
                 return None
             return doc if isinstance(doc, dict) else None
+    return None
+
+
+def runner_doc_problem(doc: dict[str, Any]) -> str | None:
+    """What is wrong with the shape of a runner document (None: the fields edgetk reads have their types).
+    Runner output comes from a device: it is checked like any other untrusted input."""
+    error = doc.get("error")
+    if error and not isinstance(error, dict):
+        return f"'error' is {type(error).__name__}, not an object"
+    if isinstance(error, dict) and not all(isinstance(error.get(k, ""), str | None) for k in ("kind", "op")):
+        return "'error.kind' / 'error.op' are not strings"
+    for key in ("latency_ms", "runtime", "device", "arena"):
+        if doc.get(key) is not None and not isinstance(doc[key], dict):
+            return f"'{key}' is {type(doc[key]).__name__}, not an object"
+    latency = doc.get("latency_ms") or {}
+    bad = [k for k, v in latency.items() if k != "samples" and v is not None and not isinstance(v, int | float)]
+    if bad:
+        return f"latency_ms.{bad[0]} is not a number"
+    for key in ("init_ms", "first_inference_ms", "warmup_mean_ms", "peak_rss_bytes"):
+        value = doc.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            return f"'{key}' is not a number"
     return None

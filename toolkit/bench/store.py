@@ -296,6 +296,8 @@ class ResultsStore:
             return [_record(r) for r in conn.execute(sql, params).fetchall()]
 
     def get(self, record_id: int) -> ResultRecord:
+        if not 0 < record_id < 2**63:  # SQLite ids are positive 64-bit integers
+            raise BadInputError(f"no result with id {record_id} in {self.path} (ids are 1 .. 2^63-1)")
         with self._connect() as conn:
             row = conn.execute(f"SELECT {', '.join(_COLUMNS)} FROM results WHERE id = ?", (record_id,)).fetchone()  # noqa: S608
         if row is None:

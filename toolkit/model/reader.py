@@ -324,6 +324,9 @@ def _not_a_model_file(path: Path) -> MalformedModelError | None:
         where = f" (it holds {', '.join(inside)})" if inside else ""
         return MalformedModelError(path, "Is a directory", message=f"{path} is a directory, not a .tflite file{where}")
     if path.exists():
+        if not path.is_file():  # a named pipe would block open() forever; a device node is not a model
+            return MalformedModelError(path, "not a regular file",
+                                       message=f"{path} is not a regular file (a pipe or device); save the model to a file")
         return None
     if not path.parent.is_dir():
         return MalformedModelError(path, "No such file", message=f"{path}: no such file (no directory {path.parent})")

@@ -45,9 +45,11 @@ def load_results(paths: list[str | Path]) -> list[dict]:
     docs = []
     for path in map(Path, paths):
         try:
-            doc = json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError) as exc:
-            raise BadInputError(f"{path}: not a readable JSON results file ({exc})") from exc
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise BadInputError(f"{path}: not a readable JSON results file ({exc})") from None
+        except RecursionError:
+            raise BadInputError(f"{path}: not a results file (JSON nested too deeply)") from None
         schema = doc.get("schema") if isinstance(doc, dict) else None
         if not isinstance(schema, str) or not schema.startswith(KNOWN_SCHEMAS):
             raise BadInputError(f"{path}: unknown results schema {schema!r} (expected one of {', '.join(KNOWN_SCHEMAS)})")

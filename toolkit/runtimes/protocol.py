@@ -18,7 +18,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Protocol
 
-from toolkit.child_output import last_json_object
+from toolkit.child_output import last_json_object, runner_doc_problem
 from toolkit.errors import (
     BadInputError,
     DeviceError,
@@ -209,6 +209,10 @@ def classify(result: RunResult, target_name: str) -> RunnerOutcome:
         return RunnerOutcome(Kind.SCHEMA_MISMATCH, doc, returncode=result.returncode,
                              message=f"the runner on {target_name} answered with schema {doc.get('schema')!r}; "
                                      f"this edgetk reads {SCHEMA} (a stale runner copy? re-run to re-upload it)")
+    malformed = runner_doc_problem(doc)  # device output is untrusted input: no field of the wrong type
+    if malformed:
+        return RunnerOutcome(Kind.NO_RESULT, phase=phase, returncode=result.returncode,
+                             message=f"the runner on {target_name} printed a malformed result ({malformed})")
     error = doc.get("error")
     if not error:
         return RunnerOutcome(Kind.OK, doc, phase=phase, returncode=result.returncode)

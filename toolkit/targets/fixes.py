@@ -76,6 +76,13 @@ RULE_HELP: dict[str, RuleHelp] = {
                                      "is the verdict"),
     "custom_op_on_delegate": RuleHelp("custom op only the delegate takes",
                                       "enable that delegate in the app, or register the op's CPU kernel"),
+    "unknown_builtin_code": RuleHelp("unknown builtin code",
+                                     "re-export with the converter that matches the runtime, or use a runtime "
+                                     "whose schema has the op; otherwise the file is damaged"),
+    "negative_dimension": RuleHelp("negative static dimension",
+                                   "re-export the model; dynamic sizes are -1 in shape_signature, never in shape"),
+    "tensor_too_large": RuleHelp("tensor beyond 2^31 elements",
+                                 "use a smaller input shape or split the tensor (batch, tiles)"),
 }
 
 GENERIC = RuleHelp("", "see the rule in docs/SUPPORTED_OPS.md")

@@ -61,6 +61,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
             return tomllib.load(fh)
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:  # TOML files must be UTF-8
         raise DescriptorError(path, None, f"invalid TOML ({exc})") from None
+    except RecursionError:
+        raise DescriptorError(path, None, "invalid TOML (nested too deeply)") from None
     except OSError as exc:
         raise DescriptorError(path, None, f"cannot read ({exc.strerror})") from None
 
@@ -90,6 +92,9 @@ def deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+MAX_EXTENDS_DEPTH = 32  # far beyond any real variant tree; keeps the recursion bounded
+
+
 def _resolve(name: str, raw: dict[str, _RawDescriptor], chain: tuple[str, ...] = ()) -> dict[str, Any]:
     entry = raw[name]
     if name in chain:
@@ -98,6 +103,9 @@ def _resolve(name: str, raw: dict[str, _RawDescriptor], chain: tuple[str, ...] =
     parent = entry.data.get("extends")
     if parent is None:
         return dict(entry.data)
+    if len(chain) >= MAX_EXTENDS_DEPTH:
+        raise DescriptorError(entry.file, "extends", f"extends chain deeper than {MAX_EXTENDS_DEPTH} "
+                              f"({' -> '.join(chain[:3])} -> ...); flatten the descriptors")
     if not isinstance(parent, str):
         raise DescriptorError(entry.file, "extends", "must be a target name (string)")
     if parent not in raw:

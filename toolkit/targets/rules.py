@@ -357,5 +357,48 @@ def delegate_refuses_graph(ctx: CheckContext) -> Iterator[Finding]:
                            reason=reason)
 
 
+# --- Static validity: models no runtime loads, whatever the op tables say (each runtime refuses them at
+# load or allocation; measured with LiteRT 2.x on builder models, see tests/targets/test_validity_rules.py).
+MAX_TENSOR_ELEMENTS = 2**31 - 1  # TFLite kernels count elements in 32-bit ints
+
+
+@rule("error")
+def unknown_builtin_code(ctx: CheckContext) -> Iterator[Finding]:
+    """{op}: builtin operator code {code} is not in the TFLite schema (a newer or corrupted model);
+    {runtime} refuses to load it ("Op builtin_code out of range")."""
+    from toolkit.model.schema_names import BUILTIN_OP_NAMES
+
+    for op in ctx.model.operators():
+        if op.builtin_code is not None and not op.is_custom and op.builtin_code not in BUILTIN_OP_NAMES:
+            yield _finding(unknown_builtin_code, "error", op, code=op.builtin_code, runtime=ctx.runtime)
+
+
+@rule("error")
+def negative_dimension(ctx: CheckContext) -> Iterator[Finding]:
+    """Tensor '{tensor}' (subgraph {subgraph}) has a negative static dimension {shape}; runtimes refuse it
+    at load ("invalidly specified in schema"). Dynamic sizes belong in shape_signature as -1."""
+    for sg in ctx.model.subgraphs:
+        for t in sg.tensors:
+            if any(d < 0 for d in t.shape):
+                yield _finding(negative_dimension, "error", tensor=t.name, subgraph=sg.index, shape=list(t.shape))
+
+
+@rule("error")
+def tensor_too_large(ctx: CheckContext) -> Iterator[Finding]:
+    """Tensor '{tensor}' (subgraph {subgraph}) has {elements:,} elements (shape {shape}): more than
+    2,147,483,647, the most a TFLite kernel can index; allocation fails."""
+    for sg in ctx.model.subgraphs:
+        for t in sg.tensors:
+            if not t.shape or any(d < 0 for d in t.shape):
+                continue
+            elements = 1
+            for d in t.shape:
+                elements *= d
+            if elements > MAX_TENSOR_ELEMENTS:
+                shape = list(t.shape) if len(t.shape) <= 8 else f"rank {len(t.shape)}"
+                yield _finding(tensor_too_large, "error", tensor=t.name, subgraph=sg.index, elements=elements,
+                               shape=shape)
+
+
 def run_rules(ctx: CheckContext) -> list[Finding]:
     return [finding for r in RULES for finding in r.fn(ctx)]

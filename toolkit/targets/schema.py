@@ -37,8 +37,9 @@ class RuntimeSpec(_Strict):
 class CpuSpec(_Strict):
     arch: str
     cores: int = Field(ge=1)
-    clock_hz: float = Field(gt=0)
-    macs_per_cycle: float = Field(gt=0, description="peak multiply-accumulates per cycle per core")
+    clock_hz: float = Field(ge=1e3, le=1e11, allow_inf_nan=False, description="1 kHz .. 100 GHz")
+    macs_per_cycle: float = Field(gt=0, le=1e6, allow_inf_nan=False,
+                                  description="peak multiply-accumulates per cycle per core")
 
 
 class MemorySpec(_Strict):

@@ -134,6 +134,14 @@ def _local_user() -> str:
     return getpass.getuser()
 
 
+def _has_terminal() -> bool:
+    try:
+        os.close(os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY))
+    except OSError:
+        return False
+    return True
+
+
 def _load_known_hosts(client: Any, known: Path) -> None:
     """Load known_hosts as OpenSSH does: a line it cannot parse (bad base64, an unknown key type) is skipped,
     not a reason to refuse every host. paramiko's own loader raises on the first bad line."""
@@ -322,6 +330,12 @@ class SshTransport(BlobCachePuts, Transport):
             import getpass
 
             with _PROMPT_LOCK:
+                if not _has_terminal():  # CI: one line from stdin (getpass would add a GetPassWarning)
+                    sys.stderr.write(f"password for {where} ({s.label or s.host}) from stdin\n")
+                    line = sys.stdin.readline() if sys.stdin else ""
+                    if not line:
+                        raise BadInputError(f"--ask-password: no password was entered for {where}")
+                    return line.rstrip("\r\n")
                 try:
                     return getpass.getpass(f"password for {where} ({s.label or s.host}): ")
                 except EOFError:
