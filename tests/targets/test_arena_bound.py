@@ -15,6 +15,8 @@ from toolkit.model.builder import while_model
 from toolkit.targets.arena import estimate_arena_bytes, estimate_tflm_arena_bytes
 from toolkit.targets.verify import RuntimeTry, VerifyOptions
 
+pytestmark = pytest.mark.slow  # TF-converted cases (cached) and real runtimes in children
+
 TFLM = RuntimeTry("tflm@default", "TFLM", "tflm", "host-run", transport="tflm")
 
 

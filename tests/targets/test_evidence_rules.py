@@ -17,6 +17,8 @@ from toolkit.paths import shipped_targets_dir
 from toolkit.targets import check_model, load_registry
 from toolkit.targets.verify import verify_report
 
+pytestmark = pytest.mark.slow  # TF-converted cases (cached) and real runtimes in children
+
 
 def _both(path, *targets: str):  # noqa: ANN001, ANN202 - (static results, verified results) by target
     registry = load_registry()
@@ -49,7 +51,6 @@ def test_kernel_constraints_predict_what_tflm_refuses(case: str, feature: str, v
     assert verified["host-x86_64"].verdict == static["host-x86_64"].verdict == "runs"
 
 
-@pytest.mark.slow  # several seconds of real runtimes / processes: make test only
 def test_dynamic_range_fc_version_is_too_new_for_tflite_runtime_2_14() -> None:
     """FULLY_CONNECTED v12 (hybrid): the probe's old version cap of 8 hid that 2.14 stops at v10."""
     static, verified = _both(ensure_cases("lstm_dynamic_range")["lstm_dynamic_range"], "rpi4-arm64")
@@ -86,7 +87,6 @@ def test_run_time_shaped_tensors_break_tflm_and_check_says_so(case: str, kind: s
     assert not verified["cortex-m4"].prediction_wrong
 
 
-@pytest.mark.slow  # several seconds of real runtimes / processes: make test only
 def test_registered_custom_op_is_not_reported_missing_on_litert() -> None:
     """MediaPipe's Convolution2DTransposeBias is taken by LiteRT's XNNPACK delegate, not by tflite-runtime 2.14
     or TFLM: the probe measured it by name, and the runtimes agree."""
@@ -100,7 +100,6 @@ def test_registered_custom_op_is_not_reported_missing_on_litert() -> None:
     assert not any(r.prediction_wrong for r in verified.values())
 
 
-@pytest.mark.slow  # several seconds of real runtimes / processes: make test only
 def test_unregistered_mediapipe_custom_ops_do_not_run_anywhere() -> None:
     static, verified = _both(corpus_model("mediapipe/face_landmark_with_attention.tflite"), "host-x86_64", "rpi4-arm64")
     ops = {f.op for f in static["host-x86_64"].errors if f.rule == "custom_op"}

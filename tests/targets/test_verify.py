@@ -56,6 +56,7 @@ def test_tries_cover_every_runtime_of_each_target_kind() -> None:
     assert keys["cortex-m4"] == ["tflm@655360"]  # the descriptor's RAM is the arena
 
 
+@pytest.mark.slow  # the case is converted by TensorFlow once (cached)
 def test_verify_turns_a_tflm_refusal_into_the_verdict_with_tflms_own_line() -> None:
     case = ensure_cases("convlstm2d")["convlstm2d"]
     report = _verify(case, ["cortex-m4", "host-x86_64"])
