@@ -144,3 +144,15 @@ def _wide_add() -> bytes:
     b.add_op("ADD", [x, y], [out], options=schema().AddOptionsT())
     b.set_io([x, y], [out])
     return b.build()
+
+
+def test_a_host_run_does_not_overrule_the_devices_flash(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """TFLM runs the model on this host, but the target's flash cannot hold it: still does-not-run, and the
+    prediction was right (seen on MediaPipe's iris landmark model, 2.6 MB, against a 2 MB-flash Cortex-M85)."""
+    (tmp_path / "tiny-flash.toml").write_text('name = "tiny-flash"\nextends = "cortex-m4"\n[memory]\nflash_bytes = 100\n')
+    monkeypatch.setenv("EDGETK_TARGETS_PATH", str(tmp_path))
+    model = tmp_path / "while.tflite"
+    model.write_bytes(while_model())
+    [r] = _verify(model, ["tiny-flash"]).results
+    assert r.outcomes[0].outcome == "runs" and r.verdict == "does-not-run" and not r.prediction_wrong
+    assert [f.rule for f in r.errors] == ["model_over_flash"]

@@ -257,6 +257,10 @@ def evidence_for(target: TargetDescriptor, outcomes: dict[str, RuntimeOutcome]) 
     return Evidence(tried[0] if tried else None, mine)
 
 
+#: limits of the device itself that no runtime on this host can observe (RAM is: TFLM gets it as its arena)
+DEVICE_LIMIT_RULES = frozenset({"model_over_flash"})
+
+
 def verified_verdict(static: TargetVerdict, evidence: Evidence, where: str = "") -> TargetVerdict:
     """The static verdict replaced by the primary try's outcome; the prediction is kept beside it."""
     primary = evidence.primary
@@ -267,6 +271,8 @@ def verified_verdict(static: TargetVerdict, evidence: Evidence, where: str = "")
         verdict = DOES_NOT_RUN
         findings.append(Finding("verified_does_not_run", "error",
                                 f"{primary.label}: {primary.message or primary.kind}{where}", primary.op))
+    elif any(f.rule in DEVICE_LIMIT_RULES and f.severity == "error" for f in static.findings):
+        verdict = DOES_NOT_RUN  # the runtime ran here, but the device's flash cannot hold the model
     else:
         verdict = static.verdict if static.verdict != DOES_NOT_RUN else RUNS
     for o in evidence.outcomes:
