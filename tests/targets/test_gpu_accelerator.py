@@ -109,6 +109,8 @@ def test_missing_vulkan_driver_is_one_line_and_exit_3(run_cli, gpu_models, monke
     assert proc.returncode == 3
     assert proc.stderr.strip().count("\n") == 0 and "apt-get install chromium" in proc.stderr
     assert "Traceback" not in proc.stderr
+    verify = run_cli("check", gpu_models["while_loop"], "-t", "android-arm64", "--verify")
+    assert verify.returncode == 3 and "EDGETK_VK_ICD" in verify.stderr and "Traceback" not in verify.stderr
     static = run_cli("check", gpu_models["while_loop"], "-t", "android-arm64", "--json")  # static still works
     assert static.returncode == 0 and '"coverage": "partial"' in static.stdout
 

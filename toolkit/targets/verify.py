@@ -296,10 +296,12 @@ def verify_report(model: Any, report: CheckReport, targets: Sequence[TargetDescr
     from toolkit.targets.verify_gpu import (  # issue 11's evidence
         gpu_attempt,
         has_measured_gpu,
+        require_gpu_driver,
         verify_delegates,
     )
 
     by_name = {t.name: t for t in targets}
+    require_gpu_driver([by_name[r.target] for r in report.results])  # no Vulkan ICD: exit 3 before any try
     with ThreadPoolExecutor(max_workers=1) as gpu_pool:  # the accelerator run goes beside the CPU tries
         gpu = None
         if any(has_measured_gpu(by_name[r.target]) for r in report.results):

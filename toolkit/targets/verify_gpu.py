@@ -29,6 +29,14 @@ def has_measured_gpu(target: TargetDescriptor) -> bool:
     return any(d.name == "gpu" and d.op_table for d in target.delegates)
 
 
+def require_gpu_driver(targets: list[TargetDescriptor]) -> None:
+    """MissingDependencyError (exit 3, one line) when a target needs the accelerator and no Vulkan ICD exists."""
+    if any(has_measured_gpu(t) for t in targets):
+        from toolkit.runtimes.gpu_accelerator import find_vulkan_icd
+
+        find_vulkan_icd()
+
+
 def measured_verdict(run: GpuRun, predicted: DelegateVerdict) -> DelegateVerdict:
     numerics = {"passed": run.numerics_passed, "outputs": [n.__dict__ for n in run.numerics],
                 "tolerance": run.to_dict()["numerics_tolerance"], "enforce_f32": run.enforce_f32}
