@@ -59,7 +59,9 @@ def test_wheel_carries_every_descriptor_and_op_table(installed: dict[str, Path])
                 for p in [*(REPO / "targets").glob("*.toml"), *(REPO / "targets" / "optables").glob("*.json")]}
     assert expected and expected <= names, sorted(expected - names)
     assert "toolkit/runtimes/runner.py" in names
-    assert "toolkit/bench/mcu_coefficients.toml" in names
+    data = {str(p.relative_to(REPO)) for p in (REPO / "toolkit").rglob("*")
+            if p.is_file() and p.suffix not in (".py", ".pyc") and "__pycache__" not in p.parts}
+    assert "toolkit/bench/mcu_coefficients.toml" in data and data <= names, sorted(data - names)
 
 
 def test_installed_package_is_the_wheel_and_has_no_tensorflow(installed: dict[str, Path]) -> None:

@@ -53,9 +53,24 @@ def load_results(paths: list[str | Path]) -> list[dict]:
         schema = doc.get("schema") if isinstance(doc, dict) else None
         if not isinstance(schema, str) or not schema.startswith(KNOWN_SCHEMAS):
             raise BadInputError(f"{path}: unknown results schema {schema!r} (expected one of {', '.join(KNOWN_SCHEMAS)})")
+        _check_version(path, schema)
         doc["_file"] = str(path)
         docs.append(doc)
     return docs
+
+
+def _check_version(path: Path, schema: str) -> None:
+    """A document of a version this edgetk does not read is refused by name, not misread field by field."""
+    from toolkit.bench.orchestrate import BENCH_SCHEMA
+    from toolkit.convert.options import REPORT_SCHEMA
+    from toolkit.report.compare import COMPARE_SCHEMA
+    from toolkit.targets.check import CHECK_SCHEMA
+
+    supported = {s.partition("/")[0]: s for s in (CHECK_SCHEMA, BENCH_SCHEMA, COMPARE_SCHEMA, REPORT_SCHEMA)}
+    expected = supported[schema.partition("/")[0]]
+    if schema != expected:
+        raise BadInputError(f"{path}: {schema} documents are not read by edgetk {__version__} (it reads {expected}); "
+                            f"re-run the command that wrote it with this edgetk, or use the edgetk that wrote it")
 
 
 def build_sections(docs: list[dict]) -> list[Section]:
