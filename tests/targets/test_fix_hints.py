@@ -21,3 +21,15 @@ def test_float16_dequantize_on_tflm_says_quantize_to_int8_or_drop_float16() -> N
 
 def test_unknown_rule_still_has_a_title() -> None:
     assert rule_help("some_new_rule").title == "some new rule"
+
+
+def test_check_json_findings_carry_their_fix(run_cli) -> None:
+    import json
+
+    from benchmarks.corpus import corpus_model
+
+    doc = json.loads(run_cli("check", corpus_model("mediapipe/face_detection_short_range.tflite"), "-t", "cortex-m4",
+                             "--json").stdout)
+    dequantize = next(f for f in doc["results"][0]["findings"] if f["op"] == "DEQUANTIZE")
+    assert dequantize["fix"].startswith("quantize to int8") and "without float16" in dequantize["fix"]
+    assert all(f["fix"] for f in doc["results"][0]["findings"])

@@ -32,7 +32,10 @@ class Finding:
     op_index: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The finding, plus ``fix``: what to do about it (toolkit/targets/fixes.py)."""
+        from toolkit.targets.fixes import fix_hint
+
+        return {**asdict(self), "fix": fix_hint(self.rule, self.message)}
 
 
 @dataclass(frozen=True)
