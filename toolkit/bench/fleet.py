@@ -50,9 +50,14 @@ class _Lines:
                 self.tasks[name] = self.progress.add_task(f"{name}: queued", total=1)
 
     def update(self, name: str, status: str, done: bool = False) -> None:
+        from rich.markup import escape
+
+        from toolkit.text import inert
+
+        status = inert(status)  # device and runtime text: shown, never obeyed by the terminal
         with self.lock:
             if self.progress is not None:
-                self.progress.update(self.tasks[name], description=f"{name}: {status}", completed=int(done))
+                self.progress.update(self.tasks[name], description=f"{name}: {escape(status)}", completed=int(done))
             else:
                 print(f"{name}: {status}", file=sys.stderr, flush=True)
 
@@ -128,14 +133,17 @@ def bench_fleet(
 
 def fleet_table(results: Sequence[FleetResult]) -> Any:
     """The fleet side by side: one row per device (a rich Table)."""
+    from rich.markup import escape
     from rich.table import Table
+
+    from toolkit.text import inert
 
     table = Table(title="fleet", title_justify="left")
     for col in ("device", "target", "via", "runtime", "arch", "mean ms", "p90 ms", "runs", "timing"):
         table.add_column(col, justify="right" if col.endswith(("ms", "runs")) else "left")
     for r in results:
         if not r.ok:
-            table.add_row(r.device, r.target, r.transport, "", "", "", "", "", f"[red]{r.error}[/]")
+            table.add_row(r.device, r.target, r.transport, "", "", "", "", "", f"[red]{escape(inert(r.error or ''))}[/]")
             continue
         lat, runner = r.result.latency_ms, r.result.runner
         rt = runner.get("runtime") or {}

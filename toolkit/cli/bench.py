@@ -149,9 +149,11 @@ def _ms(value: Any) -> str:
 
 def render(doc: dict[str, Any]) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from toolkit.bench.provenance import SHORT_NOTES
+    from toolkit.text import inert
 
     console = Console(highlight=False)
     runner = doc["runner"]
@@ -190,7 +192,7 @@ def render(doc: dict[str, Any]) -> None:
         _render_mcu(console, doc["mcu_estimate"])
     for finding in doc.get("findings", []):
         style = {"error": "red", "warning": "yellow"}.get(finding["severity"], "dim")
-        console.print(f"[{style}]{finding['severity']}[/]: {finding['message']}")
+        console.print(f"[{style}]{finding['severity']}[/]: {escape(inert(str(finding['message'])))}")
     if doc.get("id") is not None:
         console.print(f"[dim]stored as result {doc['id']}[/]")
     change = doc.get("previous")

@@ -76,8 +76,12 @@ def _err(message: str) -> None:
     from rich.console import Console
     from rich.markup import escape
 
-    # the message names user files and devices: "[/]" in a path is text, not markup
-    Console(stderr=True, highlight=False, soft_wrap=True).print(f"[bold red]error:[/] {escape(message)}", markup=True)
+    from toolkit.text import inert
+
+    # the message names user files and devices: "[/]" in a path is text, not markup; device and runtime
+    # text may carry terminal escapes (an OSC title, a clear-screen): shown, never obeyed
+    Console(stderr=True, highlight=False, soft_wrap=True).print(f"[bold red]error:[/] {escape(inert(message))}",
+                                                                markup=True)
 
 
 def _write_debug_log(exc: BaseException) -> str:

@@ -152,8 +152,11 @@ def merge_messages(messages: Sequence[str], max_differences: int = 2, max_joined
 
 
 def _wrap(text: str, width: int, indent: str = "  ", first: str | None = None) -> list[str]:
-    """Wrap at spaces; a word longer than the line (a path) is split, nothing is ever cut off."""
-    return textwrap.wrap(text, width=max(width, 20), initial_indent=indent if first is None else first,
+    """Wrap at spaces; a word longer than the line (a path) is split, nothing is ever cut off. Runtime and
+    device text is made inert first (``toolkit.text``): an escape sequence is shown, never obeyed."""
+    from toolkit.text import inert
+
+    return textwrap.wrap(inert(text), width=max(width, 20), initial_indent=indent if first is None else first,
                          subsequent_indent=indent, break_on_hyphens=False) or [indent.rstrip()]
 
 

@@ -53,8 +53,20 @@ def junit_xml(suites: Iterable[JUnitSuite]) -> str:
     for key, value in totals.items():
         root.set(key, str(value))
     root.set("errors", "0")
+    _make_xml_safe(root)
     ET.indent(root)
     return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+
+
+def _make_xml_safe(root: ET.Element) -> None:
+    """File names, runtime and device messages end up here: no character XML 1.0 forbids, no terminal escape."""
+    from toolkit.text import xml_safe
+
+    for el in root.iter():
+        el.text = xml_safe(el.text) if el.text else el.text
+        el.tail = xml_safe(el.tail) if el.tail else el.tail
+        for key, value in el.attrib.items():
+            el.set(key, xml_safe(value))
 
 
 def _case_element(parent: ET.Element, case: JUnitCase) -> None:
