@@ -40,6 +40,7 @@ class Options(_Strict):
     runtime: str | None
     arena_bytes: int | None
     kernels: str | None
+    per_op: bool = Field(False, description="bench --per-op: every op also timed alone")
 
 
 class Finding(_Strict):
@@ -72,6 +73,39 @@ class GpuRunnerDocument(_Strict):
     latency_ms: Latency | None = Field(None, description="absent when the delegate refused the model")
 
 
+class OpTime(_Strict):
+    index: int = Field(description="operator index in the main subgraph (the profiler's node index)")
+    op: str
+    ms: float = Field(description="median (p50) time of the op, in the document's timing")
+    share: float | None = Field(description="ms / sum_ms")
+    min_ms: float | None = None
+    max_ms: float | None = None
+    runs: int | None = None
+    with_subgraphs: bool = Field(False, description="a control-flow op timed with its bodies")
+
+
+class OpNotTimed(_Strict):
+    index: int
+    op: str
+    reason: str
+    kind: str | None = None
+
+
+class PerOp(_Strict):
+    method: str
+    source: Literal["isolated-op", "profiler"] = Field(
+        description="isolated-op: each op run alone; profiler: the runtime's op profiler (benchmark_model)")
+    timing: Timing = Field(description="provenance of every op time: the whole model's")
+    ops: list[OpTime]
+    skipped: list[OpNotTimed] = Field(description="ops not sliced, with why")
+    failed: list[OpNotTimed] = Field(description="slices that did not run alone, with the runtime's answer")
+    sum_ms: float
+    whole_ms: float | None = Field(description="the whole model's p50 (profiler: its average)")
+    ratio: float | None = Field(description="sum_ms / whole_ms: how far the per-op figures add up")
+    counts: dict[str, int]
+    note: str
+
+
 class BenchDocument(_Strict):
     schema_: Literal["edgetk.bench/1"] = Field(alias="schema")
     id: int | None = Field(description="results-store record id (null before it is stored)")
@@ -89,5 +123,6 @@ class BenchDocument(_Strict):
     findings: list[Finding]
     roofline: dict[str, Any] | None
     per_op_estimate: dict[str, Any] | None
+    per_op: PerOp | None = Field(None, description="bench --per-op: measured per-op times (docs/schemas/bench.md)")
     mcu_estimate: dict[str, Any] | None
     runner: RunnerDocument | GpuRunnerDocument

@@ -17,6 +17,7 @@ from typing import Any
 
 from toolkit import __version__
 from toolkit.bench import provenance
+from toolkit.bench.per_op import complete_per_op, measure_per_op
 from toolkit.bench.stats import roofline, roofline_block, stats_problems
 from toolkit.errors import DeviceError, RuntimeCrashError
 from toolkit.runtimes.protocol import RUNNER_PATH, Kind, classify, hang_error, run_runner, runner_argv
@@ -40,6 +41,7 @@ class BenchOptions:
     runtime: str | None = None  # override the descriptor's runtime (e.g. "tflite-runtime" on the host)
     arena_bytes: int | None = None  # TFLM arena to give the interpreter (default: generous; use is measured)
     kernels: str | None = None  # kernel family of the MCU latency estimate (default: the descriptor's)
+    per_op: bool = False  # also time every op alone (isolated-op method, toolkit.bench.per_op)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -47,6 +49,7 @@ class BenchOptions:
             "inputs": str(self.inputs) if self.inputs else None, "seed": self.seed,
             "keep_outputs": str(self.keep_outputs) if self.keep_outputs else None, "timeout": self.timeout,
             "runtime": self.runtime, "arena_bytes": self.arena_bytes, "kernels": self.kernels,
+            "per_op": self.per_op,
         }  # fmt: skip
 
 
@@ -74,6 +77,7 @@ class BenchResult:
     findings: tuple[BenchFinding, ...] = ()
     roofline: dict[str, Any] | None = None
     per_op_estimate: dict[str, Any] | None = None
+    per_op: dict[str, Any] | None = None  # measured per-op times (bench --per-op), with their timing
     mcu_estimate: dict[str, Any] | None = None
     timing: str = provenance.MEASURED  # provenance of the runner's latency_ms (toolkit.bench.provenance)
     created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
@@ -103,7 +107,7 @@ class BenchResult:
             "timing": self.timing, "timing_note": provenance.TIMING_NOTES[self.timing], "headline": self.headline,
             "options": self.options.to_dict(),
             "findings": [f.to_dict() for f in self.findings], "roofline": self.roofline,
-            "per_op_estimate": self.per_op_estimate, "mcu_estimate": self.mcu_estimate, "runner": self.runner,
+            "per_op_estimate": self.per_op_estimate, "per_op": self.per_op, "mcu_estimate": self.mcu_estimate, "runner": self.runner,
         }  # fmt: skip
 
     def record_fields(self) -> dict[str, Any]:
@@ -150,7 +154,8 @@ def bench_model(
         doc = parse_runner_output(result, model_path.name, target.name)
         if options.keep_outputs:
             transport.get("outputs.npz", Path(options.keep_outputs))
-    return _interpret(model, target, device, transport, doc, options)
+        per_op = measure_per_op(transport, model_path, runtime, options) if options.per_op else None
+    return _interpret(model, target, device, transport, doc, options, per_op)
 
 
 def _device_transport(device: str) -> Transport:
@@ -173,7 +178,8 @@ def parse_runner_output(result: RunResult, model_name: str, target_name: str) ->
 
 
 def _interpret(
-    model: Any, target: Any, device: str | None, transport: Transport, doc: dict[str, Any], options: BenchOptions
+    model: Any, target: Any, device: str | None, transport: Transport, doc: dict[str, Any], options: BenchOptions,
+    per_op: dict[str, Any] | None = None,
 ) -> BenchResult:
     from toolkit.bench.mcu_estimate import estimate_mcu_latency
     from toolkit.model.cost import estimate_cost
@@ -201,11 +207,12 @@ def _interpret(
         cores = min(options.threads or 1, target.cpu.cores)
         roof = roofline(cost.total_macs, target.cpu.clock_hz, target.cpu.macs_per_cycle, latency["p50"], cores)
         roof = roofline_block(roof, timing)
-    per_op = None if is_tflm else _per_op_estimate(cost, latency.get("p50"))
+    estimate = None if is_tflm else _per_op_estimate(cost, latency.get("p50"))
     return BenchResult(
         model_path=str(model.path), model_sha256=model.sha256, model_size=model.size_bytes, target=target.name,
         device=device, transport=transport.kind, emulated=transport.emulated, runner=doc, options=options,
-        findings=tuple(findings), roofline=roof, per_op_estimate=per_op, mcu_estimate=mcu, timing=timing,
+        findings=tuple(findings), roofline=roof, per_op_estimate=estimate, mcu_estimate=mcu, timing=timing,
+        per_op=complete_per_op(per_op, latency.get("p50"), timing) if per_op else None,
     )  # fmt: skip
 
 

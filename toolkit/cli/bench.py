@@ -42,6 +42,8 @@ def bench(
     timeout: float = seconds_option(600.0, "--timeout", "Seconds before the run is abandoned."),
     accelerator: str = typer.Option(None, "--accelerator", help="gpu: run through LiteRT's GPU accelerator on this "
                                     "machine (software GPU: partitions and numerics, not a phone's latency)."),
+    per_op: bool = typer.Option(False, "--per-op", help="Also time every op alone on the same device and runtime "
+                                "(isolated-op method): top ops, and their sum against the whole model."),
     as_json: bool = typer.Option(False, "--json", help="Print the edgetk.bench/1 JSON document."),
     db: Path = typer.Option(None, "--db", help="Results database (default: the user's data dir)."),
     no_store: bool = typer.Option(False, "--no-store", help="Do not append the result to the results database."),
@@ -59,7 +61,7 @@ def bench(
         raise UnknownNameError("kernel family", kernels, list(KERNEL_FAMILIES))
     options = BenchOptions(
         runs=runs, warmup=warmup, threads=threads, xnnpack=not no_xnnpack, inputs=inputs, seed=seed,
-        timeout=timeout, runtime=runtime, kernels=kernels,
+        timeout=timeout, runtime=runtime, kernels=kernels, per_op=per_op,
     )  # fmt: skip
     if all_devices or len(device or []) > 1 or (device and target is None):  # fleet: toolkit.bench.fleet
         from toolkit.bench.fleet import fleet_cli
@@ -78,6 +80,9 @@ def bench(
         transport = transport_for_device(device[0], inventory=inventory, trust_new_host_key=trust_new_host_key,
                                          ask_password=ask_password)
     where = f"{target}" + (f" via {device[0]}" if device else "")
+    if accelerator is not None and per_op:
+        raise BadInputError("--per-op times ops on a device's runtime; with --accelerator gpu, read the "
+                            "accelerator's partitions instead (drop one of the two)")
     if accelerator is not None:
         result = _bench_accelerator(model, descriptor, accelerator, options)
     else:
@@ -190,6 +195,10 @@ def render(doc: dict[str, Any]) -> None:
         console.print(f"roofline: ideal {_ms(r['ideal_ms'])} ms at peak → efficiency {r['efficiency']:.1%}{note}")
     if doc.get("mcu_estimate"):
         _render_mcu(console, doc["mcu_estimate"])
+    if doc.get("per_op"):
+        from toolkit.report.per_op_text import render_per_op
+
+        render_per_op(console, doc["per_op"])
     for finding in doc.get("findings", []):
         style = {"error": "red", "warning": "yellow"}.get(finding["severity"], "dim")
         console.print(f"[{style}]{finding['severity']}[/]: {escape(inert(str(finding['message'])))}")

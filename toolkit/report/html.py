@@ -77,10 +77,12 @@ def build_sections(docs: list[dict]) -> list[Section]:
     """The details, after the summary: comparisons first (their verdict and reasons on top), then latency
     (measured apart from relative-only figures), the MCU estimates, op support, per-op cost, conversions."""
     from toolkit.report.mcu_section import mcu_section
+    from toolkit.report.per_op_section import per_op_section
 
     sections: list[Section | None] = [compare_section(d) for d in docs if d["schema"].startswith("edgetk.compare")]
     sections += latency_sections(docs)
-    sections += [mcu_section(docs), support_section(docs), cost_section(docs), convert_section(docs)]
+    sections += [mcu_section(docs), support_section(docs), cost_section(docs), per_op_section(docs),
+                 convert_section(docs)]
     return [s for s in sections if s is not None]
 
 

@@ -137,6 +137,24 @@ def cost_plot(rows: Sequence[tuple[str, float]], title: str) -> str:
     return svg_of(fig)
 
 
+def per_op_bars(rows: Sequence[tuple[str, float, float | None]], timing: str, title: str) -> str:
+    """Horizontal bars of per-op median times (``timing``), each with the estimated split beside it."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(8, 0.38 * len(rows) + 1.4))
+    pos = list(range(len(rows)))[::-1]
+    ax.barh([p + 0.2 for p in pos], [r[1] for r in rows], height=0.4, color=NEW_COLOR, label=f"{timing} (alone)")
+    est = [(p, r[2]) for p, r in zip(pos, rows, strict=True) if r[2] is not None]
+    if est:
+        ax.barh([p - 0.2 for p, _ in est], [v for _, v in est], height=0.4, color=OLD_COLOR, alpha=0.7,
+                label="estimated (p50 split by static cost)")
+    ax.set_yticks(pos, [r[0] for r in rows])
+    ax.set_xlabel("ms")
+    ax.set_title(title)
+    ax.legend(loc="lower right", fontsize=7)
+    ax.grid(axis="x", alpha=0.3)
+    return svg_of(fig)
+
+
 def new_old_bars(metrics: Sequence[tuple[str, float | None, float | None]], title: str) -> str:
     """One small panel per metric (size, operators, MACs, latency...) with the new and the old bar."""
     plt = _pyplot()

@@ -1,0 +1,72 @@
+"""The isolated-op slicer on third-party models: each slice is the op with its real tensors and weights."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from toolkit.model import load_model
+from toolkit.model.builder import resource_variable_model, while_model
+from toolkit.model.slicer import slice_ops
+
+REPO = Path(__file__).resolve().parents[2]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+
+
+def _corpus(name: str) -> Path:
+    from benchmarks.corpus import corpus_model
+
+    return corpus_model(name)
+
+
+def _load(tmp_path: Path, data: bytes, name: str):
+    path = tmp_path / name
+    path.write_bytes(data)
+    return load_model(path)
+
+
+@pytest.mark.parametrize("name", ["mediapipe/hand_recrop.tflite", "pymicro_wakeword/alexa.tflite"])
+def test_every_slice_is_the_op_with_its_real_tensors_and_weights(tmp_path: Path, name: str) -> None:
+    whole = load_model(_corpus(name))
+    sg = whole.main_subgraph
+    slices = list(slice_ops(whole.path))
+    assert [s.index for s in slices] == list(range(len(sg.operators)))
+    for piece in slices:
+        op = sg.operators[piece.index]
+        assert piece.op.startswith(op.name.split("(")[0][:6])
+        if piece.data is None:
+            continue
+        part = _load(tmp_path, piece.data, f"op{piece.index}.tflite")
+        (only,) = part.main_subgraph.operators
+        assert only.name == op.name and only.version == op.version
+        orig = [sg.tensors[i] for i in op.inputs if i >= 0]
+        new = [part.main_subgraph.tensors[i] for i in only.inputs if i >= 0]
+        assert [(t.dtype, t.shape) for t in new] == [(t.dtype, t.shape) for t in orig]
+        assert [t.quantization for t in new] == [t.quantization for t in orig]  # per-channel scales too
+        for a, b in zip(orig, new, strict=True):
+            assert a.is_constant == b.is_constant
+            if a.is_constant:
+                assert bytes(part.buffer_data(b.buffer_index)) == bytes(whole.buffer_data(a.buffer_index))
+        graph_inputs = {part.main_subgraph.tensors[i].name for i in part.main_subgraph.inputs}
+        assert graph_inputs == {t.name for t in orig if not t.is_constant and not t.is_variable}
+
+
+def test_stateful_ops_are_skipped_with_the_reason(tmp_path: Path) -> None:
+    path = tmp_path / "var.tflite"
+    path.write_bytes(resource_variable_model())
+    skipped = {s.op: s.skipped for s in slice_ops(path) if s.data is None}
+    assert set(skipped) >= {"VAR_HANDLE", "READ_VARIABLE"}
+    assert all("stateful" in why for why in skipped.values())
+
+
+def test_a_while_slice_keeps_its_cond_and_body(tmp_path: Path) -> None:
+    path = tmp_path / "while.tflite"
+    path.write_bytes(while_model(3))
+    (piece,) = slice_ops(path)
+    assert piece.op == "WHILE" and piece.with_subgraphs
+    part = _load(tmp_path, piece.data, "w.tflite")
+    assert [len(sg.operators) for sg in part.subgraphs] == [1, 1, 2]
+    assert [op.name for op in part.subgraphs[2].operators] == ["ADD", "MUL"]

@@ -1,0 +1,147 @@
+"""Slice a .tflite model into single-op models: the isolated-op method of `bench --per-op`.
+
+Each slice is one operator of the main subgraph with its real tensors — shapes, dtypes, quantization
+(per-tensor and per-channel), its constant weights copied byte for byte, its builtin/custom options and its
+op code (builtin code, version, custom code). Its non-constant inputs become the slice's inputs, its outputs
+the slice's outputs. A control-flow op (WHILE, IF, CALL_ONCE...) keeps the model's other subgraphs, so its
+bodies run inside the slice as sub-models. Ops that cannot be timed alone are skipped with the reason.
+
+Neither Python runtime API exposes the interpreter's profiler, so timing a slice on the SAME transport and
+runtime as the whole model is how edgetk measures an op; the sum of slice times against the whole-model
+latency says how far the method can be trusted (fusion, caching and invoke overhead move it).
+No TensorFlow: the TFLite schema's object API (see ``toolkit.model.builder``) reads and packs.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from toolkit.model.builder import builtin_names, schema
+
+#: Builtin option fields that name subgraphs (the op runs them: its slice keeps every subgraph).
+_SUBGRAPH_FIELDS = ("condSubgraphIndex", "bodySubgraphIndex", "thenSubgraphIndex", "elseSubgraphIndex",
+                    "initSubgraphIndex", "subgraph", "branchSubgraphIndices", "decompositionSubgraphIndex")
+#: Ops whose state lives outside the op (a resource or a variable): alone they time nothing real.
+_STATEFUL = frozenset({"VAR_HANDLE", "READ_VARIABLE", "ASSIGN_VARIABLE", "HASHTABLE", "HASHTABLE_FIND",
+                       "HASHTABLE_IMPORT", "HASHTABLE_SIZE"})
+
+
+@dataclass(frozen=True)
+class OpSlice:
+    """One operator of the main subgraph as a model of its own (``data`` is None when skipped)."""
+
+    index: int
+    op: str
+    data: bytes | None
+    skipped: str | None = None  # why the op was not sliced
+    with_subgraphs: bool = False  # a control-flow op whose bodies ride along
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"index": self.index, "op": self.op, "skipped": self.skipped, "with_subgraphs": self.with_subgraphs}
+
+
+def _op_name(model: Any, op: Any) -> str:
+    code = model.operatorCodes[op.opcodeIndex]
+    builtin = max(code.builtinCode, code.deprecatedBuiltinCode)
+    name = builtin_names().get(builtin, f"BUILTIN_{builtin}")
+    if name == "CUSTOM":
+        custom = code.customCode.decode() if isinstance(code.customCode, bytes) else code.customCode
+        return f"CUSTOM({custom})"
+    return name
+
+
+def _calls_subgraphs(op: Any) -> bool:
+    options = [getattr(op, union, None) for union in ("builtinOptions", "builtinOptions2")]
+    return any(o is not None and any(hasattr(o, f) for f in _SUBGRAPH_FIELDS) for o in options)
+
+
+def _has_data(model: Any, tensor: Any) -> bool:
+    buf = model.buffers[tensor.buffer] if 0 < tensor.buffer < len(model.buffers) else None
+    return buf is not None and buf.data is not None and len(buf.data) > 0
+
+
+def _skip_reason(model: Any, sg: Any, op: Any, name: str) -> str | None:
+    if name in _STATEFUL:
+        return "stateful op (its resource or variable lives outside the op)"
+    used = [i for i in [*op.inputs, *op.outputs] if i >= 0]
+    if any(sg.tensors[i].isVariable for i in used):
+        return "reads or writes a variable tensor"
+    for i in used:
+        t = sg.tensors[i]
+        if t.shape is not None and any(d < 0 for d in t.shape):
+            return "dynamic tensor shape (no static shape to feed it alone)"
+    if not [i for i in op.outputs if i >= 0]:
+        return "no outputs"
+    return None
+
+
+def _slice(model: Any, sg: Any, op: Any, keep_subgraphs: bool) -> bytes:
+    import flatbuffers
+
+    s = schema()
+    buffers = [s.BufferT()]
+    local: dict[int, int] = {}
+    sub = s.SubGraphT()
+    sub.name, sub.tensors, sub.inputs, sub.outputs = "slice", [], [], []
+
+    def tensor(i: int) -> int:
+        if i < 0:
+            return i
+        if i not in local:
+            t = copy.copy(sg.tensors[i])
+            t.shapeSignature = None  # the shapes the whole model ran with (a -1 batch is 1 there too)
+            if _has_data(model, t):
+                buffers.append(model.buffers[t.buffer])
+                t.buffer = len(buffers) - 1
+            else:
+                t.buffer = 0
+                if not t.isVariable and i not in op.outputs:
+                    sub.inputs.append(len(sub.tensors))
+            local[i] = len(sub.tensors)
+            sub.tensors.append(t)
+        return local[i]
+
+    new_op = copy.copy(op)
+    new_op.inputs = [tensor(i) for i in op.inputs]
+    new_op.outputs = [tensor(i) for i in op.outputs]
+    new_op.intermediates = [tensor(i) for i in op.intermediates] if op.intermediates is not None else None
+    sub.outputs = list(new_op.outputs)
+    sub.operators = [new_op]
+    m = s.ModelT()
+    m.version, m.description = 3, f"edgetk slice: op {_op_name(model, op)}"
+    m.operatorCodes = model.operatorCodes
+    subgraphs = [sub]
+    if keep_subgraphs:  # the bodies: every other subgraph with its own constant buffers (indices unchanged)
+        for other in model.subgraphs[1:]:
+            other = copy.copy(other)
+            other.tensors = [copy.copy(t) for t in other.tensors]
+            for t in other.tensors:
+                if _has_data(model, t):
+                    buffers.append(model.buffers[t.buffer])
+                    t.buffer = len(buffers) - 1
+                else:
+                    t.buffer = 0
+            subgraphs.append(other)
+    m.subgraphs, m.buffers = subgraphs, buffers
+    fb = flatbuffers.Builder(1024 + sum(len(b.data) for b in buffers if b.data is not None))
+    fb.Finish(m.Pack(fb), file_identifier=b"TFL3")
+    return bytes(fb.Output())
+
+
+def slice_ops(path: Path | str) -> Iterator[OpSlice]:
+    """Every operator of the main subgraph, in execution order, as an ``OpSlice`` (sliced or skipped)."""
+    s = schema()
+    model = s.ModelT.InitFromPackedBuf(Path(path).read_bytes(), 0)
+    sg = model.subgraphs[0]
+    for index, op in enumerate(sg.operators or []):
+        name = _op_name(model, op)
+        reason = _skip_reason(model, sg, op, name)
+        if reason:
+            yield OpSlice(index, name, None, skipped=reason)
+            continue
+        keep = _calls_subgraphs(op) and len(model.subgraphs) > 1
+        yield OpSlice(index, name, _slice(model, sg, op, keep), with_subgraphs=keep)

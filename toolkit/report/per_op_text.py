@@ -1,0 +1,53 @@
+"""The measured per-op profile in the terminal (`bench --per-op`): summary line, then the top ops.
+
+80 columns: op index, op name (cut to fit), median ms, share of the sum; the provenance in the title.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from toolkit.bench.per_op import top_ops
+from toolkit.bench.provenance import SHORT_NOTES
+
+
+def per_op_lines(per_op: dict[str, Any]) -> list[str]:
+    """The summary: what was timed, the sum against the whole model, what was not timed and why."""
+    timing = per_op.get("timing", "measured")
+    counts = per_op.get("counts") or {}
+    whole = per_op.get("whole_ms")
+    ratio = per_op.get("ratio")
+    head = (f"per-op ({per_op.get('source')}, {timing}): {counts.get('timed', 0)} ops timed, "
+            f"sum {per_op.get('sum_ms', 0):.3f} ms")
+    if whole is not None and ratio is not None:
+        head += f" vs whole model {whole:.3f} ms (ratio {ratio:.2f})"
+    lines = [head, f"  {per_op.get('note')}"]
+    for what in ("skipped", "failed"):
+        entries = per_op.get(what) or []
+        if entries:
+            reasons: dict[str, list[str]] = {}
+            for e in entries:
+                reasons.setdefault(e["reason"], []).append(f"{e['op']}#{e['index']}")
+            for reason, ops in reasons.items():
+                shown = ", ".join(ops[:4]) + (f" +{len(ops) - 4}" if len(ops) > 4 else "")
+                lines.append(f"  {what} {len(ops)}: {shown}: {reason}")
+    return lines
+
+
+def render_per_op(console: Any, per_op: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    timing = per_op.get("timing", "measured")
+    for i, line in enumerate(per_op_lines(per_op)):
+        console.print(f"[bold]{line}[/]" if i == 0 else line, overflow="fold")
+    top = top_ops(per_op)
+    if not top:
+        return
+    table = Table(title=f"top {len(top)} ops by median time, ms ({SHORT_NOTES.get(timing, timing)})",
+                  title_justify="left")
+    for key, justify in (("#", "right"), ("op", "left"), ("p50 ms", "right"), ("share", "right")):
+        table.add_column(key, justify=justify, overflow="fold")  # type: ignore[arg-type]
+    for op in top:
+        share = f"{op['share']:.0%}" if op.get("share") is not None else "-"
+        table.add_row(str(op["index"]), op["op"][:40], f"{op['ms']:.3f}", share)
+    console.print(table)
