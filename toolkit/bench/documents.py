@@ -73,6 +73,40 @@ class GpuRunnerDocument(_Strict):
     latency_ms: Latency | None = Field(None, description="absent when the delegate refused the model")
 
 
+class ToolLatency(_Strict):
+    """benchmark_model's timed-runs line (no samples: the tool prints none; p50 is its ``median=``)."""
+
+    runs: int
+    min: float | None
+    mean: float | None = Field(description="Inference (avg)")
+    p50: float | None = Field(description="median= of the count line (null for releases that print none)")
+    max: float | None
+    std: float | None
+    p5: float | None
+    p95: float | None
+    samples: None
+    truncated_by_max_seconds: bool
+    timing: str | None = None
+
+
+class BenchmarkModelDocument(_Strict):
+    """The adb path for phones without Python: LiteRT's benchmark_model output, parsed
+    (toolkit.bench.benchmark_model; all times in ms, measured on the phone)."""
+
+    schema_: Literal["edgetk.benchmark-model/1"] = Field(alias="schema")
+    tool: dict[str, Any] = Field(description="{name: benchmark_model, binary: device path, argv}")
+    runtime: dict[str, str]
+    device: dict[str, Any] = Field(description="uname -m, getprop ro.product.model / ro.build.version.release")
+    options: dict[str, Any]
+    init_ms: float
+    first_inference_ms: float | None
+    warmup_mean_ms: float | None
+    inference_avg_ms: float
+    latency_ms: ToolLatency
+    memory_mb: dict[str, float | None] = Field(description="init / overall footprint delta, periodic peak")
+    op_profile: list[dict[str, Any]] = Field(description="--enable_op_profiling: the regular runs' Run Order")
+
+
 class OpTime(_Strict):
     index: int = Field(description="operator index in the main subgraph (the profiler's node index)")
     op: str
@@ -125,4 +159,4 @@ class BenchDocument(_Strict):
     per_op_estimate: dict[str, Any] | None
     per_op: PerOp | None = Field(None, description="bench --per-op: measured per-op times (docs/schemas/bench.md)")
     mcu_estimate: dict[str, Any] | None
-    runner: RunnerDocument | GpuRunnerDocument
+    runner: RunnerDocument | GpuRunnerDocument | BenchmarkModelDocument

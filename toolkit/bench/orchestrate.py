@@ -142,6 +142,8 @@ def bench_model(
         kernel_class(options.kernels, target.cpu.arch)
     transport = transport or (_device_transport(device) if device else for_target(target))
     runtime = options.runtime or transport.runtime or target.runtime.name
+    if transport.benchmark_binary:  # a phone without Python: LiteRT's benchmark_model binary
+        return _bench_with_benchmark_model(model, target, device, transport, options)
     with transport:
         try:
             result = run_runner(transport, model_path, runtime, options, inputs=options.inputs,
@@ -155,6 +157,21 @@ def bench_model(
         if options.keep_outputs:
             transport.get("outputs.npz", Path(options.keep_outputs))
         per_op = measure_per_op(transport, model_path, runtime, options) if options.per_op else None
+    return _interpret(model, target, device, transport, doc, options, per_op)
+
+
+def _bench_with_benchmark_model(model: Any, target: Any, device: str | None, transport: Transport,
+                                options: BenchOptions) -> BenchResult:
+    """The adb path for phones: benchmark_model's own timings (and op profiler with --per-op), measured."""
+    from toolkit.bench.benchmark_model import profiler_per_op, run_benchmark_model
+    from toolkit.errors import BadInputError
+
+    if options.inputs or options.keep_outputs:
+        raise BadInputError("benchmark_model feeds its own random inputs and keeps no outputs: --inputs and "
+                            "--keep-outputs need a device with Python (the runner path)")
+    with transport:
+        doc = run_benchmark_model(transport, transport.benchmark_binary or "", Path(model.path), options)
+    per_op = profiler_per_op(doc) if options.per_op else None
     return _interpret(model, target, device, transport, doc, options, per_op)
 
 
@@ -212,7 +229,7 @@ def _interpret(
         model_path=str(model.path), model_sha256=model.sha256, model_size=model.size_bytes, target=target.name,
         device=device, transport=transport.kind, emulated=transport.emulated, runner=doc, options=options,
         findings=tuple(findings), roofline=roof, per_op_estimate=estimate, mcu_estimate=mcu, timing=timing,
-        per_op=complete_per_op(per_op, latency.get("p50"), timing) if per_op else None,
+        per_op=complete_per_op(per_op, _whole_ms(doc, per_op), timing) if per_op else None,
     )  # fmt: skip
 
 
@@ -241,6 +258,13 @@ def _memory_findings(model: Any, target: Any, doc: dict[str, Any]) -> list[Bench
             f"model {size:,} bytes {'exceeds' if size > flash else 'fits in'} {target.name} flash {flash:,} bytes",
         ))  # fmt: skip
     return found
+
+
+def _whole_ms(doc: dict[str, Any], per_op: dict[str, Any]) -> float | None:
+    """What per-op times are summed against: the profiler's own average run, else the runner's p50."""
+    if per_op.get("source") == "profiler":
+        return doc.get("inference_avg_ms")
+    return (doc.get("latency_ms") or {}).get("p50")
 
 
 def _per_op_estimate(cost: Any, measured_ms: float | None) -> dict[str, Any] | None:

@@ -152,6 +152,14 @@ def _ms(value: Any) -> str:
     return f"{value:.3f}" if isinstance(value, int | float) else "-"
 
 
+def _memory(runner: dict[str, Any]) -> str:
+    mem = runner.get("memory_mb")  # benchmark_model: its footprint lines, not an RSS
+    if mem is not None:
+        return (f"memory footprint {_ms(mem.get('overall'))} MB, peak {_ms(mem.get('peak'))} MB "
+                "(benchmark_model)")
+    return f"peak RSS {runner.get('peak_rss_bytes', 0) / 2**20:.1f} MiB"
+
+
 def render(doc: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.markup import escape
@@ -171,7 +179,8 @@ def render(doc: dict[str, Any]) -> None:
     short = SHORT_NOTES.get(head.get("timing"), head.get("timing"))
     console.print(f"[bold]latency p50 {_ms(head.get('p50_ms'))} ms[/] ({short})")
     timing = doc.get("timing", "measured")
-    table = Table(title=f"runner latency, ms ({SHORT_NOTES.get(timing, timing)})", title_justify="left")
+    source = "benchmark_model" if runner.get("tool") else "runner"
+    table = Table(title=f"{source} latency, ms ({SHORT_NOTES.get(timing, timing)})", title_justify="left")
     lat = runner.get("latency_ms", {})
     for key in ("runs", "min", "mean", "p50", "p90", "p99", "max", "std"):
         table.add_column(key, justify="right")
@@ -181,7 +190,7 @@ def render(doc: dict[str, Any]) -> None:
         f"init {_ms(runner.get('init_ms'))} ms · first inference {_ms(runner.get('first_inference_ms'))} ms · "
         f"warm-up mean {_ms(runner.get('warmup_mean_ms'))} ms ({timing})"
     )
-    console.print(f"peak RSS {runner.get('peak_rss_bytes', 0) / 2**20:.1f} MiB ({timing})")
+    console.print(f"{_memory(runner)} ({timing})")
     if runner.get("accelerator"):
         _render_accelerator(console, runner["accelerator"])
     if runner.get("arena"):

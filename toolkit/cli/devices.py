@@ -96,8 +96,13 @@ def register(app: typer.Typer) -> None:
             typer.echo(json.dumps(document("edgetk.device-facts/1", {"device": name, **facts.to_dict()}), indent=2))
         else:
             runtimes = ", ".join(f"{k} {v}" for k, v in facts.runtimes.items() if v) or "none"
-            typer.echo(f"{name}: {facts.arch}, {facts.os}, Python {facts.python or 'missing'}, "
-                       f"numpy {facts.numpy or 'missing'}, runtimes: {runtimes}")
+            if facts.path == "benchmark_model":
+                found = "found" if facts.binary_found else "MISSING"
+                typer.echo(f"{name}: {facts.arch}, {facts.os}; bench path: benchmark_model "
+                           f"({facts.benchmark_binary}: {found}; no Python needed)")
+            else:
+                typer.echo(f"{name}: {facts.arch}, {facts.os}, Python {facts.python or 'missing'}, "
+                           f"numpy {facts.numpy or 'missing'}, runtimes: {runtimes}; bench path: python-runner")
             for hint in facts.hints:
                 typer.echo(f"  hint: {hint}")
         if not facts.ready:

@@ -30,6 +30,7 @@ VERBS = [
     "results",
     "devices",
     "deploy",
+    "android",
     "legacy",
     "compare",
     "report",

@@ -38,9 +38,15 @@ class DeviceFacts:
     numpy: str | None = None
     runtimes: dict[str, str | None] = field(default_factory=dict)
     hints: list[str] = field(default_factory=list)
+    #: how bench will run a model there: "python-runner" (the runner file) or "benchmark_model" (adb, no Python)
+    path: str = "python-runner"
+    benchmark_binary: str | None = None  # where the benchmark_model binary is (path "benchmark_model")
+    binary_found: bool | None = None  # the host file or the device executable exists
 
     @property
     def ready(self) -> bool:
+        if self.path == "benchmark_model":
+            return bool(self.binary_found)
         return bool(self.python and self.numpy and any(self.runtimes.values()))
 
     def to_dict(self) -> dict[str, object]:
@@ -62,6 +68,8 @@ def probe_device(transport: Transport) -> DeviceFacts:
     uname = transport.run(["uname", "-m"], timeout=60)
     facts.arch = uname.stdout.strip() if uname.ok else "unknown"
     facts.os = _os_name(transport)
+    if transport.benchmark_binary:
+        return _benchmark_binary_facts(transport, facts)
     res = transport.run([*transport.python_argv(), "-c", _PY_PROBE], timeout=300)
     if not res.ok:
         facts.hints.append(
@@ -69,6 +77,9 @@ def probe_device(transport: Transport) -> DeviceFacts:
             "install Python 3 (Debian/Raspberry Pi OS: sudo apt install python3 python3-numpy; "
             "Android: Termux `pkg install python`), or set python = in devices.toml"
         )
+        if transport.kind == "adb":
+            facts.hints.append("a phone without Python: set benchmark_binary = in devices.toml to LiteRT's "
+                               "benchmark_model (`edgetk android setup`); bench then runs it instead of the runner")
         return facts
     info = last_json_object(res.stdout)
     if info is None:
@@ -80,6 +91,23 @@ def probe_device(transport: Transport) -> DeviceFacts:
         facts.hints.append("numpy is missing: sudo apt install python3-numpy (or pip install 'numpy<2')")
     if not any(facts.runtimes.values()):
         facts.hints.append(_runtime_hint(facts.arch, facts.python))
+    return facts
+
+
+def _benchmark_binary_facts(transport: Transport, facts: DeviceFacts) -> DeviceFacts:
+    """The benchmark_model path (phones): no Python needed; is the binary there, and what to do if not."""
+    from pathlib import Path
+
+    binary = transport.benchmark_binary or ""
+    facts.path, facts.benchmark_binary = "benchmark_model", binary
+    if Path(binary).expanduser().is_file():
+        facts.binary_found = True  # on this host: bench pushes it (content-cached) and makes it executable
+        return facts
+    facts.binary_found = transport.run(["test", "-x", binary], timeout=60).ok
+    if not facts.binary_found:
+        facts.hints.append(f"benchmark_binary {binary!r} is neither a file on this host nor an executable on the "
+                           "device: `edgetk android setup` downloads LiteRT's benchmark_model for arm64, then set "
+                           "benchmark_binary = to its path in devices.toml")
     return facts
 
 

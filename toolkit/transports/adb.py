@@ -49,6 +49,9 @@ class AdbEntry(TransportEntry):
     remote_dir: str = DEFAULT_REMOTE_DIR
     python: str = "python3"
     run_timeout: float = Field(600.0, gt=0)
+    benchmark_binary: str | None = Field(
+        None, description="LiteRT's benchmark_model: a host file edgetk pushes, or a path on the device; when set, "
+                          "bench runs it instead of the Python runner (phones have no Python)")
 
 
 class AdbTransport(BlobCachePuts, Transport):
@@ -59,7 +62,7 @@ class AdbTransport(BlobCachePuts, Transport):
     def from_entry(cls, entry: TransportEntry, options: ConnectOptions) -> AdbTransport:
         assert isinstance(entry, AdbEntry)
         return cls(entry.serial, entry.adb, remote_dir=entry.remote_dir, python=entry.python,
-                   run_timeout=entry.run_timeout, label=options.label)
+                   run_timeout=entry.run_timeout, label=options.label, benchmark_binary=entry.benchmark_binary)
 
     def __init__(
         self,
@@ -70,8 +73,10 @@ class AdbTransport(BlobCachePuts, Transport):
         python: str = "python3",
         run_timeout: float = 600.0,
         label: str = "",
+        benchmark_binary: str | None = None,
     ) -> None:
         self.label = printable(label or serial or "adb device")
+        self.benchmark_binary = benchmark_binary
         if not check_remote_dir(remote_dir, self.label).startswith("/"):
             raise BadInputError(f"remote_dir {remote_dir!r} of {self.label}: must be an absolute path on the device")
         self.serial, self.adb, self.base, self.python = serial, adb, remote_dir.rstrip("/") or "/", python

@@ -90,6 +90,8 @@ class Transport(ABC):
     emulated: bool = False
     #: the runtime this transport always runs (TFLM's host interpreter) whatever the target names; None: the target's
     runtime: str | None = None
+    #: a native benchmark tool the device runs instead of the Python runner (adb: LiteRT's benchmark_model)
+    benchmark_binary: str | None = None
     #: True when ``put`` files stay on the device after ``close`` (a content-addressed cache): `deploy` needs it
     keeps_files: bool = False
 
