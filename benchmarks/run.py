@@ -33,6 +33,7 @@ FIGURES = {
     "P8": "benchmarks.p8_roofline",
     "P9": "benchmarks.p9_verify",
     "P10": "benchmarks.p10_gpu",
+    "P11": "benchmarks.p11_per_op",
     "growth": "benchmarks.growth",
 }
 HEADER = """# Performance
