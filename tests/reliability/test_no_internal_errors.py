@@ -135,3 +135,23 @@ def test_children_signal_names_never_raise_and_groups_die_with_the_caller(tmp_pa
     stop.start()
     res = children.run([sys.executable, "-c", "import time; time.sleep(60)"], timeout=30, what="sleeper")
     assert res.signal == "SIGKILL" and res.duration_s < 10
+
+
+@pytest.mark.parametrize("kind", ["missing", "npy", "not-npz", "strings", "objects"])
+def test_bad_inputs_file_is_exit_2_naming_the_users_file(kind: str, tmp_path: Path, seeds, run_cli) -> None:
+    import numpy as np
+
+    model = tmp_path / "m.tflite"
+    model.write_bytes(seeds["tf-conv"])
+    inputs = tmp_path / f"{kind}.npz"
+    if kind == "npy":
+        np.save(tmp_path / "a.npy", np.zeros(3))
+        (tmp_path / "a.npy").rename(inputs)
+    elif kind == "not-npz":
+        inputs.write_bytes(b"definitely not a zip")
+    elif kind == "strings":
+        np.savez(inputs, x=np.array(["a", "b"]))
+    elif kind == "objects":
+        np.savez(inputs, x=np.array([{"a": 1}], dtype=object))
+    line = _one_line(run_cli("bench", str(model), "-t", "host-x86_64", "--no-store", "--inputs", str(inputs)))
+    assert line.startswith(f"error: --inputs {inputs}")
