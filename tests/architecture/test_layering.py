@@ -8,6 +8,7 @@ model -> targets -> transports -> runtimes (the runner protocol) -> {bench, devi
 from __future__ import annotations
 
 import ast
+from functools import cache
 from pathlib import Path
 
 TOOLKIT = Path(__file__).resolve().parents[2] / "toolkit"
@@ -66,6 +67,7 @@ def _imports(name: str, path: Path, mods: dict[str, Path]) -> set[str]:
     return edges
 
 
+@cache
 def _graph() -> dict[str, set[str]]:
     mods = _modules()
     return {name: _imports(name, path, mods) for name, path in mods.items()}

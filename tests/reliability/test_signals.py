@@ -47,6 +47,7 @@ CASES = [  # (name, seed, target, extra argv): a long LiteRT bench and a TFLM ru
 ]
 
 
+@pytest.mark.slow  # four real benches interrupted by signals (seconds each): make test only
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=["SIGINT", "SIGTERM"])
 @pytest.mark.parametrize(("name", "seed", "target", "extra"), CASES, ids=[c[0] for c in CASES])
 def test_signal_during_bench_kills_the_runtime_and_removes_the_run_dir(

@@ -16,6 +16,8 @@ from toolkit.runtimes.gpu_accelerator import EVIDENCE, LATENCY_LABEL, GpuRun, ru
 from toolkit.targets.gpu_probe_models import _gather, _reshape_runtime_shape
 from toolkit.targets.gpu_verdict import DelegateVerdict, load_gpu_table, predict_gpu
 
+pytestmark = pytest.mark.slow  # LiteRT's GPU accelerator on SwiftShader: seconds per model; make test only
+
 CORPUS = ["mediapipe/selfie_segmentation.tflite", "mediapipe/face_detection_full_range_sparse.tflite",
           "pymicro_wakeword/hey_jarvis.tflite"]
 BUILT = {"while_loop": builder.while_model, "gather_2d_indices": lambda: _gather([1, 3]),
