@@ -45,7 +45,8 @@ def test_selfie_segmentation_runs_fully_on_the_gpu_custom_op_included(gpu_runs) 
     assert (run.coverage, run.ops_on_cpu, run.partitions, run.evidence) == ("full", [], 1, EVIDENCE)
     assert run.adapter and run.adapter.startswith("SwiftShader")
     assert run.numerics_passed is True and run.numerics[0].max_abs < 1e-5
-    assert (predicted.coverage, predicted.ops_on_cpu, predicted.evidence) == ("full", [], "op-table")
+    assert (predicted.coverage, predicted.ops_on_cpu, predicted.evidence, predicted.partitions) == (
+        "full", [], "op-table", 1)
 
 
 def test_partial_models_leave_the_op_types_the_table_predicts(gpu_runs) -> None:
@@ -59,6 +60,9 @@ def test_partial_models_leave_the_op_types_the_table_predicts(gpu_runs) -> None:
     wake, predicted = gpu_runs["pymicro_wakeword/hey_jarvis.tflite"]
     assert wake.coverage == predicted.coverage == "partial"
     assert wake.ops_on_cpu == predicted.ops_on_cpu == ["ASSIGN_VARIABLE", "CALL_ONCE", "READ_VARIABLE", "VAR_HANDLE"]
+    # partitions: TFLite's greedy partitioning predicted; the sparse weights' DENSIFY chain splits nothing
+    assert wake.partitions == predicted.partitions == 1 and sparse.partitions == 1
+    assert gpu_runs["mediapipe/face_detection_full_range_sparse.tflite"][1].partitions == 1
 
 
 def test_built_models_partial_and_refused(gpu_runs) -> None:
