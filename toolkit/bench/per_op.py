@@ -74,11 +74,10 @@ def ratio_note(ratio: float | None, source: str) -> str:
     if ratio is None:
         return "no whole-model latency to compare with"
     if source == "profiler":
-        return f"op times from the runtime's own profiler sum to {ratio:.0%} of the whole-model average"
+        return f"the runtime's profiler: op times sum to {ratio:.0%} of the average run"
     if 0.8 <= ratio <= 1.25:
         return f"ops alone sum to {ratio:.0%} of the whole run: they decompose its latency"
-    return (f"ops alone sum to {ratio:.0%} of the whole run: they rank the ops, not split the latency "
-            "(caches, fusion, invoke overhead differ)")
+    return f"ops alone sum to {ratio:.0%} of the whole run: a ranking, not a split of it"
 
 
 def top_ops(per_op: dict[str, Any], n: int = TOP_OPS) -> list[dict[str, Any]]:

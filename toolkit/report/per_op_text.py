@@ -18,10 +18,11 @@ def per_op_lines(per_op: dict[str, Any]) -> list[str]:
     whole = per_op.get("whole_ms")
     ratio = per_op.get("ratio")
     head = (f"per-op ({per_op.get('source')}, {timing}): {counts.get('timed', 0)} ops timed, "
-            f"sum {per_op.get('sum_ms', 0):.3f} ms")
+            f"{counts.get('skipped', 0)} skipped, {counts.get('failed', 0)} failed")
+    total = f"  sum {per_op.get('sum_ms', 0):.3f} ms"
     if whole is not None and ratio is not None:
-        head += f" vs whole model {whole:.3f} ms (ratio {ratio:.2f})"
-    lines = [head, f"  {per_op.get('note')}"]
+        total += f" vs whole model {whole:.3f} ms: ratio {ratio:.2f}"
+    lines = [head, total, f"  {per_op.get('note')}"]
     for what in ("skipped", "failed"):
         entries = per_op.get(what) or []
         if entries:
