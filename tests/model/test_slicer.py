@@ -70,3 +70,27 @@ def test_a_while_slice_keeps_its_cond_and_body(tmp_path: Path) -> None:
     part = _load(tmp_path, piece.data, "w.tflite")
     assert [len(sg.operators) for sg in part.subgraphs] == [1, 1, 2]
     assert [op.name for op in part.subgraphs[2].operators] == ["ADD", "MUL"]
+
+
+def test_float16_weights_reach_their_op_as_the_float32_constant_they_are_at_run_time(tmp_path: Path) -> None:
+    """MediaPipe stores weights as float16 + DEQUANTIZE: the DEQUANTIZE is skipped (computed once, not per
+    run) and the consuming op's slice holds the dequantized weights, as static weights its kernel requires."""
+    import numpy as np
+
+    whole = load_model(_corpus("mediapipe/selfie_segmentation.tflite"))
+    sg = whole.main_subgraph
+    slices = {s.index: s for s in slice_ops(whole.path)}
+    deq = [s for s in slices.values() if s.op == "DEQUANTIZE"]
+    assert deq and all(s.data is None and "computed once" in s.skipped for s in deq)
+    index = next(i for i, op in enumerate(sg.operators) if op.is_custom)
+    op = sg.operators[index]
+    weights = next(i for i in op.inputs if i >= 0 and not sg.tensors[i].is_constant and any(
+        p.name == "DEQUANTIZE" and i in p.outputs for p in sg.operators))
+    producer = next(p for p in sg.operators if weights in p.outputs)
+    fp16 = np.frombuffer(bytes(whole.buffer_data(sg.tensors[producer.inputs[0]].buffer_index)), np.float16)
+    part = _load(tmp_path, slices[index].data, "custom.tflite")
+    (only,) = part.main_subgraph.operators
+    slot = list(op.inputs).index(weights)
+    got = part.main_subgraph.tensors[only.inputs[slot]]
+    assert got.is_constant and got.dtype == "float32"
+    assert np.array_equal(np.frombuffer(bytes(part.buffer_data(got.buffer_index)), np.float32), fp16.astype(np.float32))

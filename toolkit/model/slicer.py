@@ -64,9 +64,28 @@ def _has_data(model: Any, tensor: Any) -> bool:
     return buf is not None and buf.data is not None and len(buf.data) > 0
 
 
+def _folded_weights(model: Any, sg: Any, producers: dict[int, Any], i: int) -> bytes | None:
+    """float32 bytes of tensor ``i`` when the whole model computes it once from a constant (a DEQUANTIZE of
+    float16 weights, as MediaPipe models store them): the slice gets them as the constant they are at run
+    time, since kernels such as XNNPACK's or Convolution2DTransposeBias require static weights."""
+    import numpy as np
+
+    op = producers.get(i)
+    if op is None or _op_name(model, op) != "DEQUANTIZE":
+        return None
+    src = sg.tensors[op.inputs[0]]
+    if not _has_data(model, src) or src.type != schema().TensorType.FLOAT16:
+        return None
+    data = np.asarray(model.buffers[src.buffer].data, dtype=np.uint8).tobytes()
+    return np.frombuffer(data, dtype=np.float16).astype(np.float32).tobytes()
+
+
 def _skip_reason(model: Any, sg: Any, op: Any, name: str) -> str | None:
     if name in _STATEFUL:
         return "stateful op (its resource or variable lives outside the op)"
+    ins = [i for i in op.inputs if i >= 0]
+    if ins and all(_has_data(model, sg.tensors[i]) for i in ins):
+        return "constant inputs only: computed once, not per run (e.g. DEQUANTIZE of float16 weights)"
     used = [i for i in [*op.inputs, *op.outputs] if i >= 0]
     if any(sg.tensors[i].isVariable for i in used):
         return "reads or writes a variable tensor"
@@ -79,8 +98,9 @@ def _skip_reason(model: Any, sg: Any, op: Any, name: str) -> str | None:
     return None
 
 
-def _slice(model: Any, sg: Any, op: Any, keep_subgraphs: bool) -> bytes:
+def _slice(model: Any, sg: Any, op: Any, keep_subgraphs: bool, producers: dict[int, Any]) -> bytes:
     import flatbuffers
+    import numpy as np
 
     s = schema()
     buffers = [s.BufferT()]
@@ -94,8 +114,14 @@ def _slice(model: Any, sg: Any, op: Any, keep_subgraphs: bool) -> bytes:
         if i not in local:
             t = copy.copy(sg.tensors[i])
             t.shapeSignature = None  # the shapes the whole model ran with (a -1 batch is 1 there too)
+            folded = None if _has_data(model, t) or i in op.outputs else _folded_weights(model, sg, producers, i)
             if _has_data(model, t):
                 buffers.append(model.buffers[t.buffer])
+                t.buffer = len(buffers) - 1
+            elif folded is not None:
+                buf = s.BufferT()
+                buf.data = np.frombuffer(folded, dtype=np.uint8)
+                buffers.append(buf)
                 t.buffer = len(buffers) - 1
             else:
                 t.buffer = 0
@@ -137,6 +163,7 @@ def slice_ops(path: Path | str) -> Iterator[OpSlice]:
     s = schema()
     model = s.ModelT.InitFromPackedBuf(Path(path).read_bytes(), 0)
     sg = model.subgraphs[0]
+    producers = {o: op for op in sg.operators or [] for o in op.outputs if o >= 0}
     for index, op in enumerate(sg.operators or []):
         name = _op_name(model, op)
         reason = _skip_reason(model, sg, op, name)
@@ -144,4 +171,4 @@ def slice_ops(path: Path | str) -> Iterator[OpSlice]:
             yield OpSlice(index, name, None, skipped=reason)
             continue
         keep = _calls_subgraphs(op) and len(model.subgraphs) > 1
-        yield OpSlice(index, name, _slice(model, sg, op, keep), with_subgraphs=keep)
+        yield OpSlice(index, name, _slice(model, sg, op, keep, producers), with_subgraphs=keep)
