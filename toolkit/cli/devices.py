@@ -66,6 +66,9 @@ def register(app: typer.Typer) -> None:
         python: str | None = typer.Option(None, "--python", help="Device Python (default python3)."),
         serial: str | None = typer.Option(None, "--serial", help="adb: device serial."),
         adb: str | None = typer.Option(None, "--adb", help="adb: client binary."),
+        benchmark_binary: str | None = typer.Option(
+            None, "--benchmark-binary", help="adb: LiteRT's benchmark_model (a host file, pushed; or a device path)."
+        ),
         image: str | None = typer.Option(None, "--image", help="emulator: image name."),
         inventory: Path | None = inventory_option(),
     ) -> None:
@@ -74,7 +77,8 @@ def register(app: typer.Typer) -> None:
 
         fields = dict(target=target, transport=transport, host=host, port=port, user=user,
                       identity_file=identity_file, known_hosts=known_hosts, password_env=password_env,
-                      remote_dir=remote_dir, python=python, serial=serial, adb=adb, image=image)
+                      remote_dir=remote_dir, python=python, serial=serial, adb=adb, image=image,
+                      benchmark_binary=benchmark_binary)
         path, _ = add_device(name, fields, inventory)
         typer.echo(f"added {name} to {path}")
 
