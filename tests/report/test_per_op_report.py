@@ -37,3 +37,12 @@ def test_terminal_summary_says_source_timing_and_the_ratio() -> None:
     assert lines[0] == "per-op (profiler, measured): 3 ops timed, 0 skipped, 0 failed"
     assert lines[1] == "  sum 6.950 ms vs whole model 6.990 ms: ratio 0.99"
     assert all(len(line) <= 80 for line in lines)
+
+
+def test_junit_bench_case_carries_the_slowest_op_with_its_provenance() -> None:
+    from toolkit.report.junit import bench_suite
+
+    (case,) = bench_suite(_bench_doc()).cases
+    assert case.properties["per_op_top"] == "TfLiteXNNPackDelegate #63 6.15 ms"
+    assert (case.properties["per_op_source"], case.properties["per_op_timing"]) == ("profiler", "measured")
+    assert case.properties["per_op_ratio"] == "0.994"

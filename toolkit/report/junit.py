@@ -194,6 +194,12 @@ def bench_suite(doc: dict) -> JUnitSuite:
         errors = [f["message"] for f in rec.get("findings", []) if f.get("severity") == "error"]
         props = {"p50_ms": "-" if head.get("p50_ms") is None else f"{head['p50_ms']:.4g}",
                  "timing": str(head.get("timing")), "runner_timing": timing}
+        per_op = rec.get("per_op")
+        if per_op and per_op.get("ops"):  # bench --per-op: the slowest op with the profile's provenance
+            top = max(per_op["ops"], key=lambda op: op["ms"])
+            props.update({"per_op_source": str(per_op.get("source")), "per_op_timing": str(per_op.get("timing")),
+                          "per_op_top": f"{top['op']} #{top['index']} {top['ms']:.4g} ms",
+                          "per_op_ratio": "-" if per_op.get("ratio") is None else f"{per_op['ratio']:.3g}"})
         cases.append(JUnitCase(name=f"{model} on {target}", classname=f"edgetk.bench.{_ident(model)}",
                                failure=f"{model} on {target}: {errors[0]}" if errors else None,
                                details="\n".join(errors), properties=props))
