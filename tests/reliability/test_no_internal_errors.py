@@ -155,3 +155,18 @@ def test_bad_inputs_file_is_exit_2_naming_the_users_file(kind: str, tmp_path: Pa
         np.savez(inputs, x=np.array([{"a": 1}], dtype=object))
     line = _one_line(run_cli("bench", str(model), "-t", "host-x86_64", "--no-store", "--inputs", str(inputs)))
     assert line.startswith(f"error: --inputs {inputs}")
+
+
+@pytest.mark.parametrize("kind", ["missing", "not-npz", "no-outputs"])
+def test_broken_compare_reference_is_an_error_not_a_pass(kind: str, tmp_path: Path, seeds, run_cli) -> None:
+    import numpy as np
+
+    model = tmp_path / "m.tflite"
+    model.write_bytes(seeds["tf-conv"])
+    reference = tmp_path / "ref.npz"
+    if kind == "not-npz":
+        reference.write_text("garbage")
+    elif kind == "no-outputs":
+        np.savez(reference, foo=np.zeros(3))
+    proc = run_cli("compare", str(model), str(model), "--reference", str(reference))
+    assert _one_line(proc).startswith(f"error: --reference {reference}") and "verdict" not in proc.stdout

@@ -300,6 +300,10 @@ def compare_models(
     new_side = summarize_model(new_path)
     old_side = summarize_model(old_path) if old_path else None
     num = None
+    if reference is not None:  # a broken reference must not turn into a passing comparison
+        from toolkit.bench.inputs_file import check_inputs_file
+
+        check_inputs_file(Path(reference), "--reference", needs_prefix="output_")
     if numerics:
         num = compare_numerics(Path(new_path), Path(old_path) if old_path else None, seed=seed, atol=atol, rtol=rtol,
                                reference=Path(reference) if reference else None, timeout_s=timeout_s)
