@@ -88,7 +88,8 @@ def compare_forms(out: Path, rounds: int, runs: int) -> dict:
         assert t["new_verdict"] in RUNS and t["old_verdict"] in RUNS, t
     lat = {row["target"]: row for row in doc["latency"]}
     assert set(lat) == set(TARGETS) and lat["rpi4-arm64"]["emulated"], lat.keys()
-    assert all(len(row["samples_ms"]["new"]) == rounds for row in lat.values())
+    # every timed run of every round (raw samples, not one median per round)
+    assert all(len(row["samples_ms"]["new"]) == rounds * runs for row in lat.values()), lat
     return doc
 
 
