@@ -81,7 +81,7 @@ def test_float16_weights_reach_their_op_as_the_float32_constant_they_are_at_run_
     sg = whole.main_subgraph
     slices = {s.index: s for s in slice_ops(whole.path)}
     deq = [s for s in slices.values() if s.op == "DEQUANTIZE"]
-    assert deq and all(s.data is None and "computed once" in s.skipped for s in deq)
+    assert deq and all(s.data is None and "computes it once" in s.skipped for s in deq)
     index = next(i for i, op in enumerate(sg.operators) if op.is_custom)
     op = sg.operators[index]
     weights = next(i for i in op.inputs if i >= 0 and not sg.tensors[i].is_constant and any(

@@ -25,6 +25,8 @@ from toolkit.model.builder import builtin_names, schema
 #: Builtin option fields that name subgraphs (the op runs them: its slice keeps every subgraph).
 _SUBGRAPH_FIELDS = ("condSubgraphIndex", "bodySubgraphIndex", "thenSubgraphIndex", "elseSubgraphIndex",
                     "initSubgraphIndex", "subgraph", "branchSubgraphIndices", "decompositionSubgraphIndex")
+#: Ops whose kernels compute a constant input's result once and reuse it (TFLite's DEQUANTIZE and DENSIFY)
+_RUN_ONCE = frozenset({"DEQUANTIZE", "DENSIFY"})
 #: Ops whose state lives outside the op (a resource or a variable): alone they time nothing real.
 _STATEFUL = frozenset({"VAR_HANDLE", "READ_VARIABLE", "ASSIGN_VARIABLE", "HASHTABLE", "HASHTABLE_FIND",
                        "HASHTABLE_IMPORT", "HASHTABLE_SIZE"})
@@ -80,12 +82,22 @@ def _folded_weights(model: Any, sg: Any, producers: dict[int, Any], i: int) -> b
     return np.frombuffer(data, dtype=np.float16).astype(np.float32).tobytes()
 
 
-def _skip_reason(model: Any, sg: Any, op: Any, name: str) -> str | None:
+def _constant_derived(model: Any, sg: Any, op: Any, producers: dict[int, Any]) -> bool:
+    """Every input is a constant, or the output of a run-once op on constants (DEQUANTIZE(DENSIFY(w)))."""
+    for i in (i for i in op.inputs if i >= 0):
+        if _has_data(model, sg.tensors[i]):
+            continue
+        src = producers.get(i)
+        if src is None or _op_name(model, src) not in _RUN_ONCE or not _constant_derived(model, sg, src, producers):
+            return False
+    return any(i >= 0 for i in op.inputs)
+
+
+def _skip_reason(model: Any, sg: Any, op: Any, name: str, producers: dict[int, Any]) -> str | None:
     if name in _STATEFUL:
         return "stateful op (its resource or variable lives outside the op)"
-    ins = [i for i in op.inputs if i >= 0]
-    if ins and all(_has_data(model, sg.tensors[i]) for i in ins):
-        return "constant inputs only: computed once, not per run (e.g. DEQUANTIZE of float16 weights)"
+    if name in _RUN_ONCE and _constant_derived(model, sg, op, producers):
+        return f"{name} of constant weights: TFLite computes it once, not per run"
     used = [i for i in [*op.inputs, *op.outputs] if i >= 0]
     if any(sg.tensors[i].isVariable for i in used):
         return "reads or writes a variable tensor"
@@ -166,7 +178,7 @@ def slice_ops(path: Path | str) -> Iterator[OpSlice]:
     producers = {o: op for op in sg.operators or [] for o in op.outputs if o >= 0}
     for index, op in enumerate(sg.operators or []):
         name = _op_name(model, op)
-        reason = _skip_reason(model, sg, op, name)
+        reason = _skip_reason(model, sg, op, name, producers)
         if reason:
             yield OpSlice(index, name, None, skipped=reason)
             continue
