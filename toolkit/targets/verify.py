@@ -271,10 +271,12 @@ def verified_verdict(static: TargetVerdict, evidence: Evidence, where: str = "")
         verdict = DOES_NOT_RUN
         findings.append(Finding("verified_does_not_run", "error",
                                 f"{primary.label}: {primary.message or primary.kind}{where}", primary.op))
-    elif any(f.rule in DEVICE_LIMIT_RULES and f.severity == "error" for f in static.findings):
-        verdict = DOES_NOT_RUN  # the runtime ran here, but the device's flash cannot hold the model
     else:
-        verdict = static.verdict if static.verdict != DOES_NOT_RUN else RUNS
+        findings = [_contradicted(f, primary) for f in findings]
+        if any(f.rule in DEVICE_LIMIT_RULES and f.severity == "error" for f in static.findings):
+            verdict = DOES_NOT_RUN  # the runtime ran here, but the device's flash cannot hold the model
+        else:
+            verdict = static.verdict if static.verdict != DOES_NOT_RUN else RUNS
     for o in evidence.outcomes:
         if o is not primary and o.outcome == DOES_NOT_RUN:
             findings.append(Finding("verified_alternative_fails", "warning",
@@ -282,6 +284,15 @@ def verified_verdict(static: TargetVerdict, evidence: Evidence, where: str = "")
     measured = primary.arena_bytes if primary.outcome == RUNS else None
     return replace(static, verdict=verdict, findings=findings, evidence="verified", predicted_verdict=static.verdict,
                    outcomes=evidence.outcomes, arena_measured_bytes=measured)
+
+
+def _contradicted(finding: Finding, primary: RuntimeOutcome) -> Finding:
+    """A static error the runtime's run disproved stays visible (it is why the prediction was wrong), but
+    as a warning that says so: a verified 'runs' is never shown beside an error it contradicts."""
+    if finding.severity != "error" or finding.rule in DEVICE_LIMIT_RULES:
+        return finding
+    return replace(finding, severity="warning",
+                   message=f"PREDICTION WRONG: {primary.label} ran it, yet predicted: {finding.message}")
 
 
 def _loop_location(model: Any) -> str:
