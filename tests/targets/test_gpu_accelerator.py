@@ -5,6 +5,7 @@ measured table (targets/optables/litert-gpu.json) must predict its coverage clas
 from __future__ import annotations
 
 import json
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
@@ -85,6 +86,11 @@ def test_check_json_carries_the_gpu_block_and_labels_nnapi_as_docs(run_cli, gpu_
     assert EVIDENCE in delegates["gpu"]["source"]
     assert delegates["nnapi"]["evidence"] == "predicted from docs"
     assert not [f for f in result["findings"] if f["severity"] == "error"]  # the GPU takes the custom op
+    junit = gpu_models["while_loop"].with_suffix(".xml")
+    assert run_cli("check", gpu_models["while_loop"], "-t", "android-arm64", "--junit", junit).returncode == 0
+    props = {p.get("name"): p.get("value") for p in ET.parse(junit).getroot().iter("property")}
+    assert props["delegate.gpu"] == "partial (op-table)" and props["delegate.gpu.ops_on_cpu"] == "WHILE"
+    assert props["delegate.nnapi"] == "partial (predicted from docs)"
     refused = json.loads(run_cli("check", gpu_models["reshape_runtime_shape"], "-t", "android-arm64", "--json").stdout)
     gpu = [d for d in refused["results"][0]["delegates"] if d["name"] == "gpu"][0]
     assert gpu["coverage"] == "refused"

@@ -125,6 +125,14 @@ def _check_properties(result: Any, verdict: str) -> dict[str, str]:
     if props["evidence"] == "verified":
         props["predicted_verdict"] = str(_get(result, "predicted_verdict"))
         props["prediction_wrong"] = str(bool(_get(result, "prediction_wrong"))).lower()
+    for d in _get(result, "delegates", None) or []:  # e.g. delegate.gpu = "partial (accelerator-run)"
+        name = f"delegate.{_get(d, 'name')}"
+        props[name] = f"{_get(d, 'coverage')} ({_get(d, 'evidence')})"
+        on_cpu = _get(d, "ops_on_cpu") or []
+        if on_cpu:
+            props[f"{name}.ops_on_cpu"] = ", ".join(map(str, on_cpu)) if isinstance(on_cpu, list) else str(on_cpu)
+        if _get(d, "prediction_wrong", False):
+            props[f"{name}.prediction_wrong"] = "true"
     return props
 
 
