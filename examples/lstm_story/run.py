@@ -27,6 +27,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 SOURCE = f"{HERE / 'model.py'}:build"
 TARGETS = ("host-x86_64", "rpi4-arm64", "cortex-m4")
+TIMINGS = {"host-x86_64": "measured", "rpi4-arm64": "emulated", "cortex-m4": "estimated"}  # what each verdict is on
 RUNS = ("runs", "delegate-fallback")
 
 
@@ -90,6 +91,7 @@ def compare_forms(out: Path, rounds: int, runs: int) -> dict:
     assert set(lat) == set(TARGETS) and lat["rpi4-arm64"]["emulated"], lat.keys()
     # every timed run of every round (raw samples, not one median per round)
     assert all(len(row["samples_ms"]["new"]) == rounds * runs for row in lat.values()), lat
+    assert {t: row["verdict_timing"] for t, row in lat.items()} == TIMINGS, lat
     return doc
 
 
@@ -112,10 +114,12 @@ def summarize(convs: dict[str, dict], forms: dict, toco: dict | None) -> None:
         print(f"  {form:6} {rep['size_bytes']:7,} B  {sum(rep['ops'].values()):3} operators  "
               f"worst error vs Keras {worst:.1e} ({checked})")
     print("  TOCO   " + ("not converted: " + toco["findings"][0]["message"] if toco else "not tried (no legacy env)"))
-    print("  fused vs loop latency (per-round medians, median ms; emulated/host timings are relative only):")
+    print("  fused vs loop latency (median of rounds, or the MCU estimate; emulated figures are relative only):")
     for row in forms["latency"]:
-        print(f"    {row['target']:<12} fused {row['new']['median_ms']:8.3f}  loop {row['old']['median_ms']:8.3f}"
-              f"  x{row['ratio']:.2f} {row['verdict']}")
+        new, old = (row["estimate"]["new_ms"], row["estimate"]["old_ms"]) if row.get("estimate") else (
+            row["new"]["median_ms"], row["old"]["median_ms"])
+        print(f"    {row['target']:<12} fused {new:8.3f}  loop {old:8.3f}  x{row['ratio']:.2f} {row['verdict']}"
+              f" ({row['verdict_timing']})")
     print(f"  compare verdict: {forms['verdict']}")
 
 
