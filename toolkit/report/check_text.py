@@ -27,7 +27,7 @@ _MAX_MESSAGES = 3
 _MAX_INDEX_LINES = 1
 
 
-def _get(obj: Any, name: str, default: Any = None) -> Any:
+def field_of(obj: Any, name: str, default: Any = None) -> Any:
     """A field of a dataclass or of its JSON dict form alike."""
     if isinstance(obj, dict):
         return obj.get(name, default)
@@ -79,17 +79,17 @@ def group_findings(pairs: Iterable[tuple[str, Any]]) -> list[FindingGroup]:
     """Group (target, finding) pairs by (rule, op); most severe first, then the biggest groups."""
     groups: dict[tuple[str, str | None], FindingGroup] = {}
     for target, finding in pairs:
-        rule, op = str(_get(finding, "rule")), _get(finding, "op")
+        rule, op = str(field_of(finding, "rule")), field_of(finding, "op")
         group = groups.get((rule, op))
         if group is None:
-            group = groups[(rule, op)] = FindingGroup(rule, str(_get(finding, "severity")), op)
+            group = groups[(rule, op)] = FindingGroup(rule, str(field_of(finding, "severity")), op)
         if target not in group.targets:
             group.targets.append(target)
-        message = str(_get(finding, "message", finding))
+        message = str(field_of(finding, "message", finding))
         if message not in group.messages:
             group.messages.append(message)
-        if _get(finding, "op_index") is not None:
-            group.locations.add((int(_get(finding, "subgraph") or 0), int(_get(finding, "op_index"))))
+        if field_of(finding, "op_index") is not None:
+            group.locations.add((int(field_of(finding, "subgraph") or 0), int(field_of(finding, "op_index"))))
         group.instances.append((target, finding))
     ordered = sorted(groups.values(), key=lambda g: (SEVERITY_ORDER.get(g.severity, 9), -g.count, g.title))
     first_of_rule = {g.rule: n for n, g in reversed(list(enumerate(ordered)))}
@@ -98,8 +98,8 @@ def group_findings(pairs: Iterable[tuple[str, Any]]) -> list[FindingGroup]:
 
 
 def result_groups(result: Any) -> list[FindingGroup]:
-    target = str(_get(result, "target"))
-    return group_findings((target, f) for f in _get(result, "findings", []) or [])
+    target = str(field_of(result, "target"))
+    return group_findings((target, f) for f in field_of(result, "findings", []) or [])
 
 
 def op_ranges(locations: Iterable[tuple[int, int]]) -> list[str]:
@@ -151,7 +151,7 @@ def merge_messages(messages: Sequence[str], max_differences: int = 2, max_joined
     return [" ".join(template), f"…: {variants}"]
 
 
-def _wrap(text: str, width: int, indent: str = "  ", first: str | None = None) -> list[str]:
+def wrap_text(text: str, width: int, indent: str = "  ", first: str | None = None) -> list[str]:
     """Wrap at spaces; a word longer than the line (a path) is split, nothing is ever cut off. Runtime and
     device text is made inert first (``toolkit.text``): an escape sequence is shown, never obeyed."""
     from toolkit.text import inert
@@ -164,11 +164,11 @@ def _index_lines(group: FindingGroup, width: int, verbose: bool) -> list[str]:
     if len(group.locations) <= 1:  # none, or named in the group's title
         return []
     ranges = op_ranges(group.locations)
-    lines = _wrap(", ".join(ranges), width, indent="       ", first="  ops: ")
+    lines = wrap_text(", ".join(ranges), width, indent="       ", first="  ops: ")
     if verbose or len(lines) <= _MAX_INDEX_LINES:
         return lines
     more = " … (--verbose lists all)"
-    kept = _wrap(", ".join(ranges), width - len(more), indent="       ", first="  ops: ")[:_MAX_INDEX_LINES]
+    kept = wrap_text(", ".join(ranges), width - len(more), indent="       ", first="  ops: ")[:_MAX_INDEX_LINES]
     kept[-1] = kept[-1].rstrip(",") + more
     return kept
 
@@ -177,46 +177,46 @@ def render_group(group: FindingGroup, width: int = 80, *, verbose: bool = False,
                  show_fix: bool = True) -> list[str]:
     """One group: title with count (and targets), the distinct messages, the op indices, the fix."""
     head = f"{group.severity} {group.summary()}"
-    lines = _wrap(head + (f" on {', '.join(group.targets)}" if show_targets else ""), width, first="")
+    lines = wrap_text(head + (f" on {', '.join(group.targets)}" if show_targets else ""), width, first="")
     messages = group.messages if verbose else merge_messages(group.messages)
     shown = messages if verbose else messages[:_MAX_MESSAGES]
     for message in shown:
-        lines += _wrap(message, width)
+        lines += wrap_text(message, width)
     if len(shown) < len(messages):
         lines.append(f"  (+{len(messages) - len(shown)} more like it; --verbose lists all)")
     lines += _index_lines(group, width, verbose)
     if show_fix:
-        lines += _wrap(f"fix: {group.fix}", width)
+        lines += wrap_text(f"fix: {group.fix}", width)
     if verbose:
         for target, finding in group.instances:
-            where = f"op {_get(finding, 'op_index')}" if _get(finding, "op_index") is not None else "model"
-            sg = _get(finding, "subgraph")
+            where = f"op {field_of(finding, 'op_index')}" if field_of(finding, "op_index") is not None else "model"
+            sg = field_of(finding, "subgraph")
             where += f" (subgraph {sg})" if sg else ""
-            lines += _wrap(f"{target} {where}: {_get(finding, 'message', finding)}", width, indent="    ",
+            lines += wrap_text(f"{target} {where}: {field_of(finding, 'message', finding)}", width, indent="    ",
                            first="  - ")
     return lines
 
 
 def verdict_label(result: Any) -> str:
     """The verdict with its basis when something other than the static prediction decided it."""
-    verdict = str(_get(result, "verdict"))
-    evidence = _get(result, "evidence")
+    verdict = str(field_of(result, "verdict"))
+    evidence = field_of(result, "evidence")
     return f"{verdict} ({evidence})" if evidence and evidence != "static" else verdict
 
 
 def _delegate_lines(result: Any, width: int) -> list[str]:
     lines = []
-    for d in _get(result, "delegates", None) or []:
-        facts = [str(_get(d, "coverage", "?"))]
-        on_cpu = _get(d, "ops_on_cpu")
+    for d in field_of(result, "delegates", None) or []:
+        facts = [str(field_of(d, "coverage", "?"))]
+        on_cpu = field_of(d, "ops_on_cpu")
         if on_cpu is not None:  # check --json carries the op type names; they are in the findings below
             facts.append(f"{len(on_cpu) if isinstance(on_cpu, list) else on_cpu} ops on CPU")
-        partitions = _get(d, "partitions")
+        partitions = field_of(d, "partitions")
         if partitions is not None:
             facts.append(f"{partitions} partition{'s' if partitions != 1 else ''}")
-        if _get(d, "evidence"):
-            facts.append(str(_get(d, "evidence")))
-        lines += _wrap(f"{_get(d, 'name', 'delegate')} delegate: {', '.join(facts)}", width, indent="    ",
+        if field_of(d, "evidence"):
+            facts.append(str(field_of(d, "evidence")))
+        lines += wrap_text(f"{field_of(d, 'name', 'delegate')} delegate: {', '.join(facts)}", width, indent="    ",
                        first="  ")
     return lines
 
@@ -224,7 +224,7 @@ def _delegate_lines(result: Any, width: int) -> list[str]:
 def _counts_line(results: Sequence[Any]) -> str:
     counts = {v: 0 for v in _VERDICT_ORDER}
     for r in results:
-        counts[str(_get(r, "verdict"))] = counts.get(str(_get(r, "verdict")), 0) + 1
+        counts[str(field_of(r, "verdict"))] = counts.get(str(field_of(r, "verdict")), 0) + 1
     words = {"runs": "run", "delegate-fallback": "with delegate fallback", "does-not-run": "do not run"}
     parts = [f"{n} {words.get(v, v)}" for v, n in counts.items() if n]
     return f"{len(results)} target{'s' if len(results) != 1 else ''}: " + ", ".join(parts)
@@ -244,7 +244,7 @@ def _target_lines(results: Sequence[Any], width: int) -> list[str]:
     rows = []
     for r in results:
         groups = result_groups(r)
-        rows.append((str(_get(r, "target")), verdict_label(r), str(len(_get(r, "findings", []) or [])),
+        rows.append((str(field_of(r, "target")), verdict_label(r), str(len(field_of(r, "findings", []) or [])),
                      groups[0].summary() if groups else "-", r))
     name_w = max([len("target")] + [len(row[0]) for row in rows])
     verdict_w = max([len("verdict")] + [len(row[1]) for row in rows])
@@ -262,7 +262,7 @@ def _target_lines(results: Sequence[Any], width: int) -> list[str]:
             lines += [" " * lead + part.replace(_NBSP, " ") for part in wrapped[1:]]
         else:  # too narrow for a column: the reason on its own indented line
             lines.append(left.rstrip())
-            lines += _wrap(reason, width, indent="    ")
+            lines += wrap_text(reason, width, indent="    ")
         lines += _delegate_lines(result, width)
     return lines
 
@@ -270,24 +270,24 @@ def _target_lines(results: Sequence[Any], width: int) -> list[str]:
 def render_check(report: Any, *, width: int | None = None, verbose: bool = False) -> list[str]:
     """The whole `check` text: header, one line per target, then the grouped findings."""
     width = width or terminal_width()
-    results = list(_get(report, "results", []) or [])
-    model = _get(report, "model")
-    path = _get(model, "path", model) if isinstance(model, dict) else model
-    size = _get(report, "size_bytes") or (_get(model, "size_bytes") if isinstance(model, dict) else None)
-    sha = _get(report, "sha256") or (_get(model, "sha256") if isinstance(model, dict) else "")
-    lines = _wrap(f"edgetk check {path}", width, indent="    ", first="")
-    predicted = any(not _get(r, "evidence") or _get(r, "evidence") == "static" for r in results)
+    results = list(field_of(report, "results", []) or [])
+    model = field_of(report, "model")
+    path = field_of(model, "path", model) if isinstance(model, dict) else model
+    size = field_of(report, "size_bytes") or (field_of(model, "size_bytes") if isinstance(model, dict) else None)
+    sha = field_of(report, "sha256") or (field_of(model, "sha256") if isinstance(model, dict) else "")
+    lines = wrap_text(f"edgetk check {path}", width, indent="    ", first="")
+    predicted = any(not field_of(r, "evidence") or field_of(r, "evidence") == "static" for r in results)
     facts = [f"{size:,} bytes" if isinstance(size, int) else None, f"sha256 {sha[:12]}" if sha else None,
              _counts_line(results) + (" (predicted from the measured op tables unless marked otherwise)"
                                       if predicted else "")]
-    lines += _wrap("; ".join(f for f in facts if f), width, indent="", first="")
+    lines += wrap_text("; ".join(f for f in facts if f), width, indent="", first="")
     lines += ["", *_target_lines(results, width)]
-    groups = group_findings((str(_get(r, "target")), f) for r in results for f in _get(r, "findings", []) or [])
+    groups = group_findings((str(field_of(r, "target")), f) for r in results for f in field_of(r, "findings", []) or [])
     if groups:
         total = sum(len(g.instances) for g in groups)
         note = "" if verbose else "; --verbose lists every instance"
         plural = "s" if len(groups) != 1 else ""
-        lines += ["", *_wrap(f"{total} findings in {len(groups)} group{plural} (by rule and op){note}:", width,
+        lines += ["", *wrap_text(f"{total} findings in {len(groups)} group{plural} (by rule and op){note}:", width,
                              indent="", first="")]
         for n, group in enumerate(groups):
             fix_below = n + 1 < len(groups) and groups[n + 1].rule == group.rule and groups[n + 1].fix == group.fix
@@ -314,12 +314,12 @@ def render_device_checks(checks: Sequence[Any], *, width: int | None = None) -> 
         if n:
             o = checks[n - 1].observed
             first = f"{o.first_inference_ms:.2f} ms" if o.first_inference_ms is not None else "?"
-            lines += _wrap(o.message or f"{o.runtime}, {o.arch}: invoked once ({first})", width)
+            lines += wrap_text(o.message or f"{o.runtime}, {o.arch}: invoked once ({first})", width)
     if any(c.emulated for c in checks):
         lines.append("* emulated (qemu-user): real op support and numerics, not real timings")
     for c in checks:
         if c.agrees is False:
-            lines += _wrap(disagreement_line(c), width, first="")
+            lines += wrap_text(disagreement_line(c), width, first="")
     return lines
 
 

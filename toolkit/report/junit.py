@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from toolkit.report.check_text import field_of
+
 
 @dataclass(frozen=True)
 class JUnitCase:
@@ -88,13 +90,6 @@ def write_junit(path: str | Path, suites: Iterable[JUnitSuite]) -> Path:
     return write_text(path, junit_xml(suites))
 
 
-def _get(obj: Any, name: str, default: Any = None) -> Any:
-    """Read a field from a dataclass/pydantic object or from its JSON dict form alike."""
-    if isinstance(obj, dict):
-        return obj.get(name, default)
-    return getattr(obj, name, default)
-
-
 def check_suite(report: Any, model_name: str) -> JUnitSuite:
     """Cases for a ``CheckReport`` (or its JSON dict): a target fails when its verdict is "does-not-run".
 
@@ -103,9 +98,9 @@ def check_suite(report: Any, model_name: str) -> JUnitSuite:
     from toolkit.report.check_text import render_group, result_groups
 
     cases = []
-    for result in _get(report, "results", []) or []:
-        target = str(_get(result, "target"))
-        verdict = str(_get(result, "verdict"))
+    for result in field_of(report, "results", []) or []:
+        target = str(field_of(result, "target"))
+        verdict = str(field_of(result, "verdict"))
         groups = result_groups(result)
         details = "\n".join(line for g in groups for line in render_group(g, 100, show_targets=False))
         failure = None
@@ -121,17 +116,17 @@ def check_suite(report: Any, model_name: str) -> JUnitSuite:
 
 def _check_properties(result: Any, verdict: str) -> dict[str, str]:
     """verdict, where it came from ("static" prediction or "verified" by a runtime), and the prediction."""
-    props = {"verdict": verdict, "evidence": str(_get(result, "evidence", "static"))}
+    props = {"verdict": verdict, "evidence": str(field_of(result, "evidence", "static"))}
     if props["evidence"] == "verified":
-        props["predicted_verdict"] = str(_get(result, "predicted_verdict"))
-        props["prediction_wrong"] = str(bool(_get(result, "prediction_wrong"))).lower()
-    for d in _get(result, "delegates", None) or []:  # e.g. delegate.gpu = "partial (accelerator-run)"
-        name = f"delegate.{_get(d, 'name')}"
-        props[name] = f"{_get(d, 'coverage')} ({_get(d, 'evidence')})"
-        on_cpu = _get(d, "ops_on_cpu") or []
+        props["predicted_verdict"] = str(field_of(result, "predicted_verdict"))
+        props["prediction_wrong"] = str(bool(field_of(result, "prediction_wrong"))).lower()
+    for d in field_of(result, "delegates", None) or []:  # e.g. delegate.gpu = "partial (accelerator-run)"
+        name = f"delegate.{field_of(d, 'name')}"
+        props[name] = f"{field_of(d, 'coverage')} ({field_of(d, 'evidence')})"
+        on_cpu = field_of(d, "ops_on_cpu") or []
         if on_cpu:
             props[f"{name}.ops_on_cpu"] = ", ".join(map(str, on_cpu)) if isinstance(on_cpu, list) else str(on_cpu)
-        if _get(d, "prediction_wrong", False):
+        if field_of(d, "prediction_wrong", False):
             props[f"{name}.prediction_wrong"] = "true"
     return props
 
