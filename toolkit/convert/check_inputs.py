@@ -73,6 +73,11 @@ class _Scope:
         return node
 
 
+def _short(node: str) -> str:
+    """'StatefulPartitionedCall/bert/token_type_embeddings/GatherV2' -> 'token_type_embeddings/GatherV2'."""
+    return "/".join(node.split("/")[-2:])
+
+
 def _bound(scope: _Scope, node: Any, pos: int) -> tuple[int, str] | None:
     """The exclusive upper bound a GatherV2 (indices = input 1) or OneHot (indices = input 0) puts on its input."""
     data = [i for i in node.input if not i.startswith("^")]
@@ -81,11 +86,11 @@ def _bound(scope: _Scope, node: Any, pos: int) -> tuple[int, str] | None:
         axis = _const_value(scope.producer(data[2])) if len(data) > 2 else np.array(0)
         if shape and axis is not None and axis.size == 1:
             dim = shape[int(axis) % len(shape)]
-            return dim, f"indexes a table of {dim} rows ({node.name})"
+            return dim, f"indexes a table of {dim} rows ({_short(node.name)})"
     if node.op == "OneHot" and pos == 0:
         depth = _const_value(scope.producer(data[1]))
         if depth is not None and depth.size == 1:
-            return int(depth), f"one-hot depth {int(depth)} ({node.name})"
+            return int(depth), f"one-hot depth {int(depth)} ({_short(node.name)})"
     return None
 
 

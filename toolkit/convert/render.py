@@ -42,7 +42,8 @@ def print_report(report: ConversionReport, console: Any) -> None:
         print_numerics_verdict(verdict, report.output, console)
     for row in report.targets:
         colour = {"runs": "green", "delegate-fallback": "yellow"}.get(row["verdict"], "red")
-        how = f" ({row.get('evidence', 'static')})" if row.get("evidence") == "verified" else " (predicted)"
+        ran = ", ".join(o["runtime"] for o in row.get("runtime_outcomes", []))
+        how = f" (verified: {ran} on this host)" if row.get("evidence") == "verified" else " (predicted)"
         loud = "  [bold red]PREDICTION WRONG[/]" if row.get("prediction_wrong") else ""
         findings = list(dict.fromkeys(row["findings"]))  # one line per distinct finding
         console.print(f"target {row['target']}: [{colour}]{row['verdict']}[/]{how}{loud}"
