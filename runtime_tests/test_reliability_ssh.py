@@ -393,3 +393,44 @@ def test_changed_host_key_through_the_cli_keeps_the_store_intact(server: SshServ
     assert [r.to_dict() for r in ResultsStore(db).list()] == before
     with sqlite3.connect(db) as conn:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def _sleepers(tag: str) -> list[str]:
+    found = subprocess.run(["pgrep", "-u", USER, "-f", tag], capture_output=True, text=True)
+    return found.stdout.split()
+
+
+def test_remote_command_past_its_timeout_is_killed_as_a_group(server: SshServer) -> None:
+    """The remote shell and its children (here a backgrounded sleep) die at the timeout, on the device."""
+    tag = "sleep 3017"
+    with SshTransport(settings(server)) as tr:
+        started = time.monotonic()
+        with pytest.raises(DeviceError, match="timed out after 2s .*stopped there"):
+            tr.run(["sh", "-c", f"{tag} & {tag}; wait"], timeout=2)
+        assert time.monotonic() - started < 15
+        time.sleep(0.5)
+        assert _sleepers(tag) == []
+        assert tr.run(["true"]).ok  # the link is still usable
+
+
+def test_next_connect_kills_what_a_dead_session_left_running(server: SshServer) -> None:
+    """A session that died without a word (its edgetk SIGKILLed, the link gone): the group it started keeps
+    running on the device (sshd does not signal it) until the next connect reaps it from the pid record kept
+    apart from the run dir."""
+    tag = "sleep 3018"
+    tr = SshTransport(settings(server))
+    tr.connect()
+    runner = threading.Thread(target=lambda: pytest.raises(DeviceError, tr.run, ["sh", "-c", f"{tag} & {tag}"],
+                                                           timeout=120), daemon=True)  # fmt: skip
+    runner.start()
+    deadline = time.monotonic() + 20
+    while not _sleepers(tag) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _sleepers(tag)
+    tr._client.get_transport().sock.close()  # the link dies: no kill can be sent
+    runner.join(timeout=30)
+    time.sleep(1.0)
+    assert _sleepers(tag)  # still running on the device
+    with SshTransport(settings(server)):
+        time.sleep(0.5)
+        assert _sleepers(tag) == []

@@ -41,7 +41,7 @@ reap() {
     p=${c#/proc/}; p=${p%/cwd}
     [ "$p" = "$$" ] && continue
     st=$(state "$p") || continue
-    [ "${st#* }" = "$p" ] && kill -9 -- "-$p" 2>/dev/null
+    [ "${st#* }" = "$p" ] && kill -9 "-$p" 2>/dev/null  # no "--": dash rejects it
     kill -9 "$p" 2>/dev/null
   done
 }
@@ -53,6 +53,16 @@ for o in */.owner; do
   reap "$here/${o%/.owner}"
   rm -rf -- "${o%/.owner}"
 done
+reap_pids() {
+  cd "$1" 2>/dev/null || return 0
+  for f in *; do
+    case $f in ''|*[!0-9]*) continue ;; esac
+    read -r o t < "$f" 2>/dev/null || { rm -f -- "$f"; continue; }
+    case $o in ''|*[!0-9]*) ;; *) alive "$o" && continue ;; esac
+    st=$(cat "/proc/$f/stat" 2>/dev/null) && { set -- ${st##*"$rp"}; [ "${20}" = "$t" ] && kill -KILL "-$f" 2>/dev/null; }
+    rm -f -- "$f"
+  done
+}
 sweep_tmp() {
   cd "$1" 2>/dev/null || return 0
   for f in *.tmp-*; do
@@ -79,6 +89,7 @@ def holder_script(runs: str, run_dir: str, blobs: str, *, mkdirs: bool = False) 
         f"{pre}cd {q_runs} || exit 1\n{_CLEANUP}"
         f"mkdir -m 700 {q_run} && echo $$ > {owner_tmp} && mv -f {owner_tmp} {owner} || exit 1\n"
         f"(sweep_tmp {q_blobs})\n"
+        f"(reap_pids ../pids)\n"
         "echo ready && exec cat >/dev/null\n"
     )
 
@@ -116,3 +127,30 @@ def check_remote_dir(remote_dir: str, label: str) -> str:
         raise BadInputError(f"remote_dir {remote_dir!r} of {label}: only ~ and ~/... (the login user's home) are "
                             f"expanded; write the path out")
     return remote_dir
+
+
+PGID_MARKER = b"edgetk-remote-pgid="
+
+
+def tracked_command(command: str, pids_dir: str) -> str:
+    """``command`` run so that its session can be killed as a process group: the shell (the session leader,
+    so its pid is the group id) prints its pid on stderr first, and records ``<holder pid> <start time>`` in
+    ``pids_dir/<pgid>``, a directory apart from the run dir, so a later connect can kill a group whose edgetk
+    died, even after the run dir is gone. The start time guards against a recycled pid."""
+    q = shlex.quote(pids_dir)
+    return (
+        f"mkdir -p {q} 2>/dev/null; st=$(cat /proc/$$/stat 2>/dev/null); set -- ${{st##*') '}}; "
+        f"echo \"$(cat .owner 2>/dev/null) ${{20:-0}}\" > {q}/$$ 2>/dev/null; "
+        f"echo {PGID_MARKER.decode()}$$ >&2; {command}; s=$?; rm -f {q}/$$; exit $s"
+    )
+
+
+def remote_pgid(stderr: bytes) -> int | None:
+    first = stderr.split(b"\n", 1)[0]
+    if first.startswith(PGID_MARKER) and first[len(PGID_MARKER):].isdigit():
+        return int(first[len(PGID_MARKER):])
+    return None
+
+
+def strip_pgid_marker(stderr: bytes) -> bytes:
+    return stderr.split(b"\n", 1)[1] if stderr.startswith(PGID_MARKER) and b"\n" in stderr else stderr

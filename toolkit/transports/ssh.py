@@ -39,7 +39,15 @@ from toolkit import fileio
 from toolkit.errors import BadInputError, DeviceError, HostKeyError, ToolkitError
 from toolkit.transports.base import ConnectOptions, RunResult, Transport, TransportEntry
 from toolkit.transports.blob_cache import BlobCachePuts, PutRecord, check_remote_name, printable
-from toolkit.transports.remote_sh import check_remote_dir, holder_script, quote_argv, signal_from_status
+from toolkit.transports.remote_sh import (
+    check_remote_dir,
+    holder_script,
+    quote_argv,
+    remote_pgid,
+    signal_from_status,
+    strip_pgid_marker,
+    tracked_command,
+)
 
 __all__ = ["PutRecord", "SshSettings", "SshTransport", "check_remote_dir", "check_remote_name", "printable",
            "quote_argv", "signal_from_status"]
@@ -419,8 +427,9 @@ class SshTransport(BlobCachePuts, Transport):
         if self._client is None:
             raise DeviceError(f"not connected to {self.where}")
         cmd = quote_argv(argv) + "; exit $?"
-        if cwd:
-            cmd = f"cd {shlex.quote(self.run_dir)} || exit 125; " + cmd
+        if cwd:  # tracked: the session's process group is killed at the timeout, on Ctrl-C, or by the next connect
+            cmd = f"cd {shlex.quote(self.run_dir)} || exit 125; " + tracked_command(
+                quote_argv(argv), str(PurePosixPath(self.base) / "pids"))
         limit = timeout if timeout is not None else self.settings.run_timeout
         start = time.monotonic()
         try:
@@ -429,24 +438,46 @@ class SshTransport(BlobCachePuts, Transport):
         except (EOFError, OSError, _ssh_exception()) as exc:
             raise self._link_error(exc, f"starting {argv[0]} on {self.where}") from None
         out, err = bytearray(), bytearray()
-        while True:
-            while chan.recv_ready():
-                out += chan.recv(65536)
-            while chan.recv_stderr_ready():
-                err += chan.recv_stderr(65536)
-            if chan.exit_status_ready() and not chan.recv_ready() and not chan.recv_stderr_ready():
-                break
-            if time.monotonic() - start > limit:
-                chan.close()
-                raise DeviceError(f"command {argv[0]} timed out after {limit:g}s on {self.where}")
-            select.select([chan], [], [], 0.1)
+        try:
+            while True:
+                while chan.recv_ready():
+                    out += chan.recv(65536)
+                while chan.recv_stderr_ready():
+                    err += chan.recv_stderr(65536)
+                if chan.exit_status_ready() and not chan.recv_ready() and not chan.recv_stderr_ready():
+                    break
+                if time.monotonic() - start > limit:
+                    self._kill_remote(err)
+                    chan.close()
+                    raise DeviceError(f"command {argv[0]} timed out after {limit:g}s on {self.where} (stopped there)")
+                select.select([chan], [], [], 0.1)
+        except BaseException as exc:  # Ctrl-C / SIGTERM: the remote group must not outlive this process
+            if not isinstance(exc, DeviceError):
+                self._kill_remote(err)
+            raise
         status = chan.recv_exit_status()
         chan.close()
+        err = bytearray(strip_pgid_marker(bytes(err)))
         if status == -1:  # the channel closed without an exit status
             raise self._no_status_error(argv[0], time.monotonic() - start)
         sig = signal_from_status(status)
         return RunResult(tuple(map(str, argv)), status, out.decode(errors="replace"),
                          err.decode(errors="replace"), time.monotonic() - start, sig)
+
+    def _kill_remote(self, err: bytearray) -> None:
+        """Kill the remote command's process group (its pgid is the first stderr line); best effort, bounded."""
+        pgid = remote_pgid(bytes(err))
+        if pgid is None or self._client is None:
+            return
+        try:
+            chan = self._client.get_transport().open_session(timeout=5)
+            chan.exec_command(f"kill -KILL -{pgid} 2>/dev/null; rm -f {shlex.quote(self.base)}/pids/{pgid}")
+            deadline = time.monotonic() + 5
+            while not chan.exit_status_ready() and time.monotonic() < deadline:
+                select.select([chan], [], [], 0.1)
+            chan.close()
+        except Exception:  # noqa: BLE001 - a dead link: the next connect reaps the group (pid file)
+            pass
 
     def _no_status_error(self, program: str, elapsed: float) -> DeviceError:
         """sshd sends no exit status when the link drops, the server dies, or the session process itself was
