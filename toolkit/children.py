@@ -32,6 +32,16 @@ from toolkit.errors import ToolkitError
 
 _LIVE: set[int] = set()
 _LIVE_LOCK = threading.Lock()
+#: set by the CLI's SIGINT/SIGTERM handler: every child wait (in any thread, fleet runs included) and every
+#: remote wait (ssh) sees it within a fraction of a second, stops its child and raises ``Cancelled``
+CANCEL = threading.Event()
+
+
+class Cancelled(ToolkitError):
+    """The run was stopped because the CLI got Ctrl-C or SIGTERM (the child was killed first)."""
+
+    def __init__(self, what: str) -> None:
+        super().__init__(f"{what}: cancelled (Ctrl-C / SIGTERM)")
 
 
 class ChildStartError(ToolkitError):
@@ -150,13 +160,22 @@ def run(
     for t in readers:
         t.start()
     timed_out = False
+    deadline = time.monotonic() + timeout
     try:
-        try:
-            proc.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            kill_group(proc.pid)
-            proc.wait()
+        while proc.poll() is None:  # short slices: a thread's child also stops at once on Ctrl-C (CANCEL)
+            if CANCEL.is_set():
+                kill_group(proc.pid)
+                proc.wait()
+                raise Cancelled(what)
+            if time.monotonic() >= deadline:
+                timed_out = True
+                kill_group(proc.pid)
+                proc.wait()
+                break
+            try:
+                proc.wait(timeout=min(0.2, max(deadline - time.monotonic(), 0.01)))
+            except subprocess.TimeoutExpired:
+                pass
     except BaseException:  # Ctrl-C, SIGTERM (toolkit.cli.main raises), a caller's error: nothing left running
         kill_group(proc.pid)
         proc.wait()

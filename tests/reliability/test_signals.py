@@ -100,3 +100,27 @@ def test_sigterm_during_convert_kills_the_worker_and_removes_its_temp_dir(tmp_pa
     time.sleep(0.3)
     assert _pids_with(mine) == []
     assert list(tmp_path.glob("edgetk-convert-*")) == []
+
+
+def test_ctrl_c_of_a_fleet_bench_stops_every_device_at_once(tmp_path: Path, seeds) -> None:
+    """Two local devices benching in parallel threads: SIGINT ends both runtimes and the CLI within seconds."""
+    model = tmp_path / f"fleet-{os.getpid()}.tflite"
+    model.write_bytes(seeds["tf-conv"])
+    inventory = tmp_path / "devices.toml"
+    inventory.write_text("".join(f'[devices.d{i}]\ntarget = "host-x86_64"\ntransport = "local"\n\n' for i in range(2)))
+    argv = [sys.executable, "-m", "toolkit.cli", "bench", str(model), "--all-devices", "--inventory", str(inventory),
+            "--runs", "10000000", "--warmup", "0", "--no-store"]  # fmt: skip
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+    try:
+        _wait_for(lambda: len(_pids_with(f"run-{proc.pid}-", cwd=True)) >= 2, what="both runner children")
+        time.sleep(0.5)
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+        took = time.monotonic() - sent
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert took < 5, took
+    time.sleep(0.3)
+    assert _pids_with(f"run-{proc.pid}-", cwd=True) == []

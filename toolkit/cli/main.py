@@ -127,8 +127,11 @@ class Stopped(BaseException):
 def _on_signal(signum: int, frame: object) -> None:
     import signal
 
+    from toolkit.children import CANCEL
+
     for sig in _HANDLED:  # one clean-up: a second signal must not interrupt it
         signal.signal(sig, signal.SIG_IGN)
+    CANCEL.set()  # threads (fleet runs) stop their children and remote commands too, not only this one
     raise Stopped(signum)
 
 
@@ -149,6 +152,9 @@ def main(argv: list[str] | None = None) -> int:
     import signal
     import threading
 
+    from toolkit.children import CANCEL
+
+    CANCEL.clear()  # a new command (tests call main() in-process)
     previous = {}
     if threading.current_thread() is threading.main_thread():
         previous = {sig: signal.signal(sig, _on_signal) for sig in _HANDLED}

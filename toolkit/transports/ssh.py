@@ -35,7 +35,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from toolkit import fileio
+from toolkit import children, fileio
 from toolkit.errors import BadInputError, DeviceError, HostKeyError, ToolkitError
 from toolkit.transports.base import ConnectOptions, RunResult, Transport, TransportEntry
 from toolkit.transports.blob_cache import BlobCachePuts, PutRecord, check_remote_name, printable
@@ -446,13 +446,17 @@ class SshTransport(BlobCachePuts, Transport):
                     err += chan.recv_stderr(65536)
                 if chan.exit_status_ready() and not chan.recv_ready() and not chan.recv_stderr_ready():
                     break
+                if children.CANCEL.is_set():  # Ctrl-C while this ran in a fleet thread
+                    self._kill_remote(err)
+                    chan.close()
+                    raise children.Cancelled(f"{argv[0]} on {self.where}")
                 if time.monotonic() - start > limit:
                     self._kill_remote(err)
                     chan.close()
                     raise DeviceError(f"command {argv[0]} timed out after {limit:g}s on {self.where} (stopped there)")
                 select.select([chan], [], [], 0.1)
         except BaseException as exc:  # Ctrl-C / SIGTERM: the remote group must not outlive this process
-            if not isinstance(exc, DeviceError):
+            if not isinstance(exc, DeviceError | children.Cancelled):
                 self._kill_remote(err)
             raise
         status = chan.recv_exit_status()
