@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from toolkit.bench.history import latency_trend, parse_since, sparkline
-from toolkit.bench.provenance import headline_latency, runner_timing
 from toolkit.bench.store import MIGRATIONS, ResultsStore
+from toolkit.provenance import headline_latency, runner_timing
 
 
 def _fields(p50: float, *, transport: str = "local", runtime: str = "litert", mcu: float | None = None,

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from toolkit.bench.provenance import TIMINGS
+from toolkit.provenance import TIMINGS
 from toolkit.runtimes.documents import Latency, RunnerDocument
 
 Timing = Literal[TIMINGS]  # type: ignore[valid-type]

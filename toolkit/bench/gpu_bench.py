@@ -3,7 +3,7 @@ SwiftShader), as a BenchResult like every other bench.
 
 What it is good for: the partitions the accelerator makes, and GPU-vs-CPU numerics on seeded inputs.
 What it is not: a phone's GPU latency. Every latency figure carries timing "software-gpu" and its note
-(toolkit.bench.provenance: "software GPU (SwiftShader) — not a phone's latency") in the JSON, the
+(toolkit.provenance: "software GPU (SwiftShader) — not a phone's latency") in the JSON, the
 results store, the terminal and the HTML report.
 """
 
@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.bench.orchestrate import BenchFinding, BenchOptions, BenchResult
-from toolkit.bench.provenance import SOFTWARE_GPU
 from toolkit.bench.stats import summarize
 from toolkit.errors import BadInputError, RuntimeCrashError
+from toolkit.provenance import SOFTWARE_GPU
 from toolkit.runtimes.gpu_accelerator import LATENCY_LABEL, PROVENANCE, GpuRun, run_gpu_accelerator
 
 

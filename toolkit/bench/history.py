@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from toolkit.bench.provenance import ESTIMATED, GATING_TIMINGS
 from toolkit.bench.stats import MIN_LATENCY_DIFF_MS
 from toolkit.bench.store import ResultRecord, ResultsStore
 from toolkit.errors import BadInputError
+from toolkit.provenance import ESTIMATED, GATING_TIMINGS
 
 TREND_SCHEMA = "edgetk.results-trend/1"
 SPARK = "▁▂▃▄▅▆▇█"

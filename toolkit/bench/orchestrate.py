@@ -15,8 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from toolkit import __version__
-from toolkit.bench import provenance
+from toolkit import __version__, provenance
 from toolkit.bench.per_op import complete_per_op, measure_per_op
 from toolkit.bench.stats import roofline, roofline_block, stats_problems
 from toolkit.errors import DeviceError, RuntimeCrashError
@@ -79,7 +78,7 @@ class BenchResult:
     per_op_estimate: dict[str, Any] | None = None
     per_op: dict[str, Any] | None = None  # measured per-op times (bench --per-op), with their timing
     mcu_estimate: dict[str, Any] | None = None
-    timing: str = provenance.MEASURED  # provenance of the runner's latency_ms (toolkit.bench.provenance)
+    timing: str = provenance.MEASURED  # provenance of the runner's latency_ms (toolkit.provenance)
     created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     edgetk_version: str = __version__
     record_id: int | None = None

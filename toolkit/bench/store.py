@@ -19,9 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from toolkit.bench.provenance import timing_from_stored
 from toolkit.errors import BadInputError
 from toolkit.paths import data_dir
+from toolkit.provenance import timing_from_stored
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -68,7 +68,7 @@ def _script(sql: str) -> Callable[[sqlite3.Connection], None]:
     return apply
 
 
-# Version 3: every row says where its latency came from (toolkit.bench.provenance): the runner's timing, and
+# Version 3: every row says where its latency came from (toolkit.provenance): the runner's timing, and
 # the headline latency (the MCU estimate for an MCU target) with its own. Rows written before are given the
 # value derivable from what they stored (transport, the bench document's "emulated" flag and MCU estimate).
 _V3 = """

@@ -166,7 +166,7 @@ def render(doc: dict[str, Any]) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from toolkit.bench.provenance import SHORT_NOTES
+    from toolkit.provenance import SHORT_NOTES
     from toolkit.text import inert
 
     console = Console(highlight=False)

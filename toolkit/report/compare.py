@@ -228,7 +228,7 @@ def comparison_findings(cmp: Comparison) -> list[dict]:
     if quantized:
         out += quantization_findings(cmp)
     out += [skip.to_finding() for skip in cmp.latency_skipped]
-    for row in cmp.latency:  # a regression only on measured or estimated figures (toolkit.bench.provenance)
+    for row in cmp.latency:  # a regression only on measured or estimated figures (toolkit.provenance)
         if row.verdict in ("slower", "faster"):
             severity = "improvement" if row.verdict == "faster" else "regression" if row.gating else "warning"
             out.append({"severity": severity, "kind": "latency", "target": row.target,

@@ -187,7 +187,7 @@ def bench_suite(doc: dict) -> JUnitSuite:
     """Cases for an ``edgetk.bench`` document (one result or a fleet's list): one per model x target, failing
     when the bench's own findings are errors (the model does not fit RAM or flash). The headline latency
     and its provenance are properties, so a CI dashboard never shows a host-run figure as the device's."""
-    from toolkit.bench.provenance import document_latency
+    from toolkit.provenance import document_latency
 
     cases = []
     for rec in doc["results"] if isinstance(doc.get("results"), list) else [doc]:

@@ -15,8 +15,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from toolkit.bench.provenance import EMULATED, ESTIMATED, GATING_TIMINGS, MEASURED
 from toolkit.errors import RuntimeCrashError
+from toolkit.provenance import EMULATED, ESTIMATED, GATING_TIMINGS, MEASURED
 from toolkit.report.verdicts import LatencyStats, latency_verdict
 
 DEFAULT_BENCH_TARGET = "host-x86_64"

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from toolkit.bench.per_op import top_ops
-from toolkit.bench.provenance import SHORT_NOTES
+from toolkit.provenance import SHORT_NOTES
 
 
 def per_op_lines(per_op: dict[str, Any]) -> list[str]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from toolkit.bench.provenance import GATING_TIMINGS
+from toolkit.provenance import GATING_TIMINGS
 
 
 def weight_dtype(model: Any) -> str | None:

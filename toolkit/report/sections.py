@@ -46,7 +46,7 @@ def _fmt(value: object) -> str:
 # ------------------------------------------------------------------ latency
 @dataclass
 class LatencyEntry:
-    """One latency figure of the page with its provenance (toolkit.bench.provenance) and raw samples."""
+    """One latency figure of the page with its provenance (toolkit.provenance) and raw samples."""
 
     label: str
     target: str
@@ -77,7 +77,7 @@ def _target_timing(target: str, emulated: bool) -> str:
 def bench_entries(doc: dict) -> list[LatencyEntry]:
     """The figures of an edgetk.bench document (one result or a fleet's list): the runner's, and for an MCU
     target the estimate (its headline) beside the host-run TFLM time."""
-    from toolkit.bench.provenance import document_latency
+    from toolkit.provenance import document_latency
 
     records = doc.get("results") if isinstance(doc.get("results"), list) else [doc]
     out = []

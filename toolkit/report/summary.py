@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from toolkit.bench.provenance import ABSOLUTE_TIMINGS
+from toolkit.provenance import ABSOLUTE_TIMINGS
 from toolkit.report.sections import headline_row
 
 SUMMARY_HEADERS = ["model", "target", "verdict", "why", "latency (p50)", "numerics", "memory vs budget"]
@@ -105,7 +105,7 @@ def _from_check(rows: _Rows, doc: dict) -> None:
 
 
 def _from_bench(rows: _Rows, doc: dict) -> None:
-    from toolkit.bench.provenance import document_latency
+    from toolkit.provenance import document_latency
 
     for rec in doc.get("results") if isinstance(doc.get("results"), list) else [doc]:
         runner = rec.get("runner") or {}

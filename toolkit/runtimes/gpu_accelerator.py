@@ -25,9 +25,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from toolkit.bench.provenance import SHORT_NOTES, SOFTWARE_GPU
 from toolkit.child_output import last_json_object
 from toolkit.errors import DeviceError, MissingDependencyError, RuntimeCrashError
+from toolkit.provenance import SHORT_NOTES, SOFTWARE_GPU
 from toolkit.targets.gpu_verdict import DelegateReason
 
 CHILD_SCRIPT = Path(__file__).with_name("gpu_child.py")
