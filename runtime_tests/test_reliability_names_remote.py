@@ -1,5 +1,6 @@
 """Hostile names through the SSH, adb and emulator transports: file names, model paths, device names (quoted
-keys in a hand-written devices.toml), remote directories and local output paths holding spaces, quotes, `;`,
+keys in a hand-written devices.toml: refused in one line, since device names are restricted to letters, digits,
+'-' and '_'), remote directories and local output paths holding spaces, quotes, `;`,
 `&&`, `$()`, backticks, `|`, newlines, rich markup and leading dashes.
 
 Names carry commands that would create a canary: ``touch CANARY`` (relative: it would land in whatever directory
@@ -66,6 +67,20 @@ def hostile_dir(canary: Path) -> str:
 
 def device_name(canary: Path) -> str:
     return f"-pi; touch {canary} && $(touch {canary}) `touch {canary}` 'q\"\n[/]x"
+
+
+#: device names are restricted to letters, digits, '-' and '_' (issue 17): the hostile name is refused before
+#: anything runs, and the hostile model path and remote dir go through under a safe name
+SAFE_NAME = "pi-1_b"
+
+
+def refuse_hostile_device_name(run_cli, tmp_path: Path, canary: Path, fields: dict[str, object],
+                               model: Path) -> None:
+    inv = write_inventory(tmp_path / "hostile-devices.toml", device_name(canary), fields)
+    res = run_cli("deploy", model, "--device", device_name(canary), "--inventory", inv, cwd=tmp_path)
+    refused_in_one_line(res, "device names may only contain letters, digits, '-' and '_'")
+    assert "\x1b" not in res.stderr and "\n" not in res.stderr.strip()
+    assert_no_canary(canary, tmp_path)
 
 
 def assert_no_canary(canary: Path, *trees: Path) -> None:
@@ -214,9 +229,11 @@ def test_ssh_remote_dir_with_a_newline_is_refused(server: SshServer, tmp_path: P
 def test_ssh_cli_and_outputs_with_hostile_device_name_model_path_and_remote_dir(
     server: SshServer, tmp_path: Path, canary: Path, run_cli, tiny_model: bytes
 ) -> None:
-    name = device_name(canary)
-    inv = write_inventory(tmp_path / "devices.toml", name, ssh_fields(server, f"~/.cache/{hostile_dir(canary)}"))
+    fields = ssh_fields(server, f"~/.cache/{hostile_dir(canary)}")
     model = hostile_model(tmp_path, tiny_model)
+    refuse_hostile_device_name(run_cli, tmp_path, canary, fields, model)
+    name = SAFE_NAME
+    inv = write_inventory(tmp_path / "devices.toml", name, fields)
     cli_deploy_and_bench(run_cli, tmp_path, model, name, inv, "rpi4-arm64")
     bench_keeping_outputs(tmp_path, model, name, inv, "rpi4-arm64")
     assert_no_canary(canary, HOME, tmp_path)
@@ -279,11 +296,12 @@ def test_adb_newline_or_relative_remote_dir_is_refused(peer: AdbPeer, tmp_path: 
 def test_adb_cli_and_outputs_with_hostile_device_name_model_path_and_remote_dir(
     peer: AdbPeer, tmp_path: Path, canary: Path, run_cli, tiny_model: bytes
 ) -> None:
-    name = device_name(canary)
     fields = {"target": "android-arm64", "transport": "adb", "serial": peer.serial,
               "remote_dir": str(peer.work / hostile_dir(canary))}  # fmt: skip
-    inv = write_inventory(tmp_path / "devices.toml", name, fields)
     model = hostile_model(tmp_path, tiny_model)
+    refuse_hostile_device_name(run_cli, tmp_path, canary, fields, model)
+    name = SAFE_NAME
+    inv = write_inventory(tmp_path / "devices.toml", name, fields)
     cli_deploy_and_bench(run_cli, tmp_path, model, name, inv, "android-arm64")
     bench_keeping_outputs(tmp_path, model, name, inv, "android-arm64")
     assert_no_canary(canary, peer.work, tmp_path)
@@ -309,9 +327,11 @@ def test_emulator_device_with_hostile_name_benches_a_hostile_model_path(
     tmp_path: Path, canary: Path, run_cli, tiny_model: bytes
 ) -> None:
     arm_image_root()
-    name = device_name(canary)
-    inv = write_inventory(tmp_path / "devices.toml", name, {"target": "rpi4-arm64", "transport": "emulator"})
+    fields = {"target": "rpi4-arm64", "transport": "emulator"}
     model = hostile_model(tmp_path, tiny_model)
+    refuse_hostile_device_name(run_cli, tmp_path, canary, fields, model)
+    name = SAFE_NAME
+    inv = write_inventory(tmp_path / "devices.toml", name, fields)
     db = tmp_path / LOCAL_DIR / "-results `touch CANARY`.sqlite"
     db.parent.mkdir()
     res = run_cli("bench", model, "--device", name, "--target", "rpi4-arm64", "--inventory", inv, "--runs", "2",

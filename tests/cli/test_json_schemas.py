@@ -77,6 +77,10 @@ def test_help_shows_full_choices_and_h_works(run_cli, monkeypatch: pytest.Monkey
 
 def test_shell_completion_is_installable_and_completes(run_cli, tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
+    # name the shell: typer otherwise detects it from the parent processes (sh under `make test` -> "Shell sh
+    # is not supported"); with detection off `--install-completion` takes the shell as its value, as typer's
+    # own tests do
+    monkeypatch.setenv("_TYPER_COMPLETE_TEST_DISABLE_SHELL_DETECTION", "1")
     proc = run_cli("--install-completion", "bash")
     assert proc.returncode == 0, proc.stderr
     script = tmp_path / ".bash_completions" / "edgetk.sh"
