@@ -59,16 +59,15 @@ def main() -> None:
 
 
 def summarize(out: Path, bench_files: list[str]) -> None:
-    """One line per target: check verdict, and measured (or estimated) latency where it was benchmarked."""
+    """One line per target: check verdict, and the headline latency with its provenance where it was benchmarked."""
     check = json.loads((out / "check.json").read_text())
     latency: dict[str, str] = {}
     for name in bench_files:
         doc = json.loads((out / name).read_text())
-        p50 = doc["runner"]["latency_ms"]["p50"]
-        label = "emulated" if doc["emulated"] else doc["transport"]
-        text = f"p50 {p50:.3f} ms ({label})"
-        if doc.get("mcu_estimate"):
-            text += f", on-MCU estimate {doc['mcu_estimate']['latency_ms']:.1f} ms (estimated)"
+        head = doc["headline"]  # THE latency of the target, with where it came from (the MCU estimate for MCUs)
+        text = f"p50 {head['p50_ms']:.3f} ms ({head['timing']})"
+        if head["source"] != "runner":  # e.g. the estimate's TFLM run on this host: relative only
+            text += f"; runner {doc['runner']['latency_ms']['p50']:.3f} ms ({doc['timing']})"
         latency[doc["target"]] = text
     print("\n== summary")
     for result in check["results"]:
