@@ -67,7 +67,7 @@ def run_manifest(runtime: str, entries: list[dict[str, str]], python_argv: list[
             crashed = started if started is not None and started not in run.results else None
             if crashed is None:
                 raise RuntimeCrashError(f"probe child for {runtime} failed before any model: {proc.why()}")
-            run.results[crashed] = ("crashed", f"child {proc.why()}")
+            run.results[crashed] = ("crashed", proc.why())
             run.restarts += 1
             start = crashed + 1
     return run
