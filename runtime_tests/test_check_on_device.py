@@ -39,7 +39,7 @@ def server(tmp_path_factory: pytest.TempPathFactory):
 @pytest.fixture(scope="module")
 def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """relu (runs everywhere), select (SELECT v1: tflite-runtime has it, TFLM not), call (CALL: no kernel in
-    tflite-runtime 2.14 or LiteRT 2.3, per targets/optables/*.json)."""
+    tflite-runtime 2.14 or LiteRT 2.3, per toolkit/targets/shipped/optables/*.json)."""
     from toolkit.model.builder import build_single_op_model, select_model
 
     out = tmp_path_factory.mktemp("ondevice-models")
@@ -114,7 +114,7 @@ def test_stale_op_table_disagreement_is_loud(models: dict, tmp_path: Path, run_c
     """A user target whose op table (wrongly) says tflite-runtime lacks SELECT: the device runs it anyway."""
     targets = Path(os.environ["EDGETK_HOME"]) / "config" / "targets"
     (targets / "optables").mkdir(parents=True)
-    table = json.loads((REPO / "targets/optables/tflite-runtime.json").read_text())
+    table = json.loads((REPO / "toolkit/targets/shipped/optables/tflite-runtime.json").read_text())
     table["ops"]["SELECT"] = {"code": 64, "status": "missing", "versions": []}
     (targets / "optables" / "stale.json").write_text(json.dumps(table))
     (targets / "stale-pi.toml").write_text('extends = "rpi4-arm64"\n[runtime]\nop_table = "stale.json"\n')

@@ -20,6 +20,7 @@ from runtime_tests.emulator_fixtures import INFER_SCRIPT, host_inference, tiny_m
 from toolkit.emulator import archive_path, build_image, ensure_image, list_images, read_image
 from toolkit.emulator.recipe import debian_mirror
 from toolkit.errors import DeviceError, EmulatorImageError, MissingDependencyError
+from toolkit.paths import shipped_targets_dir
 from toolkit.transports.emulator import EmulatorTransport
 
 pytestmark = [pytest.mark.slow, pytest.mark.device]
@@ -262,7 +263,7 @@ def test_arm64_tflite_runtime_has_the_same_kernels_as_x86(images) -> None:
     """The shipped op table was probed on x86; the aarch64 build of the same version must agree."""
     from toolkit.emulator.probe import probe_in_image, table_differences
 
-    shipped = json.loads((Path(__file__).resolve().parents[1] / "targets/optables/tflite-runtime.json").read_text())
+    shipped = json.loads((shipped_targets_dir() / "optables" / "tflite-runtime.json").read_text())
     table = probe_in_image("tflite-runtime", "arm64")
     assert table["probed_on"]["machine"] == "aarch64" and shipped["probed_on"]["machine"] == "x86_64"
     assert table["runtime"] == shipped["runtime"]

@@ -46,7 +46,7 @@ def shipped_targets_dir() -> Path:
     """Target descriptors and probed op-support tables shipped with edgetk (package data, read-only).
 
     Read through importlib.resources, so an installed wheel or sdist finds its own copy. In the checkout
-    ``toolkit/targets/shipped`` is a symlink to the top-level ``targets/``, which stays the source of truth.
+    ``toolkit/targets/shipped/`` is the one real directory that holds them (no symlink, no copy elsewhere).
     """
     return Path(str(resources.files("toolkit") / "targets" / "shipped"))
 

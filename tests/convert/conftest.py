@@ -1,7 +1,9 @@
 """One TensorFlow worker converts every test model; results are cached under $EDGETK_CACHE/test-models/.
 
-The cache key hashes the fixture models, the job list and edgetk's conversion code, so a code change
-re-converts and an unchanged tree reuses the .tflite files and reports.
+The cache key hashes the checkout's path, the fixture models, the job list and edgetk's conversion code, so a
+code change re-converts and an unchanged tree reuses the .tflite files and reports. The path is in the key
+because the reports hold absolute paths (the fixture source, file:line of errors) and several worktrees
+share one cache: a report converted in another checkout would fail this checkout's path assertions.
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ JOBS = [
 
 
 def _key() -> str:
-    digest = hashlib.sha256(FIXTURES.read_bytes())
+    digest = hashlib.sha256(str(REPO).encode())
+    digest.update(FIXTURES.read_bytes())
     digest.update(json.dumps(JOBS).encode())
     for path in sorted((REPO / "toolkit" / "convert").glob("*.py")):
         if not path.name.startswith("legacy"):

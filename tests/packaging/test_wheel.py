@@ -1,7 +1,7 @@
 """The distribution works from a built wheel, installed in a fresh venv outside the checkout.
 
-The wheel is built from a copy of this tree (the copy keeps toolkit/targets/shipped as the symlink to
-targets/), installed with its dependencies resolved by pip (the machine's package index; the runtime and
+The wheel is built from a copy of this tree (descriptors and op tables live in toolkit/targets/shipped/, a
+real directory of package data), installed with its dependencies resolved by pip (the machine's package index; the runtime and
 converter extras are NOT installed), and the console script is run from another directory on a
 third-party model. This is the path `pip install edgetk` users and the CI example take.
 """
@@ -23,6 +23,7 @@ from benchmarks.corpus import corpus_model
 pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[2]
+SHIPPED = REPO / "toolkit" / "targets" / "shipped"
 _IGNORE = shutil.ignore_patterns(".venv", ".git", "__pycache__", "*.egg-info", "build", "dist", ".pytest_cache",
                                  ".ruff_cache", "demo-out", "out")
 
@@ -55,8 +56,7 @@ def _edgetk(installed: dict[str, Path], *args: str) -> subprocess.CompletedProce
 
 def test_wheel_carries_every_descriptor_and_op_table(installed: dict[str, Path]) -> None:
     names = set(zipfile.ZipFile(installed["wheel"]).namelist())
-    expected = {f"toolkit/targets/shipped/{p.relative_to(REPO / 'targets')}"
-                for p in [*(REPO / "targets").glob("*.toml"), *(REPO / "targets" / "optables").glob("*.json")]}
+    expected = {str(p.relative_to(REPO)) for p in [*SHIPPED.glob("*.toml"), *(SHIPPED / "optables").glob("*.json")]}
     assert expected and expected <= names, sorted(expected - names)
     assert "toolkit/runtimes/runner.py" in names
     data = {str(p.relative_to(REPO)) for p in (REPO / "toolkit").rglob("*")
@@ -79,7 +79,7 @@ def test_targets_list_from_the_wheel(installed: dict[str, Path]) -> None:
     proc = _edgetk(installed, "targets", "list", "--json")
     assert proc.returncode == 0, proc.stderr
     rows = json.loads(proc.stdout)["targets"]  # an edgetk.targets/1 document (was a bare list)
-    assert {r["name"] for r in rows} >= {p.stem for p in (REPO / "targets").glob("*.toml")}
+    assert {r["name"] for r in rows} >= {p.stem for p in SHIPPED.glob("*.toml")}
     assert all(r["file"].startswith(str(installed["venv"])) for r in rows), rows
 
 

@@ -1,6 +1,6 @@
 """The GPU answer against the real thing: LiteRT 2.3's GPU accelerator (WebGPU on SwiftShader) runs
 third-party models (MediaPipe, microWakeWord) and models built here, and the static verdict from the
-measured table (targets/optables/litert-gpu.json) must predict its coverage class and CPU op set."""
+measured table (shipped/optables/litert-gpu.json) must predict its coverage class and CPU op set."""
 
 from __future__ import annotations
 

@@ -15,12 +15,17 @@ from toolkit.targets.optable import table_path
 from toolkit.targets.probe import run_manifest
 
 
-def test_shipped_dir_is_the_checkouts_targets_through_package_data() -> None:
+def test_shipped_dir_is_one_real_directory_of_package_data() -> None:
+    """Descriptors and op tables live in the package itself: no symlink (Windows checkouts keep symlinks as
+    text files), no second copy at the top of the checkout."""
     shipped = shipped_targets_dir()
-    assert shipped.parts[-3:] == ("toolkit", "targets", "shipped")
-    repo_targets = Path(__file__).resolve().parents[2] / "targets"
-    assert {p.name for p in shipped.glob("*.toml")} == {p.name for p in repo_targets.glob("*.toml")}
-    assert (shipped / "optables" / "tflm.json").read_bytes() == (repo_targets / "optables" / "tflm.json").read_bytes()
+    repo = Path(__file__).resolve().parents[2]
+    assert shipped == repo / "toolkit" / "targets" / "shipped"
+    assert shipped.is_dir() and not shipped.is_symlink()
+    assert not [p for p in shipped.rglob("*") if p.is_symlink()]
+    assert {"cortex-m4.toml", "host-x86_64.toml", "rpi4-arm64.toml"} <= {p.name for p in shipped.glob("*.toml")}
+    assert json.loads((shipped / "optables" / "tflm.json").read_text())["runtime"]["name"] == "tflm"
+    assert not (repo / "targets").exists()
 
 
 def test_user_probed_table_is_read_before_the_shipped_one(_edgetk_home: Path) -> None:

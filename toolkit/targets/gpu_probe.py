@@ -1,4 +1,4 @@
-"""Measure what LiteRT's GPU accelerator takes, into targets/optables/litert-gpu.json.
+"""Measure what LiteRT's GPU accelerator takes, into toolkit/targets/shipped/optables/litert-gpu.json.
 
 Every builtin op LiteRT's CPU has a kernel for, at each of its versions, plus the parameter variants of
 `gpu_probe_models.variant_cases`, is loaded with the GPU enabled (never run) in a child

@@ -1,5 +1,5 @@
 """The static GPU verdict: what LiteRT's GPU accelerator will do with a model, read from the measured GPU
-op table (targets/optables/litert-gpu.json, `edgetk targets probe --accelerator gpu`), no runtime.
+op table (shipped/optables/litert-gpu.json, `edgetk targets probe --accelerator gpu`), no runtime.
 
 Per op instance: a measured parameter variant when the op has one (`variant_key`: index-tensor rank,
 shrink_axis_mask, what feeds a DEQUANTIZE, a runtime shape for RESHAPE, the GPU custom ops), else the

@@ -1,4 +1,4 @@
-"""Probed op-support tables (targets/optables/<runtime>.json), parsed once per process and cached.
+"""Probed op-support tables (shipped/optables/<runtime>.json), parsed once per process and cached.
 
 A table says, for one runtime build, which builtin ops have a kernel, which versions of each, and which
 (op, dtype) pairs the kernel rejected when a valid model was run. It is data written by `edgetk targets

@@ -1,4 +1,4 @@
-"""Measure which kernels (op x version) and which dtypes a REAL runtime has, into targets/optables/*.json.
+"""Measure which kernels (op x version) and which dtypes a REAL runtime has, into an op table (*.json).
 
 The parent builds the models (toolkit.model.builder); a self-contained child (probe_child.py: stdlib + the
 runtime) loads each one. Many models go to one child; if a child dies by a signal, the model it was on is

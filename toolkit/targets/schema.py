@@ -21,7 +21,8 @@ class _Strict(BaseModel):
 class RuntimeSpec(_Strict):
     name: RuntimeName
     version: str
-    op_table: str = Field(description="file name under targets/optables/ produced by `edgetk targets probe`")
+    op_table: str = Field(description="file name under toolkit/targets/shipped/optables/ (or the user's "
+                          "optables dir) produced by `edgetk targets probe`")
     alternatives: list[str] = Field(default_factory=list, description="other runtimes that also work here")
     kernels: KernelFamily | None = Field(
         default=None, description="tflm only: the kernel family the firmware is built with (default reference)"
@@ -57,8 +58,8 @@ class DelegateSpec(_Strict):
     name: Literal["xnnpack", "gpu", "nnapi"]
     ops: list[str] | None = Field(default=None, description="ops the delegate takes per its docs (predicted from "
                                   "docs); others fall back to CPU")
-    op_table: str | None = Field(default=None, description="measured delegate table under targets/optables/ "
-                                 "(`edgetk targets probe --accelerator gpu`); wins over `ops`")
+    op_table: str | None = Field(default=None, description="measured delegate table under "
+                                 "toolkit/targets/shipped/optables/ (`edgetk targets probe --accelerator gpu`); wins over `ops`")
     source: str = ""
     note: str = ""
 
