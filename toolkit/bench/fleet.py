@@ -177,6 +177,12 @@ def fleet_cli(
     names = inv.names() if all_devices else list(devices)
     if not names:
         raise BadInputError(f"no devices in {inv.path} (add one with `edgetk devices add`)")
+    if options.inputs:  # once, before any device: one line naming the user's file, not one per device
+        from toolkit.bench.inputs_file import check_inputs_fit
+        from toolkit.model import load_model
+
+        with load_model(model) as loaded:
+            check_inputs_fit(Path(options.inputs), loaded)
     results = bench_fleet(model, [inv.get(n) for n in names], options, max_parallel,
                           trust_new_host_key=trust_new_host_key, progress=None if not as_json else False,
                           ask_password=ask_password)

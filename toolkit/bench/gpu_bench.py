@@ -53,6 +53,9 @@ def bench_gpu(model_path: Path | str, target: Any, *, options: BenchOptions | No
 
     _gpu_delegate(target)
     options = options or BenchOptions()
+    if options.inputs:  # the accelerator run feeds seeded inputs: refuse the user's rather than ignore them
+        raise BadInputError("--accelerator gpu feeds seeded inputs (--seed); --inputs is not used there: drop "
+                            "it, or bench on the CPU runtime without --accelerator")
     model_path = Path(model_path)
     model = load_model(model_path)
     run = run_gpu_accelerator(model_path, timeout=options.timeout, seed=options.seed, runs=options.runs,

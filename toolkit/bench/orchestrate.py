@@ -136,9 +136,9 @@ def bench_model(
     model_path = Path(model_path)
     model = load_model(model_path)
     if options.inputs:
-        from toolkit.bench.inputs_file import check_inputs_file
+        from toolkit.bench.inputs_file import check_inputs_fit
 
-        check_inputs_file(Path(options.inputs))
+        check_inputs_fit(Path(options.inputs), model)
     if options.kernels:  # before the run: a kernel family the estimate cannot model is bad input, not a late error
         from toolkit.bench.mcu_estimate import kernel_class
 

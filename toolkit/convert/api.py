@@ -57,10 +57,11 @@ def _validate(source: str, options: ConvertOptions) -> None:
         raise BadInputError(f"--quantize must be one of {', '.join(QUANTIZE_MODES)}, not '{options.quantize}'")
     if options.batch < 1:
         raise BadInputError("--batch must be at least 1")
-    if options.calibration and not Path(options.calibration).is_file():
-        raise BadInputError(f"{options.calibration}: calibration file not found")
-    if options.inputs and not Path(options.inputs).is_file():
-        raise BadInputError(f"{options.inputs}: --inputs file not found")
+    from toolkit.bench.inputs_file import check_inputs_file
+
+    for option, path in (("--calibration", options.calibration), ("--inputs", options.inputs)):
+        if path:  # here, before TensorFlow starts: a missing, non-.npz or non-numeric file is one line naming it
+            check_inputs_file(Path(path), option)
     if options.tolerance is not None and not options.tolerance > 0:
         raise BadInputError(f"--tolerance must be a positive relative error (e.g. 0.05), not {options.tolerance}")
     if pick_frontend(source, options.format).name == "graphdef":

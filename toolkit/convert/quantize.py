@@ -14,6 +14,7 @@ import numpy as np
 from toolkit.convert.frontends import InputSpec
 from toolkit.convert.options import ConvertOptions
 from toolkit.errors import BadInputError
+from toolkit.text import inert
 
 RANDOM_CALIBRATION_WARNING = (
     "QUANTIZED WITH RANDOM CALIBRATION DATA: scales fit random inputs, not your data; accuracy on real "
@@ -36,13 +37,15 @@ def load_calibration(path: str, inputs: list[InputSpec], flag: str = "--calibrat
             key = spec.name if spec.name in keys else f"arr_{i}" if f"arr_{i}" in keys else (
                 keys[i] if i < len(keys) else None)
             if key is None:
-                raise BadInputError(f"{path}: no array for input '{spec.name}' (arrays: {', '.join(keys)})")
+                raise BadInputError(f"{flag} {inert(str(path))}: no array for input '{inert(spec.name)}' "
+                                    f"(arrays: {inert(', '.join(keys)) or 'none'})")
             arr = np.asarray(data[key])
             if list(arr.shape[1:]) != [d for d in spec.shape]:
                 if arr.shape[1:] == tuple(spec.shape[1:]):  # samples given without the batch axis
                     arr = arr.reshape((arr.shape[0], *spec.shape))
                 else:
-                    raise BadInputError(f"{path}: array '{key}' has shape {list(arr.shape)}, expected "
+                    raise BadInputError(f"{flag} {inert(str(path))}: array '{inert(key)}' for input "
+                                        f"'{inert(spec.name)}' has shape {list(arr.shape)}, the model wants "
                                         f"[samples, {', '.join(map(str, spec.shape))}]")
             arrays.append(arr.astype(spec.dtype))
     if len({a.shape[0] for a in arrays}) > 1:

@@ -301,9 +301,11 @@ def compare_models(
     old_side = summarize_model(old_path) if old_path else None
     num = None
     if reference is not None:  # a broken reference must not turn into a passing comparison
-        from toolkit.bench.inputs_file import check_inputs_file
+        from toolkit.bench.inputs_file import check_inputs_fit
+        from toolkit.model import load_model
 
-        check_inputs_file(Path(reference), "--reference", needs_prefix="output_")
+        with load_model(new_path) as new_model:
+            check_inputs_fit(Path(reference), new_model, "--reference", keys="input_", resizable=True)
     if numerics:
         num = compare_numerics(Path(new_path), Path(old_path) if old_path else None, seed=seed, atol=atol, rtol=rtol,
                                reference=Path(reference) if reference else None, timeout_s=timeout_s)

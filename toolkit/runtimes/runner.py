@@ -321,11 +321,13 @@ def load_inputs(path: str | None, specs: list, seed: int) -> list:
             if key in data:
                 break
         else:
-            raise RunnerError("bad-input", f"{path}: no array for input {position} '{spec['name']}'", EXIT_BAD_INPUT)
+            raise RunnerError("bad-input", f"the --inputs file has no array for input {position} '{spec['name']}'",
+                              EXIT_BAD_INPUT)
         array = np.asarray(data[key])
         if list(array.shape) != spec["shape"]:
             raise RunnerError(
-                "bad-input", f"{path}: '{key}' has shape {list(array.shape)}, model wants {spec['shape']}", EXIT_BAD_INPUT
+                "bad-input", f"the --inputs file's '{key}' has shape {list(array.shape)}, model wants {spec['shape']}",
+                EXIT_BAD_INPUT,
             )
         arrays.append(array.astype(spec["dtype"], copy=False))
     return arrays
