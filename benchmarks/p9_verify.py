@@ -45,7 +45,8 @@ def corpus() -> dict[str, Path]:
 def agreement(models: dict[str, Path], emulated: bool = False) -> tuple[int, int, list[tuple[str, str, str, str, str]]]:
     """(agreeing pairs, verified pairs, disagreements as (model, target, static, verified, why)).
 
-    ``emulated``: Pi targets are also tried inside their emulated image (10-50 s per model here)."""
+    ``emulated``: Pi targets are also tried inside their emulated image (2-40 s per try here; benchmarks.p9e_emulated
+    measures that over the whole corpus)."""
     from toolkit.model import load_model
     from toolkit.targets import check_model, load_registry
     from toolkit.targets.verify import VerifyOptions, verify_report

@@ -32,6 +32,7 @@ FIGURES = {
     "P7": "benchmarks.p7_emulator",
     "P8": "benchmarks.p8_roofline",
     "P9": "benchmarks.p9_verify",
+    "P9e": "benchmarks.p9e_emulated",
     "P10": "benchmarks.p10_gpu",
     "P11": "benchmarks.p11_per_op",
     "growth": "benchmarks.growth",

@@ -133,3 +133,27 @@ def test_tflm_softmax_abort_on_a_tiny_int8_input_scale_is_predicted() -> None:
     assert static["cortex-m4"].verdict == verified["cortex-m4"].verdict == "does-not-run"
     assert "SIGABRT" in verified["cortex-m4"].outcomes[0].message
     assert static["host-x86_64"].verdict == verified["host-x86_64"].verdict == "runs"
+
+
+def test_tflite_detection_postprocess_is_registered_everywhere_and_runs_as_predicted() -> None:
+    """SSD's detection head (TFLite's custom TFLite_Detection_PostProcess, built from the kernel's documented
+    options): the probe found it registered in LiteRT, tflite-runtime AND TFLM, so check must not call it a
+    missing custom op on an MCU; TFLM runs it and decodes the same boxes as LiteRT on the same seeded inputs."""
+    import tempfile
+    from pathlib import Path
+
+    from toolkit.model.builder import detection_postprocess_model
+    from toolkit.targets.verify import output_mismatch
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "ssd_head.tflite"
+        path.write_bytes(detection_postprocess_model(detections=5))
+        static, verified = _both(path, "cortex-m4", "host-x86_64", "rpi4-arm64")
+    for target in ("cortex-m4", "host-x86_64", "rpi4-arm64"):
+        assert static[target].verdict == "runs" and not any(f.rule == "custom_op" for f in static[target].findings)
+        assert verified[target].verdict == "runs" and not verified[target].prediction_wrong
+        assert all(o.outcome == "runs" for o in verified[target].outcomes)
+    [tflm] = verified["cortex-m4"].outcomes
+    litert = verified["host-x86_64"].outcomes[0]
+    assert tflm.outputs[3]["name"] == "num_detections" and tflm.outputs[3]["max"] == 5.0  # it really detected
+    assert output_mismatch(tflm.outputs, litert.outputs) is None

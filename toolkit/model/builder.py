@@ -213,6 +213,30 @@ def custom_op_model(custom_code: str = "EdgetkTestOp") -> bytes:
     return _unary_float("CUSTOM", custom_code=custom_code)
 
 
+def detection_postprocess_model(boxes: int = 16, classes: int = 3, detections: int = 5) -> bytes:
+    """An SSD detection head: TFLite's custom TFLite_Detection_PostProcess (box decoding + NMS) over constant
+    anchors, with the flexbuffer options of TFLite's detection_postprocess kernel (what the TF Object Detection
+    API's export writes). Registered by LiteRT, tflite-runtime and TFLM, unlike most custom ops."""
+    from flatbuffers import flexbuffers
+
+    b = ModelBuilder(description="edgetk SSD detection head")
+    encodings = b.add_tensor([1, boxes, 4], name="box_encodings")
+    scores = b.add_tensor([1, boxes, classes + 1], name="class_predictions")  # + the background class
+    rng = np.random.default_rng(0)
+    centres, sizes = rng.uniform(0.2, 0.8, (boxes, 2)), rng.uniform(0.1, 0.3, (boxes, 2))
+    anchors = b.add_tensor([boxes, 4], name="anchors", data=np.concatenate([centres, sizes], 1).astype(np.float32))
+    outs = [b.add_tensor([1, detections, 4], name="detection_boxes"),
+            b.add_tensor([1, detections], name="detection_classes"),
+            b.add_tensor([1, detections], name="detection_scores"), b.add_tensor([1], name="num_detections")]
+    options = {"max_detections": detections, "max_classes_per_detection": 1, "detections_per_class": 10,
+               "use_regular_nms": False, "nms_score_threshold": 0.3, "nms_iou_threshold": 0.6,
+               "num_classes": classes, "y_scale": 10.0, "x_scale": 10.0, "h_scale": 5.0, "w_scale": 5.0}
+    b.add_op("CUSTOM", [encodings, scores, anchors], outs, custom_code="TFLite_Detection_PostProcess",
+             custom_options=bytes(flexbuffers.Dumps(options)))
+    b.set_io([encodings, scores], outs)
+    return b.build()
+
+
 def flex_op_model(tf_op: str = "Cumprod") -> bytes:
     """A Flex (Select TF ops) op: custom code 'Flex<Op>', runnable only with the Flex delegate."""
     return _unary_float("CUSTOM", custom_code=f"Flex{tf_op}")

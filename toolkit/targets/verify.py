@@ -73,7 +73,7 @@ class VerifyOptions:
     seed: int = 0
     workers: int = 3
     #: also try Pi targets inside their emulated image when it is built (real aarch64/armv7l op support;
-    #: qemu-user makes each try take 10-50 s here, so `check --verify --no-emulator` skips it)
+    #: qemu-user makes each try take 2-40 s here, median 6 s: PERFORMANCE.md P9e; `--no-emulator` skips it)
     emulated: bool = True
 
 
@@ -277,7 +277,7 @@ def verified_verdict(static: TargetVerdict, evidence: Evidence, where: str = "")
             verdict = DOES_NOT_RUN  # the runtime ran here, but the device's flash cannot hold the model
         else:
             verdict = static.verdict if static.verdict != DOES_NOT_RUN else RUNS
-    for o in evidence.outcomes:
+    for o in evidence.outcomes if primary.outcome == RUNS else ():  # else the error above already says it
         if o is not primary and o.outcome == DOES_NOT_RUN:
             findings.append(Finding("verified_alternative_fails", "warning",
                                     f"{o.label}: {o.message or o.kind} (the target's own runtime ran it)", o.op))
