@@ -17,12 +17,16 @@ import sys
 from pathlib import Path
 from typing import Any
 
-#: file stem -> (module, model class). Documents still written by hand-made dicts are described in
-#: docs/schemas/*.md only (check, compare, convert, inspect).
+#: file stem -> (module, model class): every document `report` reads, and the runner's and inspect's.
 DOCUMENTS: dict[str, tuple[str, str]] = {
     "runner": ("toolkit.runtimes.documents", "RunnerDocument"),
     "runner-error": ("toolkit.runtimes.documents", "RunnerErrorDocument"),
     "bench": ("toolkit.bench.documents", "BenchDocument"),
+    "check": ("toolkit.targets.documents", "CheckDocument"),
+    "compare": ("toolkit.report.documents", "CompareDocument"),
+    "convert": ("toolkit.convert.documents", "ConvertDocument"),
+    "inspect": ("toolkit.model.documents", "InspectDocument"),
+    "inspect-ops": ("toolkit.model.documents", "InspectOpsDocument"),
 }
 
 

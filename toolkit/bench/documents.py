@@ -140,6 +140,71 @@ class PerOp(_Strict):
     note: str
 
 
+class Headline(_Strict):
+    """THE latency of the result with its provenance (toolkit.provenance.headline_latency)."""
+
+    p50_ms: float | None
+    timing: Timing
+    source: Literal["runner", "mcu_estimate"]
+    note: str
+
+
+class Roofline(_Strict):
+    """How close the latency comes to the descriptor's peak MAC rate (compute roof only)."""
+
+    total_macs: int
+    peak_macs_per_s: float
+    ideal_ms: float
+    measured_ms: float | None = Field(None, description="absent when the latency is estimated")
+    efficiency: float = Field(description="ideal / latency; above 1: the descriptor's peak is too low")
+    latency_ms: float
+    timing: Timing
+    emulated: bool
+    estimated: bool
+    latency_source: str | None = None
+
+
+class EstimatedOp(_Strict):
+    subgraph: int
+    index: int
+    op: str
+    ms: float
+
+
+class PerOpEstimate(_Strict):
+    """The measured p50 shared among ops by static cost: an estimate, labelled so."""
+
+    estimated: Literal[True]
+    method: str
+    ops: list[EstimatedOp]
+
+
+class McuOp(_Strict):
+    index: int
+    op: str
+    cycles: float
+    ms: float
+    share: float | None = Field(None, description="of the total cycles (top_ops only)")
+
+
+class McuEstimate(_Strict):
+    """The MCU cycle model's latency (docs/MCU_ESTIMATE.md): always an estimate."""
+
+    estimated: Literal[True]
+    method: str
+    target: str
+    clock_hz: float
+    kernels: str
+    kernel_class: str
+    total_cycles: float
+    latency_ms: float
+    calibration_error: str
+    note: str
+    top_ops: list[McuOp]
+    per_op: list[McuOp]
+    timing: Literal["estimated"]
+
+
 class BenchDocument(_Strict):
     schema_: Literal["edgetk.bench/1"] = Field(alias="schema")
     id: int | None = Field(description="results-store record id (null before it is stored)")
@@ -152,11 +217,11 @@ class BenchDocument(_Strict):
     emulated: bool
     timing: Timing = Field(description="where the latency comes from")
     timing_note: str
-    headline: dict[str, Any]
+    headline: Headline
     options: Options
     findings: list[Finding]
-    roofline: dict[str, Any] | None
-    per_op_estimate: dict[str, Any] | None
+    roofline: Roofline | None
+    per_op_estimate: PerOpEstimate | None
     per_op: PerOp | None = Field(None, description="bench --per-op: measured per-op times (docs/schemas/bench.md)")
-    mcu_estimate: dict[str, Any] | None
+    mcu_estimate: McuEstimate | None
     runner: RunnerDocument | GpuRunnerDocument | BenchmarkModelDocument

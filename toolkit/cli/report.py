@@ -16,7 +16,8 @@ def report(
     title: str = typer.Option("edgetk report", "--title", help="Page title."),
 ) -> None:
     """Render saved results: HTML with plots (latency, op support, per-op cost, new vs old) and/or JUnit."""
-    from toolkit.report.html import load_results, write_html_report
+    from toolkit.report.html import write_html_report
+    from toolkit.report.inputs import load_results
 
     if not html_out and not junit:
         raise BadInputError("nothing to write: give --html FILE and/or --junit FILE")
@@ -25,13 +26,9 @@ def report(
         write_html_report(html_out, docs, title)
         typer.echo(f"wrote {html_out}")
     if junit:
-        from toolkit.report.junit import bench_suite, check_suite, compare_suite, write_junit
+        from toolkit.report.junit import report_suites, write_junit
 
-        suites = [compare_suite(d) if d["schema"].startswith("edgetk.compare") else
-                  bench_suite(d) if d["schema"].startswith("edgetk.bench") else
-                  check_suite(d, Path(d["model"]["path"]).name)
-                  for d in docs if d["schema"].startswith(("edgetk.compare", "edgetk.check", "edgetk.bench"))]
-        write_junit(junit, suites)
+        write_junit(junit, report_suites(docs))
         typer.echo(f"wrote {junit}")
 
 

@@ -1,6 +1,6 @@
 """`edgetk report RESULTS.json... --html report.html`: one self-contained HTML page.
 
-Inputs are the JSON documents of check / bench / compare / convert, told apart by their "schema" field.
+Inputs are the JSON documents of check / bench / compare / convert (read and validated by report/inputs.py).
 The page embeds its CSS and its plots (inline SVG), links nothing and loads nothing, so it can be
 attached to a CI run or mailed and still open offline.
 """
@@ -8,12 +8,10 @@ attached to a CI run or mailed and still open offline.
 from __future__ import annotations
 
 import html
-import json
 from datetime import UTC, datetime
 from pathlib import Path
 
 from toolkit import __version__
-from toolkit.errors import BadInputError
 from toolkit.report.sections import (
     Section,
     Table,
@@ -24,8 +22,6 @@ from toolkit.report.sections import (
     support_section,
 )
 from toolkit.report.summary import SUMMARY_HEADERS, page_warnings, summary_rows
-
-KNOWN_SCHEMAS = ("edgetk.check/", "edgetk.bench/", "edgetk.compare/", "edgetk.convert/")
 
 _CSS = """
 body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:24px;color:#222;max-width:1200px}
@@ -38,39 +34,6 @@ tr.fail td{background:#fdecee} tr.ok td{background:#eef8f0}
 .verdict{font-size:18px;font-weight:700} .warnings{background:#fff6db;border:1px solid #e6c200;padding:6px 12px}
 .details{margin-top:40px;color:#444;border-top:3px solid #ddd}
 """
-
-
-def load_results(paths: list[str | Path]) -> list[dict]:
-    """Read results files; each must be an edgetk JSON document with a known "schema"."""
-    docs = []
-    for path in map(Path, paths):
-        try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise BadInputError(f"{path}: not a readable JSON results file ({exc})") from None
-        except RecursionError:
-            raise BadInputError(f"{path}: not a results file (JSON nested too deeply)") from None
-        schema = doc.get("schema") if isinstance(doc, dict) else None
-        if not isinstance(schema, str) or not schema.startswith(KNOWN_SCHEMAS):
-            raise BadInputError(f"{path}: unknown results schema {schema!r} (expected one of {', '.join(KNOWN_SCHEMAS)})")
-        _check_version(path, schema)
-        doc["_file"] = str(path)
-        docs.append(doc)
-    return docs
-
-
-def _check_version(path: Path, schema: str) -> None:
-    """A document of a version this edgetk does not read is refused by name, not misread field by field."""
-    from toolkit.bench.orchestrate import BENCH_SCHEMA
-    from toolkit.convert.options import REPORT_SCHEMA
-    from toolkit.report.compare import COMPARE_SCHEMA
-    from toolkit.targets.check import CHECK_SCHEMA
-
-    supported = {s.partition("/")[0]: s for s in (CHECK_SCHEMA, BENCH_SCHEMA, COMPARE_SCHEMA, REPORT_SCHEMA)}
-    expected = supported[schema.partition("/")[0]]
-    if schema != expected:
-        raise BadInputError(f"{path}: {schema} documents are not read by edgetk {__version__} (it reads {expected}); "
-                            f"re-run the command that wrote it with this edgetk, or use the edgetk that wrote it")
 
 
 def build_sections(docs: list[dict]) -> list[Section]:

@@ -90,6 +90,20 @@ def write_junit(path: str | Path, suites: Iterable[JUnitSuite]) -> Path:
     return write_text(path, junit_xml(suites))
 
 
+def report_suites(docs: list[dict]) -> list[JUnitSuite]:
+    """`report --junit`: one suite per check, compare and bench document (convert documents have none)."""
+    suites = []
+    for doc in docs:
+        family = doc["schema"].partition("/")[0]
+        if family == "edgetk.compare":
+            suites.append(compare_suite(doc))
+        elif family == "edgetk.bench":
+            suites.append(bench_suite(doc))
+        elif family == "edgetk.check":
+            suites.append(check_suite(doc, Path(doc["model"]["path"]).name))
+    return suites
+
+
 def check_suite(report: Any, model_name: str) -> JUnitSuite:
     """Cases for a ``CheckReport`` (or its JSON dict): a target fails when its verdict is "does-not-run".
 

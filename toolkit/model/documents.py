@@ -1,0 +1,134 @@
+"""The inspect document (``edgetk.inspect/1``: `inspect --json`, `inspect --json --ops-only`) as typed models.
+
+docs/schemas/inspect.schema.json is generated from them (`make docs`) and a test validates real `inspect`
+output on corpus models. Prose: docs/schemas/inspect.md. Nothing here reads a model; emitting stays the
+views' plain ``to_dict()`` so `inspect` of a large model pays nothing for validation.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Quantization(_Strict):
+    scales: list[float]
+    zero_points: list[int]
+    quantized_dimension: int
+
+
+class Tensor(_Strict):
+    index: int
+    name: str
+    dtype: str
+    shape: list[int]
+    shape_signature: list[int] = Field(description="-1 = dynamic; equals shape when the file has none")
+    quantization: Quantization | None
+    buffer_index: int
+    buffer_bytes: int = Field(description="> 0: a constant (weights)")
+    is_variable: bool
+
+
+class Operator(_Strict):
+    index: int
+    name: str = Field(description="builtin name, or the custom code for custom ops")
+    builtin_code: int | None = Field(description="max(deprecated_builtin_code, builtin_code); null when custom")
+    custom_code: str | None
+    version: int
+    is_custom: bool
+    is_flex: bool
+    inputs: list[int] = Field(description="tensor indices; -1 = omitted optional input")
+    outputs: list[int]
+    called_subgraphs: list[int] = Field(description="WHILE [cond, body], IF [then, else], CALL_ONCE [init]")
+    options: dict[str, Any] = Field(description="builtin options, snake_case, enums as ints")
+
+
+class Subgraph(_Strict):
+    index: int
+    name: str | None
+    inputs: list[int]
+    outputs: list[int]
+    tensors: list[Tensor]
+    operators: list[Operator]
+
+
+class Signature(_Strict):
+    key: str
+    subgraph_index: int
+    inputs: dict[str, int]
+    outputs: dict[str, int]
+
+
+class MetadataEntry(_Strict):
+    bytes: int
+    text: str | None = Field(description="the text when it is printable UTF-8")
+
+
+class Buffers(_Strict):
+    count: int
+    total_bytes: int = Field(description="weight data")
+
+
+class OpCost(_Strict):
+    subgraph: int
+    index: int
+    name: str
+    macs: int
+    flops: int
+    bytes_moved: int
+    weight_bytes: int
+    dtype: str = Field(description="the op's first input's dtype")
+    loop_body: bool
+    trip_count: int | None = Field(description="runs per inference, already applied; null = unknown")
+
+
+class Cost(_Strict):
+    total_macs: int
+    total_flops: int
+    total_bytes: int
+    has_loops: bool
+    unknown_trip_counts: bool
+    ops: list[OpCost]
+
+
+class InspectDocument(_Strict):
+    """`inspect --json`."""
+
+    schema_: Literal["edgetk.inspect/1"] = Field(alias="schema")
+    path: str
+    size_bytes: int
+    sha256: str = Field(description="of the whole file")
+    producer: str | None = Field(description="the model's description string; null if absent")
+    schema_version: int
+    metadata: dict[str, MetadataEntry]
+    op_counts: dict[str, int] = Field(description="all subgraphs, most frequent first")
+    buffers: Buffers
+    subgraphs: list[Subgraph]
+    signatures: list[Signature]
+    cost: Cost
+
+
+class OpWithCost(Operator):
+    """An operator merged with its cost entry."""
+
+    subgraph: int
+    macs: int
+    flops: int
+    bytes_moved: int
+    weight_bytes: int
+    dtype: str
+    loop_body: bool
+    trip_count: int | None
+
+
+class InspectOpsDocument(_Strict):
+    """`inspect --json --ops-only`."""
+
+    schema_: Literal["edgetk.inspect/1"] = Field(alias="schema")
+    path: str
+    ops: list[OpWithCost]

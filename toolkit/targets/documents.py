@@ -1,0 +1,142 @@
+"""The check document (``edgetk.check/1``, what `check --json` prints and `report` reads) as typed models.
+
+The JSON Schema in docs/schemas/check.schema.json is generated from ``CheckDocument`` (`make docs`); tests run
+the real `check` (static, ``--verify``, ``--device``) on corpus models and validate what it prints, and
+`report` validates its inputs with it. Prose: docs/schemas/check.md. Fields added within ``/1`` after its
+first release have defaults, so documents written before them still validate.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Verdict = Literal["runs", "delegate-fallback", "does-not-run"]
+
+
+class Strict(BaseModel):
+    """A document part: unknown fields are refused (tests), `report` reads with ``extra="ignore"``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class ModelRef(Strict):
+    path: str
+    sha256: str
+    size_bytes: int
+
+
+class CheckFinding(Strict):
+    rule: str = Field(description="rule function in toolkit/targets/rules.py (see docs/SUPPORTED_OPS.md)")
+    severity: Literal["error", "fallback", "warning"]
+    message: str
+    op: str | None = None
+    subgraph: int | None = None
+    op_index: int | None = None
+    fix: str | None = Field(None, description="what to do about it, one line (toolkit/targets/fixes.py)")
+
+
+class DelegateReason(Strict):
+    op: str
+    message: str = Field(description="the delegate's own reason line")
+
+
+class GpuNumericsOutput(Strict):
+    name: str
+    dtype: str | None = None
+    shape: list[int] | None = None
+    max_abs: float | None
+    max_rel: float | None
+    cpu_max_abs_value: float | None
+    finite: bool
+
+
+class GpuNumerics(Strict):
+    """`--verify`: the GPU accelerator's outputs against LiteRT CPU on the same seeded inputs (docs/GPU.md)."""
+
+    passed: bool | None
+    outputs: list[GpuNumericsOutput]
+    tolerance: dict[str, float]
+    enforce_f32: bool
+
+
+class Delegate(Strict):
+    name: str = Field(description="gpu, nnapi")
+    coverage: Literal["full", "partial", "refused"]
+    ops_on_cpu: list[str]
+    partitions: int
+    evidence: str = Field(description='"op-table" · "accelerator-run" (--verify) · "predicted from docs"')
+    reasons: list[DelegateReason]
+    source: str
+    predicted: Delegate | None = Field(None, description="--verify: the op-table verdict beside the run")
+    numerics: GpuNumerics | None = None
+    prediction_wrong: bool | None = None
+
+
+class RuntimeOutcome(Strict):
+    """One runtime tried here (`--verify`)."""
+
+    key: str
+    label: str
+    runtime: str
+    provenance: Literal["host-run", "emulated", "software-gpu", "measured"]
+    outcome: Literal["runs", "does-not-run", "not-tried"]
+    kind: str | None = None
+    message: str | None = None
+    op: str | None = None
+    arena_bytes: int | None = None
+    seconds: float = 0.0
+
+
+class Observed(Strict):
+    """What a device did with the model (`check --device`)."""
+
+    verdict: Literal["runs", "does-not-run", "not-checked"]
+    runtime: str | None = None
+    arch: str | None = None
+    kind: str | None = None
+    message: str | None = None
+    op: str | None = None
+    signal: str | None = None
+    phase: str | None = None
+    init_ms: float | None = None
+    first_inference_ms: float | None = None
+    arena_bytes: int | None = None
+    exit_code: int = 0
+    seconds: float = 0.0
+
+
+class TargetResult(Strict):
+    target: str
+    verdict: Verdict
+    evidence: Literal["static", "verified"] = "static"
+    runtime: str = Field(description="runtime name and version of the probed op table the verdict used")
+    op_table: str
+    arena_estimate_bytes: int = Field(description="an estimate, not a measurement (docs/schemas/check.md)")
+    arena_source: Literal["estimated", "measured"] = "estimated"
+    findings: list[CheckFinding]
+    delegates: list[Delegate] = Field(default_factory=list)
+    predicted_verdict: Verdict | None = Field(None, description="--verify: the static verdict")
+    prediction_wrong: bool | None = Field(None, description="--verify: the runtime contradicted the prediction")
+    arena_measured_bytes: int | None = None
+    runtime_outcomes: list[RuntimeOutcome] = Field(default_factory=list)
+    device: str | None = Field(None, description="--device: the inventory entry (and the fields below)")
+    transport: str | None = None
+    emulated: bool | None = None
+    observed: Observed | None = None
+    agrees: bool | None = Field(None, description="--device: whether 'can it run' was predicted right")
+
+
+class CheckDocument(Strict):
+    schema_: Literal["edgetk.check/1"] = Field(alias="schema")
+    model: ModelRef
+    all_run: bool
+    predictions_wrong: list[str] = Field(default_factory=list)
+    results: list[TargetResult]
+    disagreements: list[str] = Field(default_factory=list, description="--device: devices contradicting it")
+
+
+def dump(model: BaseModel) -> dict[str, Any]:
+    """A validated document as its JSON (only the fields it had)."""
+    return model.model_dump(mode="json", by_alias=True, exclude_unset=True)
