@@ -184,7 +184,10 @@ class McuOp(_Strict):
     op: str
     cycles: float
     ms: float
-    share: float | None = Field(None, description="of the total cycles (top_ops only)")
+
+
+class McuTopOp(McuOp):
+    share: float = Field(description="of the total cycles")
 
 
 class McuEstimate(_Strict):
@@ -200,7 +203,7 @@ class McuEstimate(_Strict):
     latency_ms: float
     calibration_error: str
     note: str
-    top_ops: list[McuOp]
+    top_ops: list[McuTopOp]
     per_op: list[McuOp]
     timing: Literal["estimated"]
 
