@@ -201,6 +201,7 @@ def _coefficients_toml(fits: dict, k) -> str:
                 f"cycles_per_weight_byte = {c.cycles_per_weight_byte:.6g}", f"macs_per_cycle = {c.macs_per_cycle!r}"]  # fmt: skip
         out += [f"fit_max_error = {max(map(abs, fit.fit.values())):.6f}"] if fit.fit else []
         out += [f'transferred_from = "{fit.transferred_from}"'] if fit.transferred_from else []
+        out += [f'status = "{c.status}"']
         out += [f"lobo_max_error = {lobo:.6f}"] if lobo is not None else []
         out += [f"lomo_max_error = {lomo:.6f}"] if lomo is not None else []
         out += [f"boards = [{', '.join(repr(b).replace(chr(39), chr(34)) for b in c.boards)}]",

@@ -1,7 +1,7 @@
 """Fitting the MCU cycle model (toolkit.bench.mcu_estimate) to published latencies, and how well it fits.
 
-Per kernel class: non-negative least squares on relative error of the class's terms (three or more points),
-one scale on a shape class's coefficients (fewer), or a copy of a transfer class's (none). Each board is held
+Per kernel class: non-negative least squares on relative error of the class's terms, or of one scale on a
+shape class's coefficients plus the class's extra terms, or a copy of a transfer class's (no point). Each board is held
 out in turn (two or more boards), else each model; validation points are scored but never fitted.
 ``python -m benchmarks.mlperf_tiny_models --calibrate [--write]`` runs it on benchmarks/mcu_published.py.
 """
@@ -47,8 +47,8 @@ _TERMS = ("macs", "outputs", "weight_bytes")
 
 
 def _design_row(s: CalibrationSample, k: Coefficients, class_mpc: float) -> tuple[np.ndarray, float, float]:
-    """Fitted-term features [MACs scaled to the class core, outputs, weight bytes] of MAC ops, the fixed
-    (assumed) cycles, and the measured cycles."""
+    """Fitted-term features [MACs scaled to the class core, outputs, weight bytes used once] of MAC ops, the
+    fixed (assumed) cycles, and the measured cycles."""
     x = np.zeros(3)
     fixed = 0.0
     for f in s.features:
@@ -56,7 +56,7 @@ def _design_row(s: CalibrationSample, k: Coefficients, class_mpc: float) -> tupl
             dtype = "float32" if f.dtype.startswith("float") else "int8"
             mpc = s.macs_per_cycle if class_named(s.kernel_class).simd else class_mpc
             x += [f.macs * dtype_factor(k.dtype_factors, dtype, "mac") * class_mpc / mpc,
-                  f.outputs * dtype_factor(k.dtype_factors, dtype, "output"), f.weight_bytes]  # fmt: skip
+                  f.outputs * dtype_factor(k.dtype_factors, dtype, "output"), f.streamed_weight_bytes]  # fmt: skip
             fixed += k.cycles_per_op * f.runs
         else:
             fixed += k.cycles_per_byte * f.bytes_moved + k.cycles_per_op * f.runs
@@ -82,25 +82,27 @@ def _nonnegative_lstsq(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 def fit_class(
     samples: Sequence[CalibrationSample], k: Coefficients, class_mpc: float, shape: ClassCoefficients | None = None,
-    terms: Sequence[str] = ("macs", "outputs"),
+    terms: Sequence[str] = ("macs", "outputs"), extra_terms: Sequence[str] = (),
 ) -> ClassCoefficients:
-    """Non-negative least squares on relative error of ``terms`` from three or more points; with fewer
-    points, one scale on ``shape``'s coefficients (when the class has a shape class)."""
+    """Non-negative least squares on relative error: of ``terms`` (no ``shape``), or of one scale on
+    ``shape``'s coefficients and ``extra_terms``."""
     rows, rhs = [], []
     for s in samples:
         x, fixed, cycles = _design_row(s, k, class_mpc)
         rows.append(x / cycles)
         rhs.append((cycles - fixed) / cycles)
     a, b = np.array(rows), np.array(rhs)
-    if len(samples) >= 3 or shape is None:
+    solution = np.zeros(3)
+    if shape is None:
         cols = [_TERMS.index(t) for t in terms]
-        solution = np.zeros(3)
         solution[cols] = _nonnegative_lstsq(a[:, cols], b)
-        return ClassCoefficients(float(solution[0]), float(solution[1]), class_mpc, float(solution[2]))
-    base = np.array([shape.cycles_per_mac, shape.cycles_per_output, shape.cycles_per_weight_byte])
-    col = a @ base
-    scale = float(col @ b / (col @ col))
-    return ClassCoefficients(*(scale * base[:2]), class_mpc, scale * base[2])
+    else:
+        base = np.array([shape.cycles_per_mac, shape.cycles_per_output, shape.cycles_per_weight_byte])
+        cols = [_TERMS.index(t) for t in extra_terms]
+        x = _nonnegative_lstsq(np.column_stack([a @ base, a[:, cols]]), b)
+        solution = x[0] * base
+        solution[cols] += x[1:]
+    return ClassCoefficients(float(solution[0]), float(solution[1]), class_mpc, float(solution[2]))
 
 
 def relative_error(sample: CalibrationSample, k: Coefficients, c: ClassCoefficients | None = None) -> float:
@@ -149,14 +151,19 @@ def fit_all(
     for klass in KERNEL_CLASSES:
         mine = [s for s in samples if s.kernel_class == klass.name]
         if not mine and klass.transfer in fits:
-            c, fit, kind, held = fits[klass.transfer].coefficients, {}, "none", {}
+            c, fit, kind, held = replace(fits[klass.transfer].coefficients, status="transfer"), {}, "none", {}
         elif mine:
             class_mpc = min(s.macs_per_cycle for s in mine)
             shape = fits[klass.shape].coefficients if klass.shape in fits else None
-            refit = partial(fit_class, k=k, class_mpc=class_mpc, shape=shape, terms=klass.terms)
+            if shape is not None and class_named(klass.shape).simd:  # its cycles per MAC on this class's core
+                shape = replace(shape, cycles_per_mac=shape.cycles_per_mac * shape.macs_per_cycle / class_mpc)
+            refit = partial(fit_class, k=k, class_mpc=class_mpc, shape=shape, terms=klass.terms,
+                            extra_terms=klass.extra_terms)  # fmt: skip
             c = refit(mine)
             kind, held = _held_out(mine, k, refit)
-            c = replace(c, boards=tuple(sorted({s.board for s in mine})), archs=tuple(sorted({s.arch for s in mine})))
+            boards = tuple(sorted({s.board for s in mine}))
+            c = replace(c, boards=boards, archs=tuple(sorted({s.arch for s in mine})),
+                        status="calibrated" if len(boards) > 1 else "single-board")  # fmt: skip
             fit = {(s.board, s.name): relative_error(s, k, c) for s in mine}
         else:
             continue
@@ -166,26 +173,28 @@ def fit_all(
 
 
 def summarise(fit: ClassFit) -> str:
-    """The one-line error statement every estimate of this class carries."""
+    """The one-line error statement every estimate of this class carries, led by its calibration status
+    (toolkit.bench.mcu_estimate.CALIBRATION_STATUSES): only a class fitted on two or more boards has a
+    held-out error."""
     boards = fit.coefficients.boards
-    if fit.transferred_from:
-        text = f"no calibration point: {fit.transferred_from} coefficients ({', '.join(boards)}), not validated"
-        if fit.validation:
-            where = ", ".join(sorted({board for board, _ in fit.validation}))
-            text += f"; checked on {where} (never fitted) max |error| {max(map(abs, fit.validation.values())):.1%}"
-        return text.replace("%", " %")
-    worst = max(map(abs, fit.fit.values()))
-    n = len(fit.fit)
-    text = (f"fit max |error| {worst:.1%} ({n} point{'s' * (n > 1)}, {len(boards)} board{'s' * (len(boards) > 1)}: "
-            f"{', '.join(boards)})")  # fmt: skip
-    if fit.held_out_kind == "board":
-        text += f", leave-one-board-out max |error| {max(map(abs, fit.held_out.values())):.1%}"
-    elif fit.held_out_kind == "model":
-        text += (f"; one board: no leave-one-board-out, leave-one-model-out max |error| "
-                 f"{max(map(abs, fit.held_out.values())):.1%}")  # fmt: skip
-    else:
-        text += "; one point: exact by construction, no held-out error"
+    checked = ""
     if fit.validation:
         where = ", ".join(sorted({board for board, _ in fit.validation}))
-        text += f"; validation on {where} (never fitted) max |error| {max(map(abs, fit.validation.values())):.1%}"
-    return text.replace("%", " %")
+        checked = f"; validation on {where} (never fitted) max |error| {max(map(abs, fit.validation.values())):.1%}"
+    if fit.transferred_from:
+        text = (f"transfer, not validated: no calibration point, {fit.transferred_from} coefficients "
+                f"({', '.join(boards)})")  # fmt: skip
+        return (text + checked).replace("%", " %")
+    worst = max(map(abs, fit.fit.values()))
+    n = len(fit.fit)
+    if fit.held_out_kind == "board":
+        text = (f"calibrated: fit max |error| {worst:.1%} ({n} points, {len(boards)} boards: {', '.join(boards)}), "
+                f"leave-one-board-out max |error| {max(map(abs, fit.held_out.values())):.1%}")  # fmt: skip
+    else:
+        text = (f"single board, not validated: calibrated on one board ({boards[0]}), leave-one-board-out error "
+                f"not computable; fit max |error| {worst:.1%} ({n} point{'s' * (n > 1)}")  # fmt: skip
+        if fit.held_out_kind == "model":
+            text += f"), leave-one-model-out max |error| {max(map(abs, fit.held_out.values())):.1%}"
+        else:
+            text += ": exact by construction)"
+    return (text + checked).replace("%", " %")

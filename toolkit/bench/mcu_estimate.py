@@ -13,8 +13,9 @@ The kernels a deployment is built with change the cost several-fold, so ``cycles
 ``cycles_per_output`` belong to a *kernel class*: a kernel family (reference, CMSIS-NN, ESP-NN, named by the
 descriptor's ``[runtime] kernels`` or ``bench --kernels``) on a core class (the descriptor's ``cpu.arch``).
 The MAC term scales with the descriptor's macs_per_cycle for SIMD kernels only (reference kernels are scalar
-C); cmsis-nn/mve adds ``cycles_per_weight_byte`` x weight bytes; float ops under the integer-only CMSIS-NN and
-ESP-NN are priced with the same core's reference class. Each class is fitted to published measurements
+C); cmsis-nn/mve adds ``cycles_per_weight_byte`` x the weight bytes of ops that use each weight once (fully
+connected at batch 1: the weights stream from flash; a convolution's stay in cache and are priced by its
+MACs); float ops under the integer-only CMSIS-NN and ESP-NN are priced with the same core's reference class. Each class is fitted to published measurements
 (toolkit/bench/mcu_calibration.py, benchmarks/mcu_published.py, docs/MCU_ESTIMATE.md), or, with none, copies
 another class's coefficients and says so. Coefficients and their errors live in mcu_coefficients.toml.
 """
@@ -34,6 +35,11 @@ COEFFICIENTS_FILE = Path(__file__).with_name("mcu_coefficients.toml")
 KernelFamily = Literal["reference", "cmsis-nn", "esp-nn"]
 KERNEL_FAMILIES: tuple[str, ...] = ("reference", "cmsis-nn", "esp-nn")
 TOP_OPS = 5  # ops listed in the breakdown (by estimated cycles)
+CALIBRATION_STATUSES = {
+    "calibrated": "fitted on two or more boards: leave-one-board-out error measured",
+    "single-board": "fitted on one board: leave-one-board-out error not computable, not validated",
+    "transfer": "no calibration point: another class's coefficients, not validated",
+}
 MAC_OPS = frozenset(
     {"CONV_2D", "DEPTHWISE_CONV_2D", "FULLY_CONNECTED", "TRANSPOSE_CONV", "BATCH_MATMUL", "CONV_3D",
      "UNIDIRECTIONAL_SEQUENCE_LSTM", "LSTM", "BIDIRECTIONAL_SEQUENCE_LSTM", "RNN", "UNIDIRECTIONAL_SEQUENCE_RNN"}
@@ -42,13 +48,16 @@ MAC_OPS = frozenset(
 
 @dataclass(frozen=True)
 class KernelClass:
-    """A kernel family on a core class; ``shape``: the class whose coefficients are scaled when few points."""
+    """A kernel family on a core class. Fitted freely on ``terms`` (no ``shape``), or as one scale on the
+    ``shape`` class's coefficients plus free ``extra_terms``: fewer free parameters where the points are few
+    or come from one board."""
 
     name: str
     family: str
     archs: tuple[str, ...]
     shape: str | None = None
-    terms: tuple[str, ...] = ("macs", "outputs")  # fitted terms with three or more points
+    terms: tuple[str, ...] = ("macs", "outputs")  # fitted terms of a class without a shape
+    extra_terms: tuple[str, ...] = ()  # fitted beside the shape's scale
     simd: bool = True  # MAC cycles scale with the descriptor's macs_per_cycle (reference kernels are scalar C)
     transfer: str | None = None  # no permitted calibration point: this class's coefficients are copied
     note: str = ""
@@ -56,15 +65,14 @@ class KernelClass:
 
 KERNEL_CLASSES: tuple[KernelClass, ...] = (  # ordered: shape and transfer classes come first
     KernelClass("cmsis-nn/dsp", "cmsis-nn", ("armv7e-m", "armv8-m.main")),
-    # Helium makes MACs cheap enough that streaming the weights shows (AD: ~1 cycle per weight byte)
-    KernelClass("cmsis-nn/mve", "cmsis-nn", ("armv8.1-m.main",), terms=("macs", "outputs", "weight_bytes")),
+    # One board: the DSP class's MAC/output shape, scaled; Helium makes MACs cheap enough that streaming weights
+    # used once shows (AD, all fully connected: ~0.6 cycle per weight byte on the M85, 5x a convolution's per MAC)
+    KernelClass("cmsis-nn/mve", "cmsis-nn", ("armv8.1-m.main",), shape="cmsis-nn/dsp", extra_terms=("weight_bytes",)),
     KernelClass("reference/xtensa-lx7", "reference", ("xtensa-lx7",), shape="cmsis-nn/dsp", simd=False),
     KernelClass("esp-nn/esp32-s3", "esp-nn", ("xtensa-lx7",), shape="cmsis-nn/dsp"),
+    # one published point (Arduino Nano 33 BLE, person detection): one scale on the ESP32-S3 reference kernels' shape
     KernelClass("reference/cortex-m", "reference", ("armv6-m", "armv7e-m", "armv8-m.main", "armv8.1-m.main"),
-                simd=False, transfer="reference/xtensa-lx7",
-                note="no MLPerf Tiny or vendor figure for TFLM reference kernels on a Cortex-M exists (MLPerf Tiny "
-                     "v0.5's reference submission was built with CMSIS-NN): the ESP32-S3 reference kernels' cycles "
-                     "stand in"),
+                shape="reference/xtensa-lx7", simd=False, transfer="reference/xtensa-lx7"),
 )
 # CMSIS-NN has no SIMD path on armv6-m (Cortex-M0/M0+) and no published point was found: reference stands in.
 _STAND_INS = {("cmsis-nn", "armv6-m"): "reference/cortex-m"}
@@ -93,11 +101,12 @@ class ClassCoefficients:
     cycles_per_mac: float
     cycles_per_output: float
     macs_per_cycle: float  # the calibration cores' descriptor value: MAC cycles scale by this / the target's
-    cycles_per_weight_byte: float = 0.0  # MAC ops' constant inputs (fitted in classes that name the term)
+    cycles_per_weight_byte: float = 0.0  # weights used once (OpFeatures.streamed_weight_bytes); fitted where named
     error_summary: str = ""
     fit_max_error: float | None = None
     lobo_max_error: float | None = None  # leave-one-board-out; None with one board
     lomo_max_error: float | None = None  # leave-one-model-out (one-board classes)
+    status: str = ""  # CALIBRATION_STATUSES: how far the class's error figures can be trusted
     boards: tuple[str, ...] = ()
     archs: tuple[str, ...] = ()  # cpu.arch of the calibration boards' cores
 
@@ -119,8 +128,8 @@ def load_coefficients(path: Path = COEFFICIENTS_FILE) -> Coefficients:
             classes[name] = ClassCoefficients(
                 float(c["cycles_per_mac"]), float(c["cycles_per_output"]), float(c["macs_per_cycle"]),
                 float(c.get("cycles_per_weight_byte", 0.0)), str(c.get("error_summary", "")),
-                c.get("fit_max_error"), c.get("lobo_max_error"), c.get("lomo_max_error"), tuple(c.get("boards", ())),
-                tuple(c.get("archs", ())),
+                c.get("fit_max_error"), c.get("lobo_max_error"), c.get("lomo_max_error"), str(c.get("status", "")),
+                tuple(c.get("boards", ())), tuple(c.get("archs", ())),
             )  # fmt: skip
         return Coefficients(classes, float(fixed["cycles_per_byte"]), float(fixed["cycles_per_op"]),
                             data.get("dtype", {}))  # fmt: skip
@@ -140,6 +149,12 @@ class OpFeatures:
     bytes_moved: int
     runs: int = 1  # times the op runs per inference (WHILE trip count); macs/outputs/bytes are totals
     weight_bytes: int = 0  # constant inputs read, per inference
+
+    @property
+    def streamed_weight_bytes(self) -> int:
+        """Weight bytes of an op that uses each weight at most once (MACs <= weight bytes: fully connected at
+        batch 1), streamed from memory every inference; a convolution reuses its weights per output pixel."""
+        return self.weight_bytes if self.macs and self.macs <= self.weight_bytes else 0
 
 
 def op_features(model: Any, cost: Any) -> list[OpFeatures]:
@@ -168,7 +183,7 @@ def op_cycles(f: OpFeatures, k: Coefficients, c: ClassCoefficients, macs_per_cyc
         mac = c.cycles_per_mac * dtype_factor(k.dtype_factors, dtype, "mac")
         out = c.cycles_per_output * dtype_factor(k.dtype_factors, dtype, "output")
         cycles = mac * f.macs * (c.macs_per_cycle / macs_per_cycle) + out * f.outputs
-        cycles += c.cycles_per_weight_byte * f.weight_bytes
+        cycles += c.cycles_per_weight_byte * f.streamed_weight_bytes
     else:
         cycles = k.cycles_per_byte * f.bytes_moved
     return cycles + k.cycles_per_op * f.runs
@@ -187,6 +202,7 @@ class McuEstimate:
     per_op: tuple[dict[str, Any], ...]
     calibration_error: str
     note: str = ""
+    calibration_status: str = ""  # a CALIBRATION_STATUSES key
 
     def top_ops(self, n: int = TOP_OPS) -> list[dict[str, Any]]:
         """The ``n`` ops with the most estimated cycles, with their share of the total."""
@@ -198,7 +214,8 @@ class McuEstimate:
             "estimated": True, "method": "per-op cycle model per kernel class, calibrated on published "
             "measurements (docs/MCU_ESTIMATE.md)", "target": self.target, "clock_hz": self.clock_hz,
             "kernels": self.kernels, "kernel_class": self.kernel_class, "total_cycles": self.total_cycles,
-            "latency_ms": self.latency_ms, "calibration_error": self.calibration_error, "note": self.note,
+            "latency_ms": self.latency_ms, "calibration_status": self.calibration_status,
+            "calibration_error": self.calibration_error, "note": self.note,
             "top_ops": self.top_ops(), "per_op": list(self.per_op),
         }  # fmt: skip
 
@@ -236,7 +253,7 @@ def estimate_mcu_latency(
         notes.append(f"MAC term scaled from the calibration cores' {c.macs_per_cycle:g} to this descriptor's {mpc:g} "
                      "MACs/cycle: not validated on this core")  # fmt: skip
     return McuEstimate(target.name, clock, family, klass.name, total, total / clock * 1e3, tuple(per_op),
-                       c.error_summary, "; ".join(notes))  # fmt: skip
+                       c.error_summary, "; ".join(notes), c.status)  # fmt: skip
 
 
 def _stored(k: Coefficients, klass: KernelClass) -> ClassCoefficients:
