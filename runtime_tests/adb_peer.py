@@ -221,12 +221,14 @@ class AdbPeer:
 
     @staticmethod
     def _shell_stdin(stream: _Stream, proc: subprocess.Popen) -> None:
-        """Feed stdin packets; when the client closes the stream (adb killed), kill the command like adbd."""
+        """Feed stdin packets. When the client closes the stream (adb killed, link dropped) do what adbd does
+        (daemon/shell_service.cpp, PassDataStreams): SIGHUP to the shell it started, not to its process group,
+        so a runner under that shell keeps running on a real phone — and here."""
         while True:
             head = stream.read_exact(5)
             if head is None:
                 if proc.poll() is None:
-                    os.killpg(proc.pid, signal.SIGHUP)
+                    os.kill(proc.pid, signal.SIGHUP)
                 return
             ident, size = head[0], struct.unpack("<I", head[1:])[0]
             payload = stream.read_exact(size) if size else b""

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from toolkit.children import Cancelled
 from toolkit.errors import ExitCode, ToolkitError
 
 
@@ -119,6 +120,9 @@ def bench_fleet(
             lines.update(entry.name, _summary(result), done=True)
             return FleetResult(entry.name, entry.target, entry.transport, True, result, None, 0,
                                time.monotonic() - start)
+        except Cancelled as exc:  # Ctrl-C / SIGTERM: the CLI says so once, not once per device
+            return FleetResult(entry.name, entry.target, entry.transport, False, None, exc.message,
+                               int(ExitCode.INTERRUPTED), time.monotonic() - start)
         except ToolkitError as exc:
             return failed(exc.message, int(exc.exit_code))
         except Exception as exc:  # noqa: BLE001 - one device's bug must not lose the others' results

@@ -10,7 +10,14 @@ shell protocol v2 (a child killed by signal N exits 128+N). Files go to ``/data/
 place apps-less shells may write): content-addressed blobs under ``blobs/<sha256>`` (pushed under a temporary
 name, hash-checked with the device's sha256sum, renamed), and one directory per run under ``runs/<id>``,
 held by a holder process for the life of this transport and removed by ``close()`` or by the next connect
-(which also kills what a dead session left running there; see toolkit.transports.remote_sh).
+(which also kills what a dead session left running there; see toolkit.transports.remote_sh). ``remote_dir``
+follows the SSH rules (one validator): absolute, or ``~``/``~/x`` under the device shell's $HOME; ``..`` refused.
+
+Runs are process groups on the device: adbd starts each shell in its own session, and when its client goes
+(timeout, Ctrl-C) it only SIGHUPs that shell, so a runner under it would keep running. Each run records its
+group (``tracked_command``: ``<remote_dir>/pids/<pgid>``, apart from the run dir); at a timeout, on Ctrl-C /
+SIGTERM or a fleet cancel the local adb client is killed (toolkit.children) and a second shell kills every
+group this session recorded; the next connect reaps groups whose holder is gone, even when the run dir is.
 
 A lost device is not an exit code: when the link drops mid-command (cable pulled, ``adb disconnect``, adbd
 gone) the adb 29 client exits 0 with whatever output had arrived. So every device shell command ends by
@@ -32,10 +39,20 @@ from typing import Literal
 
 from pydantic import Field
 
+from toolkit import children
 from toolkit.errors import BadInputError, DeviceError, MissingDependencyError
 from toolkit.transports.base import ConnectOptions, RunResult, Transport, TransportEntry
 from toolkit.transports.blob_cache import BlobCachePuts, PutRecord, printable
-from toolkit.transports.remote_sh import check_remote_dir, holder_script, quote_argv, signal_from_status
+from toolkit.transports.remote_sh import (
+    check_remote_dir,
+    holder_script,
+    kill_holder_groups_script,
+    quote_argv,
+    remote_base,
+    signal_from_status,
+    strip_pgid_marker,
+    tracked_command,
+)
 
 DEFAULT_REMOTE_DIR = "/data/local/tmp/edgetk"
 
@@ -77,9 +94,12 @@ class AdbTransport(BlobCachePuts, Transport):
     ) -> None:
         self.label = printable(label or serial or "adb device")
         self.benchmark_binary = benchmark_binary
-        if not check_remote_dir(remote_dir, self.label).startswith("/"):
-            raise BadInputError(f"remote_dir {remote_dir!r} of {self.label}: must be an absolute path on the device")
-        self.serial, self.adb, self.base, self.python = serial, adb, remote_dir.rstrip("/") or "/", python
+        if not check_remote_dir(remote_dir, self.label).startswith(("/", "~")):
+            raise BadInputError(f"remote_dir {remote_dir!r} of {self.label}: must be an absolute path on the device "
+                                f"(or ~/..., under the device shell's $HOME), e.g. {DEFAULT_REMOTE_DIR}")
+        self.serial, self.adb, self.python = serial, adb, python
+        self.remote_dir = remote_dir
+        self.base = "" if remote_dir.startswith("~") else remote_dir.rstrip("/") or "/"
         self.run_timeout = run_timeout
         self.run_dir = ""
         self.puts: list[PutRecord] = []
@@ -89,7 +109,7 @@ class AdbTransport(BlobCachePuts, Transport):
         return f"AdbTransport({self.label!r})"
 
     def _adb(self, *args: str, timeout: float | None = 120) -> subprocess.CompletedProcess[str]:
-        argv = [self.adb, *(["-s", self.serial] if self.serial else []), *args]
+        argv = self._argv(*args)
         try:
             return subprocess.run(argv, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=timeout)
         except FileNotFoundError:
@@ -103,19 +123,38 @@ class AdbTransport(BlobCachePuts, Transport):
         serial = printable(self.serial) if self.serial else "the adb device"
         return serial if self.label in (serial, "adb device") else f"{serial} ({self.label})"
 
-    def _sh(self, script: str, timeout: float | None = 120, *, what: str = "sh") -> RunResult:
+    def _sh(self, script: str, timeout: float | None = 120, *, what: str = "sh",
+            stop_on_device: bool = False) -> RunResult:
         """Run ``script`` in the device shell; the status comes from the end marker (see the module docstring).
-        The script runs in a subshell so an ``exit`` inside it still reaches the marker."""
+        The script runs in a subshell so an ``exit`` inside it still reaches the marker. The local adb client is
+        a child process (toolkit.children: killed at the timeout, on Ctrl-C / SIGTERM and on fleet cancel);
+        ``stop_on_device`` also kills what the script started on the device then (a ``tracked_command``):
+        adbd only sends SIGHUP to the shell when its client goes, and the runner under it would keep running."""
         marker = f"edgetk-status-{secrets.token_hex(8)}"
         wrapped = f"(\n{script}\n)\ns=$?; printf '\\n{marker} %d\\n' \"$s\" >&2; exit \"$s\""
-        start = time.monotonic()
-        proc = self._adb("shell", "-T", wrapped, timeout=timeout)
-        elapsed = time.monotonic() - start
+        limit = timeout if timeout is not None else 10 * 365 * 86400.0
+        try:
+            proc = children.run(self._argv("shell", "-T", wrapped), timeout=limit, what=f"{what} on {self.where}")
+        except children.ChildStartError:
+            raise MissingDependencyError(f"the adb client ({self.adb})", "apt install adb (or Android platform-tools)") from None
+        except BaseException:  # Ctrl-C, SIGTERM, fleet cancel: the client is dead; the device side must be too
+            if stop_on_device:
+                self._kill_on_device()
+            raise
+        if proc.timed_out:
+            if stop_on_device:
+                self._kill_on_device()
+                raise DeviceError(f"command {printable(what)} timed out after {limit:g}s on {self.where} "
+                                  f"(stopped there)")
+            raise DeviceError(f"adb shell ({printable(what)}) timed out after {limit:g}s on {self.where}")
         cut = proc.stderr.rfind(f"\n{marker} ")
         if cut < 0:
-            raise self._unfinished_error(what, elapsed, proc.returncode)
+            raise self._unfinished_error(what, proc.duration_s, proc.returncode)
         status = int(proc.stderr[cut:].split()[1])
-        return RunResult((what,), status, proc.stdout, proc.stderr[:cut], elapsed, signal_from_status(status))
+        return RunResult((what,), status, proc.stdout, proc.stderr[:cut], proc.duration_s, signal_from_status(status))
+
+    def _argv(self, *args: str) -> list[str]:
+        return [self.adb, *(["-s", self.serial] if self.serial else []), *args]
 
     def _unfinished_error(self, what: str, elapsed: float, adb_status: int) -> DeviceError:
         """A command whose end marker never arrived: the device went away, or its shell was killed there."""
@@ -131,10 +170,12 @@ class AdbTransport(BlobCachePuts, Transport):
         if state.returncode != 0 or state.stdout.strip() != "device":
             detail = (state.stderr.strip() or state.stdout.strip()).splitlines()[-1:] or ["no device"]
             raise DeviceError(f"adb device {self.label} is not available: {detail[0]}")
+        if self.remote_dir.startswith("~"):
+            self.base = self._home_base()
         runs = f"{self.base}/runs"
         self.run_dir = f"{runs}/{int(time.time())}-{secrets.token_hex(4)}"
         script = holder_script(runs, self.run_dir, f"{self.base}/blobs", mkdirs=True)
-        argv = [self.adb, *(["-s", self.serial] if self.serial else []), "shell", "-T", script]
+        argv = self._argv("shell", "-T", script)
         self._holder = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                         stderr=subprocess.PIPE, text=True)
         line = self._holder.stdout.readline() if self._holder.stdout else ""
@@ -144,12 +185,20 @@ class AdbTransport(BlobCachePuts, Transport):
             raise DeviceError(f"could not create a run directory under {printable(runs)} on {self.where}: "
                               f"{_one_line(err)}")
 
+    def _home_base(self) -> str:
+        """``~`` and ``~/x`` under the device shell's $HOME (as SSH does under the login home)."""
+        home = self._sh('printf %s "$HOME"', timeout=60, what="echo $HOME").stdout.strip()
+        if not home.startswith("/") or not home.isprintable():
+            raise BadInputError(f"remote_dir {self.remote_dir!r} of {self.label}: the device shell has no usable "
+                                f"$HOME ({printable(home) or 'unset'}); write the path out, e.g. {DEFAULT_REMOTE_DIR}")
+        return remote_base(self.remote_dir, home).rstrip("/") or "/"
+
     def close(self) -> None:
         if self._holder is None:
             return
         try:
-            if self.run_dir:
-                self._sh(f"rm -rf -- {shlex.quote(self.run_dir)}", timeout=60)
+            if self.run_dir:  # not through _sh: after Ctrl-C (children.CANCEL) this clean-up must still run
+                self._adb("shell", "-T", f"rm -rf -- {shlex.quote(self.run_dir)}", timeout=60)
         except Exception:  # noqa: BLE001 - device gone: the next connect removes the directory
             pass
         holder, self._holder = self._holder, None
@@ -171,10 +220,24 @@ class AdbTransport(BlobCachePuts, Transport):
         """Run argv in this run's directory, every element shlex-quoted. A lost device is a DeviceError."""
         if self._holder is None:
             raise DeviceError(f"not connected to {self.where}")
-        cmd = f"cd {shlex.quote(self.run_dir)} || exit 125\n{quote_argv(argv)}"
+        cmd = f"cd {shlex.quote(self.run_dir)} || exit 125\n" + tracked_command(quote_argv(argv), self._pids_dir)
         limit = timeout if timeout is not None else self.run_timeout
-        res = self._sh(cmd, timeout=limit, what=str(argv[0]))
-        return RunResult(tuple(map(str, argv)), res.returncode, res.stdout, res.stderr, res.duration_s, res.signal)
+        res = self._sh(cmd, timeout=limit, what=str(argv[0]), stop_on_device=True)
+        stderr = strip_pgid_marker(res.stderr.encode()).decode()
+        return RunResult(tuple(map(str, argv)), res.returncode, res.stdout, stderr, res.duration_s, res.signal)
+
+    @property
+    def _pids_dir(self) -> str:
+        return f"{self.base}/pids"
+
+    def _kill_on_device(self) -> None:
+        """Kill every process group this session's runs started on the device (from their pid records: the
+        adb client cannot tell us a group id while the command runs). Best effort and bounded: a device that is
+        gone is reaped by the next connect."""
+        try:
+            self._adb("shell", "-T", kill_holder_groups_script(self._pids_dir, self.run_dir), timeout=10)
+        except Exception:  # noqa: BLE001 - the device is gone: the next connect reaps the groups (pid records)
+            pass
 
     def remote_sha256(self, path: str) -> str | None:
         res = self._sh(f"sha256sum -- {shlex.quote(path)} 2>/dev/null", what="sha256sum")

@@ -15,6 +15,10 @@ What it does on every connect, before creating the new run directory:
   means its cwd (``/proc/PID/cwd``, readable only for our own processes unless we are root) is the dead
   directory or below it; when such a process leads its own process group (sshd and adbd start each command
   in a new session) the whole group is killed, which reaches children that changed directory.
+- Groups recorded by ``tracked_command`` in ``pids/`` (apart from the run dirs, so they are found after a run
+  dir is gone) whose holder is gone are killed: while the group's leader lives, only if its start time is the
+  recorded one (a recycled pid is left alone); when the leader died first (adbd SIGHUPs only the shell it
+  started), if a process of that group started no earlier than the recorded time still runs.
 - Partial uploads ``blobs/<sha256>.tmp-<run id>-<random>`` whose run directory is gone are removed; partial
   uploads in another name format (older edgetk versions) only once they are older than ten minutes.
 """
@@ -28,8 +32,8 @@ from pathlib import PurePosixPath
 
 from toolkit.errors import BadInputError
 
-# Functions and loops, all inputs via "$1"/variables (no formatting into this text).
-_CLEANUP = r"""
+# Functions only, all inputs via "$1"/variables (no formatting into this text).
+_FUNCS = r"""
 rp=') '
 state() { s=$(cat "/proc/$1/stat" 2>/dev/null) || return 1; set -- ${s##*"$rp"}; echo "$1 $3"; }
 alive() { kill -0 "$1" 2>/dev/null || return 1; st=$(state "$1") || return 0; [ "${st%% *}" != Z ]; }
@@ -45,21 +49,38 @@ reap() {
     kill -9 "$p" 2>/dev/null
   done
 }
-here=$(pwd -P)
-for o in */.owner; do
-  [ -f "$o" ] || continue
-  p=$(cat "$o" 2>/dev/null)
-  case $p in ''|*[!0-9]*) ;; *) alive "$p" && continue ;; esac
-  reap "$here/${o%/.owner}"
-  rm -rf -- "${o%/.owner}"
-done
+kill_recorded() {
+  g=$1 t=$2
+  if st=$(cat "/proc/$g/stat" 2>/dev/null); then
+    set -- ${st##*"$rp"}
+    [ "${20}" = "$t" ] && kill -9 "-$g" 2>/dev/null
+    return 0
+  fi
+  for s in /proc/[0-9]*/stat; do
+    read -r st 2>/dev/null < "$s" || continue
+    set -- ${st##*"$rp"}
+    [ "$3" = "$g" ] || continue
+    [ "${20}" -ge "$t" ] 2>/dev/null && kill -9 "-$g" 2>/dev/null
+    return 0
+  done
+}
 reap_pids() {
   cd "$1" 2>/dev/null || return 0
   for f in *; do
     case $f in ''|*[!0-9]*) continue ;; esac
-    read -r o t < "$f" 2>/dev/null || { rm -f -- "$f"; continue; }
+    read -r o t 2>/dev/null < "$f" || { rm -f -- "$f"; continue; }
     case $o in ''|*[!0-9]*) ;; *) alive "$o" && continue ;; esac
-    st=$(cat "/proc/$f/stat" 2>/dev/null) && { set -- ${st##*"$rp"}; [ "${20}" = "$t" ] && kill -KILL "-$f" 2>/dev/null; }
+    kill_recorded "$f" "$t"
+    rm -f -- "$f"
+  done
+}
+kill_holder_groups() {
+  cd "$1" 2>/dev/null || return 0
+  for f in *; do
+    case $f in ''|*[!0-9]*) continue ;; esac
+    read -r o t 2>/dev/null < "$f" || continue
+    [ "$o" = "$2" ] || continue
+    kill_recorded "$f" "$t"
     rm -f -- "$f"
   done
 }
@@ -76,6 +97,17 @@ sweep_tmp() {
   done
 }
 """
+# The holder's clean-up of dead run directories (uses _FUNCS; runs in the runs directory).
+_DEAD_RUNS = r"""
+here=$(pwd -P)
+for o in */.owner; do
+  [ -f "$o" ] || continue
+  p=$(cat "$o" 2>/dev/null)
+  case $p in ''|*[!0-9]*) ;; *) alive "$p" && continue ;; esac
+  reap "$here/${o%/.owner}"
+  rm -rf -- "${o%/.owner}"
+done
+"""
 
 
 def holder_script(runs: str, run_dir: str, blobs: str, *, mkdirs: bool = False) -> str:
@@ -86,12 +118,20 @@ def holder_script(runs: str, run_dir: str, blobs: str, *, mkdirs: bool = False) 
     pre = f"mkdir -p {q_blobs} {q_runs} && " if mkdirs else ""
     owner_tmp, owner = shlex.quote(run_dir + "/.owner.tmp"), shlex.quote(run_dir + "/.owner")
     return (
-        f"{pre}cd {q_runs} || exit 1\n{_CLEANUP}"
+        f"{pre}cd {q_runs} || exit 1\n{_FUNCS}{_DEAD_RUNS}"
         f"mkdir -m 700 {q_run} && echo $$ > {owner_tmp} && mv -f {owner_tmp} {owner} || exit 1\n"
         f"(sweep_tmp {q_blobs})\n"
         f"(reap_pids ../pids)\n"
         "echo ready && exec cat >/dev/null\n"
     )
+
+
+def kill_holder_groups_script(pids_dir: str, run_dir: str) -> str:
+    """A script that kills every process group started by ``tracked_command`` for the session holding
+    ``run_dir`` (their records in ``pids_dir`` name its holder) and removes their records: how a transport
+    that cannot read the group id while the command runs (adb) stops it at a timeout or on Ctrl-C."""
+    return (f"{_FUNCS}o=$(cat {shlex.quote(run_dir + '/.owner')} 2>/dev/null) && "
+            f"kill_holder_groups {shlex.quote(pids_dir)} \"$o\"\n")
 
 
 def run_id(run_dir: str) -> str:
@@ -154,3 +194,12 @@ def remote_pgid(stderr: bytes) -> int | None:
 
 def strip_pgid_marker(stderr: bytes) -> bytes:
     return stderr.split(b"\n", 1)[1] if stderr.startswith(PGID_MARKER) and b"\n" in stderr else stderr
+
+
+def remote_base(remote_dir: str, home: str) -> str:
+    """The device directory ``remote_dir`` names: ``~`` and ``~/x`` and relative paths are under the login
+    home; an absolute path is used as given (``check_remote_dir`` already refused ``..`` and ``~user``)."""
+    if remote_dir == "~":
+        return home
+    rd = remote_dir.removeprefix("~/")
+    return rd if rd.startswith("/") else str(PurePosixPath(home) / rd)

@@ -43,6 +43,7 @@ from toolkit.transports.remote_sh import (
     check_remote_dir,
     holder_script,
     quote_argv,
+    remote_base,
     remote_pgid,
     signal_from_status,
     strip_pgid_marker,
@@ -209,15 +210,6 @@ class _TrustOnFirstUse:
         # under the file's lock, atomically, adding the newline a hand-edited file may lack
         fileio.append_line(self.known_hosts, f"{hostname} {key.get_name()} {key.get_base64()}", mode=0o600)
         client.get_host_keys().add(hostname, key.get_name(), key)
-
-
-def remote_base(remote_dir: str, home: str) -> str:
-    """The device directory ``remote_dir`` names: ``~`` and ``~/x`` and relative paths are under the login
-    home; an absolute path is used as given (``check_remote_dir`` already refused ``..`` and ``~user``)."""
-    if remote_dir == "~":
-        return home
-    rd = remote_dir.removeprefix("~/")
-    return rd if rd.startswith("/") else str(PurePosixPath(home) / rd)
 
 
 class SshTransport(BlobCachePuts, Transport):
