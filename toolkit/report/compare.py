@@ -9,11 +9,12 @@ model cannot run (the support check says so, or its runtime crashes mid-bench) i
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from toolkit.errors import ExitCode, ToolkitError
+from toolkit.report.documents import ModelSide, OpDiff, TargetRow, TensorRef
 from toolkit.report.latency import BenchPlan, LatencyRow, LatencySkip, bench_targets, compare_latency
 from toolkit.report.numerics import Numerics, compare_numerics
 from toolkit.report.quantized import quantization_findings, quantization_mode, weight_dtype
@@ -25,47 +26,6 @@ NOT_CONVERTED = "not-converted"
 SHORT_REASONS = {"missing_kernel": "no kernel", "flex_op": "Flex op", "custom_op": "custom op",
                  "unsupported_op_version": "version too new", "unsupported_op_dtype": "dtype rejected",
                  "resource_variables": "resource variables"}
-
-
-@dataclass
-class ModelSide:
-    """What one model is made of: the facts the op diff and the report tables need."""
-
-    path: str
-    producer: str | None
-    size_bytes: int
-    sha256: str
-    subgraphs: int
-    operators: int
-    op_counts: dict[str, int]
-    op_versions: dict[str, list[int]]
-    flex_ops: list[str]
-    custom_ops: list[str]
-    inputs: list[dict]
-    outputs: list[dict]
-    total_macs: int | None = None
-    cost_top: list[dict] = field(default_factory=list)
-    weight_dtype: str | None = None  # the dtype holding most weight bytes (quantization-aware mode)
-
-
-@dataclass
-class OpDiff:
-    added: list[str]
-    removed: list[str]
-    version_changed: list[dict]
-    count_changed: list[dict]
-
-
-@dataclass
-class TargetRow:
-    target: str
-    new_verdict: str
-    old_verdict: str | None
-    change: str  # "regression" | "improvement" | "unchanged" | "no-baseline"
-    new_unsupported: list[str] = field(default_factory=list)
-    old_unsupported: list[str] = field(default_factory=list)
-    new_reasons: list[str] = field(default_factory=list)  # check errors in short: "GELU: no kernel"
-    old_reasons: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -93,11 +53,11 @@ class Comparison:
             "schema": COMPARE_SCHEMA,
             "verdict": self.verdict,
             "threshold": self.threshold,
-            "new": asdict(self.new),
-            "old": asdict(self.old) if self.old else None,
+            "new": self.new.model_dump(),
+            "old": self.old.model_dump() if self.old else None,
             "old_failure": self.old_failure,
-            "ops": asdict(self.ops) if self.ops else None,
-            "targets": [asdict(t) for t in self.targets],
+            "ops": self.ops.model_dump() if self.ops else None,
+            "targets": [t.model_dump() for t in self.targets],
             "numerics": self.numerics.to_dict() if self.numerics else None,
             "latency": [row.to_dict() for row in self.latency],
             "findings": self.findings,
@@ -186,8 +146,9 @@ def compare_targets(new_path: str, old_path: str | None, targets: list[str]) -> 
     for name in targets:
         new_verdict, new_ops, new_why = new[name]
         old_verdict, old_ops, old_why = old.get(name, (NOT_CONVERTED, [], []))
-        rows.append(TargetRow(name, new_verdict, old_verdict, support_change(new_verdict, old_verdict), new_ops, old_ops,
-                              new_why, old_why))
+        rows.append(TargetRow(target=name, new_verdict=new_verdict, old_verdict=old_verdict,
+                              change=support_change(new_verdict, old_verdict), new_unsupported=new_ops,
+                              old_unsupported=old_ops, new_reasons=new_why, old_reasons=old_why))
     return rows
 
 
@@ -219,7 +180,7 @@ def comparison_findings(cmp: Comparison) -> list[dict]:
     if cmp.ops and (cmp.ops.added or cmp.ops.removed):
         out.append({"severity": "info", "kind": "ops",
                     "message": f"ops added {cmp.ops.added or '[]'}, removed {cmp.ops.removed or '[]'}"})
-    if cmp.old and [(t["dtype"], t["shape"]) for t in cmp.new.inputs] != [(t["dtype"], t["shape"]) for t in cmp.old.inputs]:
+    if cmp.old and [(t.dtype, t.shape) for t in cmp.new.inputs] != [(t.dtype, t.shape) for t in cmp.old.inputs]:
         out.append({"severity": "warning", "kind": "signature",
                     "message": f"inputs differ: new {_io(cmp.new.inputs)}, old {_io(cmp.old.inputs)}"})
     out += _target_findings(cmp.targets)
@@ -236,8 +197,8 @@ def comparison_findings(cmp: Comparison) -> list[dict]:
     return out
 
 
-def _io(specs: list[dict]) -> str:
-    return ", ".join(f"{t['dtype']}{t['shape']}" for t in specs)
+def _io(specs: list[TensorRef]) -> str:
+    return ", ".join(f"{t.dtype}{t.shape}" for t in specs)
 
 
 def _target_findings(rows: list[TargetRow]) -> list[dict]:

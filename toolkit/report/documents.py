@@ -2,6 +2,7 @@
 
 docs/schemas/compare.schema.json is generated from ``CompareDocument`` (`make docs`); tests validate real
 comparisons against it and `report` validates its inputs with it. Prose: docs/schemas/compare.md.
+``ModelSide``, ``OpDiff`` and ``TargetRow`` are also what ``compare_models`` builds (one definition each).
 """
 
 from __future__ import annotations

@@ -29,8 +29,8 @@ def quantization_mode(requested: bool | None, new: Any, old: Any | None) -> dict
     """{"active", "requested", "reason", "new_weights", "old_weights"}; auto (None) when precisions differ."""
     if old is None:
         return {"active": False, "requested": _word(requested), "reason": "no old model"}
-    io_new = [t["dtype"] for t in new.inputs + new.outputs]
-    io_old = [t["dtype"] for t in old.inputs + old.outputs]
+    io_new = [t.dtype for t in new.inputs + new.outputs]
+    io_old = [t.dtype for t in old.inputs + old.outputs]
     differs = []
     if new.weight_dtype != old.weight_dtype:
         differs.append(f"weights {new.weight_dtype} vs {old.weight_dtype}")
