@@ -129,16 +129,20 @@ def test_weights_used_once_pay_the_streaming_term_and_reused_conv_weights_do_not
     assert op_cycles(fc, k, c, 8.0) - op_cycles(conv, k, c, 8.0) == pytest.approx(c.cycles_per_weight_byte * fc.weight_bytes)
 
 
-def test_holding_ad_out_leaves_the_streaming_term_unfitted_not_degenerate(samples) -> None:
+def test_helium_leave_one_model_out_is_bounded_and_only_the_all_dense_model_is_out_of_reach(refit, samples) -> None:
+    """cmsis-nn/mve (one board): one scale on the DSP shape plus the streaming term. Held out, each conv model
+    is predicted from the other three within 30 %; AD, the only model whose weights stream, leaves the term
+    nothing to be fitted on and is priced as convolution MACs: under, never the degenerate +897 %."""
     from toolkit.bench.mcu_calibration import fit_class
 
+    fit = refit["cmsis-nn/mve"]
+    assert fit.held_out_kind == "model" and set(fit.held_out) == {("EK-RA8D1", m) for m in ("kws", "vww", "ic", "ad")}
+    assert all(abs(fit.held_out[("EK-RA8D1", m)]) <= 0.30 for m in ("kws", "vww", "ic")), fit.held_out
+    assert -1.0 < fit.held_out[("EK-RA8D1", "ad")] < 0, fit.held_out
     k = load_coefficients()
-    mve = [s for s in samples if s.kernel_class == "cmsis-nn/mve"]
-    assert {s.name for s in mve} == {"kws", "vww", "ic", "ad"}
-    without_ad = fit_class([s for s in mve if s.name != "ad"], k, 8.0, terms=("macs", "outputs", "weight_bytes"))
-    assert without_ad.cycles_per_weight_byte < 1.0  # the conv models carry no streamed weights to fit it on
-    held = relative_error(next(s for s in mve if s.name == "ad"), k, without_ad)
-    assert -1.0 < held < 0  # FC priced as conv MACs: under, never the +897 % of the degenerate term
+    mve = [s for s in samples if s.kernel_class == "cmsis-nn/mve" and s.name != "ad"]
+    free = fit_class(mve, k, 8.0, terms=("macs", "outputs", "weight_bytes"))
+    assert free.cycles_per_weight_byte < 1.0  # the conv models carry no streamed weights to fit it on
 
 
 def test_the_docs_tables_are_what_calibrate_prints(refit, samples, validation) -> None:
