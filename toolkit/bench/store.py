@@ -17,11 +17,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict
 
 from toolkit.errors import BadInputError
 from toolkit.paths import data_dir
-from toolkit.provenance import timing_from_stored
+from toolkit.provenance import TIMINGS, timing_from_stored
+from toolkit.text import inert
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -110,8 +113,20 @@ def _figure(value: Any) -> Any:
     return round(float(value), 4) if isinstance(value, int | float) and not isinstance(value, bool) else value
 
 
-@dataclass(frozen=True)
-class ResultRecord:
+def _known_timing(value: str) -> str:
+    if value not in TIMINGS:  # a figure whose provenance is unknown must not be shown as if it had one
+        raise ValueError(f"must be one of {', '.join(TIMINGS)}")
+    return value
+
+
+Timing = Annotated[str, AfterValidator(_known_timing)]
+
+
+class ResultRecord(BaseModel):
+    """One stored result, validated as it is read: SQLite keeps any type in any column, and a row another tool
+    wrote (or a hand edit) must be refused in one line naming the row and the field, not crash `results`."""
+
+    model_config = ConfigDict(strict=True, frozen=True)
     id: int
     created_at: str
     model_path: str
@@ -125,12 +140,12 @@ class ResultRecord:
     runner: dict[str, Any]
     edgetk_version: str
     bench: dict[str, Any] | None
-    timing: str  # provenance of the runner's latency: measured | emulated | host-run | software-gpu
-    headline_timing: str  # provenance of p50_ms: the runner's, or "estimated" (the MCU estimate)
+    timing: Timing  # provenance of the runner's latency: measured | emulated | host-run | software-gpu
+    headline_timing: Timing  # provenance of p50_ms: the runner's, or "estimated" (the MCU estimate)
     headline_p50_ms: float | None
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+        return self.model_dump()
 
     @property
     def comparable_options(self) -> dict[str, Any]:
@@ -293,7 +308,7 @@ class ResultsStore:
             sql += " LIMIT ?"
             params.append(limit)
         with self._connect() as conn:
-            return [_record(r) for r in conn.execute(sql, params).fetchall()]
+            return [_record(r, self.path) for r in conn.execute(sql, params).fetchall()]
 
     def get(self, record_id: int) -> ResultRecord:
         if not 0 < record_id < 2**63:  # SQLite ids are positive 64-bit integers
@@ -302,7 +317,7 @@ class ResultsStore:
             row = conn.execute(f"SELECT {', '.join(_COLUMNS)} FROM results WHERE id = ?", (record_id,)).fetchone()  # noqa: S608
         if row is None:
             raise BadInputError(f"no result with id {record_id} in {self.path}")
-        return _record(row)
+        return _record(row, self.path)
 
     def export(self, fmt: str = "json", **filters: Any) -> str:
         records = self.list(**filters)
@@ -319,16 +334,67 @@ class ResultsStore:
         raise BadInputError(f"unknown export format '{fmt}' (known: csv, json)")
 
 
-def _record(row: tuple[Any, ...]) -> ResultRecord:
+class _Latency(BaseModel):
+    """The runner figures readers use (summary, trend); other keys are kept as stored."""
+
+    model_config = ConfigDict(extra="allow")
+    p50: float | None = None
+    mean: float | None = None
+    min: float | None = None
+    max: float | None = None
+    runs: int | None = None
+
+
+class _Runner(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    latency_ms: _Latency | None = None
+
+
+class _Bench(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    timing: str | None = None
+    emulated: bool | None = None
+    mcu_estimate: dict[str, Any] | None = None
+
+
+class _Documents(BaseModel):
+    """The stored documents' fields that readers use (summary, trend); the rest is kept as stored."""
+
+    model_config = ConfigDict(strict=True)
+    runner: _Runner
+    bench: _Bench | None
+
+
+_JSON_COLUMNS = {"options_json": "options", "runner_json": "runner", "bench_json": "bench"}
+
+
+def _record(row: tuple[Any, ...], path: Path) -> ResultRecord:
     d = dict(zip(_COLUMNS, row, strict=True))
-    return ResultRecord(
-        id=d["id"], created_at=d["created_at"], model_path=d["model_path"], model_sha256=d["model_sha256"],
-        target=d["target"], device=d["device"], transport=d["transport"], runtime=d["runtime"],
-        runtime_version=d["runtime_version"], options=json.loads(d["options_json"]),
-        runner=json.loads(d["runner_json"]), edgetk_version=d["edgetk_version"],
-        bench=json.loads(d["bench_json"]) if d["bench_json"] else None, timing=d["timing"],
-        headline_timing=d["headline_timing"], headline_p50_ms=d["headline_p50_ms"],
-    )  # fmt: skip
+    try:
+        for column, name in _JSON_COLUMNS.items():
+            value = d.pop(column)
+            d[name] = json.loads(value) if isinstance(value, str) else value
+        record = ResultRecord.model_validate(d)
+        _Documents.model_validate({"runner": record.runner, "bench": record.bench})
+    except (ValueError, RecursionError) as exc:  # pydantic's ValidationError is a ValueError
+        raise ResultsStoreError(path, _bad_row(path, d.get("id"), exc)) from None
+    return record
+
+
+def _bad_row(path: Path, record_id: Any, exc: Exception) -> str:
+    import shlex
+
+    from pydantic import ValidationError
+
+    if isinstance(exc, ValidationError):
+        err = exc.errors()[0]
+        where = ".".join(str(p) for p in err["loc"])
+        detail = f"{inert(where)}: {inert(err['msg'])} (got {inert(repr(err.get('input'))[:40])})"
+    else:
+        detail = f"a JSON column is not JSON ({inert(str(exc)[:80])})"
+    rid = record_id if isinstance(record_id, int) else "?"
+    return (f"result {rid} is not a row edgetk wrote: {detail}; remove it with "
+            f"sqlite3 {inert(shlex.quote(str(path)))} 'DELETE FROM results WHERE id = {rid}'")
 
 
 @dataclass(frozen=True)
