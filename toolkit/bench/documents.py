@@ -201,6 +201,8 @@ class McuEstimate(_Strict):
     kernel_class: str
     total_cycles: float
     latency_ms: float
+    calibration_status: str = Field("", description="calibrated · single-board · transfer "
+                                                    "(toolkit.bench.mcu_estimate.CALIBRATION_STATUSES)")
     calibration_error: str
     note: str
     top_ops: list[McuTopOp]
