@@ -286,6 +286,7 @@ def test_bench_m55_reports_helium_cmsis_nn_as_single_board_in_json_terminal_and_
     """The M55 default is CMSIS-NN (the Helium class, fitted on one M85 board): every output says it is not
     validated; --kernels reference gives the reference estimate."""
     from toolkit.report.html import render_html
+    from toolkit.report.junit import bench_suite
 
     docs = _bench_default_and_reference(run_cli, tiny_models["ic"], "cortex-m55")
     m, ref = docs["default"]["mcu_estimate"], docs["reference"]["mcu_estimate"]
@@ -297,6 +298,10 @@ def test_bench_m55_reports_helium_cmsis_nn_as_single_board_in_json_terminal_and_
     assert "cmsis-nn kernels (cmsis-nn/mve)" in shown.stdout and "single board, not validated" in shown.stdout
     page = render_html([dict(docs["default"], _file="bench.json")])
     assert "single board, not validated" in page[page.index("<h2>MCU latency (estimated"):]
+    [case] = bench_suite(docs["default"]).cases
+    assert case.properties["timing"] == "estimated" and case.properties["mcu_kernel_class"] == "cmsis-nn/mve"
+    assert case.properties["mcu_calibration_status"] == "single-board"
+    assert case.properties["mcu_calibration_error"] == m["calibration_error"]
 
 
 def test_bench_kernels_the_core_cannot_run_is_a_one_line_error_before_running(run_cli, tiny_models) -> None:

@@ -211,6 +211,11 @@ def bench_suite(doc: dict) -> JUnitSuite:
         errors = [f["message"] for f in rec.get("findings", []) if f.get("severity") == "error"]
         props = {"p50_ms": "-" if head.get("p50_ms") is None else f"{head['p50_ms']:.4g}",
                  "timing": str(head.get("timing")), "runner_timing": timing}
+        mcu = rec.get("mcu_estimate")
+        if mcu:  # the MCU estimate's kernels and how far its class's calibration can be trusted
+            props.update({"mcu_kernels": str(mcu.get("kernels")), "mcu_kernel_class": str(mcu.get("kernel_class")),
+                          "mcu_calibration_status": str(mcu.get("calibration_status") or "-"),
+                          "mcu_calibration_error": str(mcu.get("calibration_error") or "-")})
         per_op = rec.get("per_op")
         if per_op and per_op.get("ops"):  # bench --per-op: the slowest op with the profile's provenance
             top = max(per_op["ops"], key=lambda op: op["ms"])
