@@ -73,6 +73,10 @@ def test_reported_errors_are_what_the_stored_coefficients_give(refit, samples) -
             assert max(map(abs, fit.held_out.values())) == pytest.approx(stored.lobo_max_error, abs=1e-5), name
             assert _reported(stored.error_summary, "leave-one-board-out") == pytest.approx(stored.lobo_max_error,
                                                                                            abs=6e-4)  # fmt: skip
+        if fit.held_out_kind == "model":
+            assert max(map(abs, fit.held_out.values())) == pytest.approx(stored.lomo_max_error, abs=1e-5), name
+            assert _reported(stored.error_summary, "leave-one-model-out") == pytest.approx(stored.lomo_max_error,
+                                                                                           abs=6e-4)  # fmt: skip
 
 
 def test_cmsis_nn_dsp_holds_each_board_out_within_30_percent_and_predicts_the_unseen_ra6m4(refit, validation) -> None:

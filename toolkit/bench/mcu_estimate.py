@@ -66,7 +66,7 @@ class KernelClass:
 KERNEL_CLASSES: tuple[KernelClass, ...] = (  # ordered: shape and transfer classes come first
     KernelClass("cmsis-nn/dsp", "cmsis-nn", ("armv7e-m", "armv8-m.main")),
     # One board: the DSP class's MAC/output shape, scaled; Helium makes MACs cheap enough that streaming weights
-    # used once shows (AD, all fully connected: ~0.6 cycle per weight byte on the M85, 5x a convolution's per MAC)
+    # used once shows (AD, all fully connected: 0.63 cycle per streamed weight byte beside 0.12 per MAC on the M85)
     KernelClass("cmsis-nn/mve", "cmsis-nn", ("armv8.1-m.main",), shape="cmsis-nn/dsp", extra_terms=("weight_bytes",)),
     KernelClass("reference/xtensa-lx7", "reference", ("xtensa-lx7",), shape="cmsis-nn/dsp", simd=False),
     KernelClass("esp-nn/esp32-s3", "esp-nn", ("xtensa-lx7",), shape="cmsis-nn/dsp"),
