@@ -1,8 +1,9 @@
 """`bench --per-op` through real runtimes on real models: the isolated-op method on the whole model's transport.
 
-Timings are not asserted beyond the documented band ``toolkit.bench.per_op.RATIO_BAND`` of sum(op p50) /
-whole-model p50 on host LiteRT (figures: docs/PERFORMANCE.md, P10); what is asserted is that every op is
-timed or accounted for, with the whole model's provenance.
+Timings are not asserted beyond the documented bands of sum(op p50) / whole-model p50 on host LiteRT
+(``toolkit.bench.per_op.RATIO_BAND`` on wall clock, ``CPU_RATIO_BAND`` on CPU time, which is what holds on
+a loaded 2-core machine; figures: docs/PERFORMANCE.md, P11); what is asserted is that every op is timed or
+accounted for, in ONE runner process beside the whole model, with the whole model's provenance.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import pytest
 
 from toolkit.bench import BenchOptions, bench_model
 from toolkit.bench.documents import BenchDocument
-from toolkit.bench.per_op import RATIO_BAND
+from toolkit.bench.per_op import CPU_RATIO_BAND, RATIO_BAND
 from toolkit.model import load_model
 from toolkit.targets import load_registry
 
@@ -37,7 +38,15 @@ def _check_accounted(doc: dict, model: Path, timing: str) -> dict:
     assert per_op["timing"] == doc["timing"] == timing
     assert per_op["sum_ms"] == pytest.approx(sum(op["ms"] for op in per_op["ops"]))
     assert sum(op["share"] for op in per_op["ops"]) == pytest.approx(1.0)
-    assert per_op["ratio"] == pytest.approx(per_op["sum_ms"] / doc["runner"]["latency_ms"]["p50"])
+    # deliberately changed: the sum is compared with the whole model timed in the slices' own runner process,
+    # interleaved with them round by round (it was the separate whole-model run's p50)
+    assert per_op["whole_ms"] == per_op["whole_interleaved"]["ms"]
+    assert per_op["ratio"] == pytest.approx(per_op["sum_ms"] / per_op["whole_ms"])
+    spread = per_op["ratio_spread"]
+    assert spread["rounds"] == per_op["rounds"] == len(per_op["whole_interleaved"]["round_ms"]) >= 2
+    assert spread["min"] <= spread["median"] <= spread["max"]
+    assert all(len(op["round_ms"]) == per_op["rounds"] for op in per_op["ops"])
+    assert per_op["cpu_ratio"] == pytest.approx(per_op["cpu_sum_ms"] / per_op["cpu_whole_ms"])
     return per_op
 
 
@@ -55,6 +64,7 @@ def test_host_litert_per_op_sum_is_within_the_band_of_the_whole_model(which: str
     per_op = _check_accounted(doc, model, "measured")
     assert per_op["counts"]["timed"] == len(load_model(model).main_subgraph.operators)  # nothing left out
     assert RATIO_BAND[0] <= per_op["ratio"] <= RATIO_BAND[1], per_op["ratio"]
+    assert CPU_RATIO_BAND[0] <= per_op["cpu_ratio"] <= CPU_RATIO_BAND[1], (per_op["cpu_ratio"], per_op["cpu_ratio_spread"])
     slowest = max(per_op["ops"], key=lambda op: op["ms"])
     assert slowest["op"] in ("CONV_2D", "DEPTHWISE_CONV_2D")  # a PAD or RESHAPE on top would be a wrong slice
 

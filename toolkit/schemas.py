@@ -21,6 +21,7 @@ from typing import Any
 DOCUMENTS: dict[str, tuple[str, str]] = {
     "runner": ("toolkit.runtimes.documents", "RunnerDocument"),
     "runner-error": ("toolkit.runtimes.documents", "RunnerErrorDocument"),
+    "runner-batch": ("toolkit.runtimes.documents", "RunnerBatchDocument"),
     "bench": ("toolkit.bench.documents", "BenchDocument"),
     "check": ("toolkit.targets.documents", "CheckDocument"),
     "compare": ("toolkit.report.documents", "CompareDocument"),
@@ -36,7 +37,7 @@ SCHEMAS: dict[str, tuple[str, str]] = {
     "edgetk.check/1": ("check --json", "check.md"),
     "edgetk.convert/1": ("convert --json / --report", "convert.md"),
     "edgetk.bench/1": ("bench --json", "bench.md"),
-    "edgetk.runner/1": ("the device-side runner's stdout", "runner.md"),
+    "edgetk.runner/2": ("the device-side runner's stdout", "runner.md"),
     "edgetk.compare/1": ("compare --json", "compare.md"),
     "edgetk.results-list/2": ("results list --json", "results.md"),
     "edgetk.result/1": ("results show", "results.md"),

@@ -16,7 +16,7 @@ def test_bench_json_document_and_store(run_cli, tiny_models, tmp_path: Path) -> 
     assert doc["schema"] == "edgetk.bench/1" and doc["id"] == 1
     assert doc["target"] == "host-x86_64" and doc["transport"] == "local" and doc["emulated"] is False
     runner = doc["runner"]
-    assert runner["schema"] == "edgetk.runner/1" and runner["runtime"]["name"] == "litert"
+    assert runner["schema"] == "edgetk.runner/2" and runner["runtime"]["name"] == "litert"
     lat = runner["latency_ms"]
     assert lat["runs"] == 5 and lat["min"] <= lat["p50"] <= lat["p90"] <= lat["max"]
     assert doc["per_op_estimate"]["estimated"] is True

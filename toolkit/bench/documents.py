@@ -116,6 +116,9 @@ class OpTime(_Strict):
     max_ms: float | None = None
     runs: int | None = None
     with_subgraphs: bool = Field(False, description="a control-flow op timed with its bodies")
+    round_ms: list[float] | None = Field(None, description="isolated-op: the op's median in each round")
+    cpu_ms: float | None = Field(None, description="isolated-op: median CPU time of the runner process per run")
+    cpu_round_ms: list[float] | None = Field(None, description="isolated-op: the op's median CPU time per round")
 
 
 class OpNotTimed(_Strict):
@@ -123,6 +126,27 @@ class OpNotTimed(_Strict):
     op: str
     reason: str
     kind: str | None = None
+
+
+class WholeInterleaved(_Strict):
+    """The whole model as one more model of the slices' batch (its timings, or why it has none)."""
+
+    ms: float | None = None
+    min_ms: float | None = None
+    max_ms: float | None = None
+    runs: int | None = None
+    round_ms: list[float] | None = None
+    cpu_ms: float | None = None
+    cpu_round_ms: list[float] | None = None
+    kind: str | None = None
+    reason: str | None = None
+
+
+class RatioSpread(_Strict):
+    min: float
+    median: float
+    max: float
+    rounds: int
 
 
 class PerOp(_Strict):
@@ -134,8 +158,17 @@ class PerOp(_Strict):
     skipped: list[OpNotTimed] = Field(description="ops not sliced, with why")
     failed: list[OpNotTimed] = Field(description="slices that did not run alone, with the runtime's answer")
     sum_ms: float
-    whole_ms: float | None = Field(description="the whole model's p50 (profiler: its average)")
+    whole_ms: float | None = Field(description="the whole model's p50 (isolated-op: timed in the slices' runner "
+                                               "process, interleaved with them; profiler: its average)")
+    whole_source: str | None = Field(None, description="which run whole_ms comes from")
+    whole_interleaved: WholeInterleaved | None = Field(None, description="isolated-op: the whole model in the batch")
     ratio: float | None = Field(description="sum_ms / whole_ms: how far the per-op figures add up")
+    ratio_spread: RatioSpread | None = Field(None, description="the ratio round by round (isolated-op)")
+    rounds: int | None = Field(None, description="isolated-op: rounds the timed runs were interleaved in")
+    cpu_sum_ms: float | None = Field(None, description="isolated-op: sum of the ops' median CPU times")
+    cpu_whole_ms: float | None = Field(None, description="isolated-op: the whole model's median CPU time")
+    cpu_ratio: float | None = Field(None, description="cpu_sum_ms / cpu_whole_ms: what machine load does not move")
+    cpu_ratio_spread: RatioSpread | None = Field(None, description="cpu_ratio round by round")
     counts: dict[str, int]
     note: str
 

@@ -87,7 +87,7 @@ def bench(
         result = _bench_accelerator(model, descriptor, accelerator, options)
     else:
         with _busy(f"benchmarking {model.name} on {where}: {warmup} warm-up + {runs} timed runs"
-                   + (", then every op alone (one runner process per op)" if per_op else ""), ask_password):
+                   + (", then every op alone (one runner process for all)" if per_op else ""), ask_password):
             result = bench_model(model, descriptor, device=device[0] if device else None, options=options,
                                  transport=transport)
     doc = result.to_dict()

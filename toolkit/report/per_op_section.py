@@ -28,6 +28,9 @@ def per_op_section(docs: list[dict]) -> Section | None:
             section.notes.append(f"{label}: {per_op.get('counts', {}).get('timed', 0)} ops timed ({timing}), "
                                  f"sum {per_op['sum_ms']:.3f} ms"
                                  + (f", {ratio:.2f}x the whole-model p50" if ratio is not None else "")
+                                 + (f" (rounds {per_op['ratio_spread']['min']:.2f}-{per_op['ratio_spread']['max']:.2f})"
+                                    if per_op.get("ratio_spread") else "")
+                                 + (f", {per_op['cpu_ratio']:.2f}x on CPU time" if per_op.get("cpu_ratio") else "")
                                  + f". {per_op.get('note', '')}")
             section.tables.append(Table(
                 ["#", "op", f"p50 ms ({timing})", "share", "estimated ms"],

@@ -22,7 +22,14 @@ def per_op_lines(per_op: dict[str, Any]) -> list[str]:
     total = f"  sum {per_op.get('sum_ms', 0):.3f} ms"
     if whole is not None and ratio is not None:
         total += f" vs whole model {whole:.3f} ms: ratio {ratio:.2f}"
-    lines = [head, total, f"  {per_op.get('note')}"]
+    lines = [head, total]
+    if per_op.get("ratio_spread"):
+        lines.append(f"  ratio by round {_spread(per_op['ratio_spread'])} (whole model interleaved with the ops)")
+    if per_op.get("cpu_ratio") is not None:
+        line = f"  on CPU time: sum {per_op['cpu_sum_ms']:.3f} vs {per_op['cpu_whole_ms']:.3f} ms: ratio {per_op['cpu_ratio']:.2f}"
+        spread = per_op.get("cpu_ratio_spread")
+        lines.append(line + (f" ({_spread(spread)})" if spread else ""))
+    lines.append(f"  {per_op.get('note')}")
     for what in ("skipped", "failed"):
         entries = per_op.get(what) or []
         if entries:
@@ -33,6 +40,10 @@ def per_op_lines(per_op: dict[str, Any]) -> list[str]:
                 shown = ", ".join(ops[:4]) + (f" +{len(ops) - 4}" if len(ops) > 4 else "")
                 lines.append(f"  {what} {len(ops)}: {shown}: {reason}")
     return lines
+
+
+def _spread(spread: dict[str, Any]) -> str:
+    return f"{spread['min']:.2f}-{spread['max']:.2f} over {spread['rounds']}"
 
 
 def render_per_op(console: Any, per_op: dict[str, Any]) -> None:

@@ -1,4 +1,7 @@
-"""The runner's JSON document (``edgetk.runner/1``) as typed models: the schema docs/schemas/ is generated from.
+"""The runner's JSON document (``edgetk.runner/2``) as typed models: the schema docs/schemas/ is generated from.
+
+Version 2 added ``--batch`` (``RunnerBatchDocument``); a ``--model`` document has version 1's fields, and
+documents stored by earlier edgetk (``edgetk.runner/1``) still validate.
 
 runner.py itself stays self-contained (no pydantic on a device); these models describe what it prints, and a
 test runs the real runner on every runtime here and validates its output against them, so the schema cannot
@@ -77,6 +80,7 @@ class Latency(_Strict):
     truncated_by_max_seconds: bool
     timing: str | None = Field(None, description="added by the host in bench documents: measured | emulated | "
                                                   "host-run | software-gpu (never printed by the runner)")
+    round_p50: list[float] | None = Field(None, description="--batch: the median of each round's timed runs")
 
 
 class Arena(_Strict):
@@ -88,10 +92,13 @@ class Arena(_Strict):
     tail_bytes: int | None = None
 
 
+RunnerSchema = Literal["edgetk.runner/2", "edgetk.runner/1"]
+
+
 class RunnerDocument(_Strict):
     """A successful run (exit 0)."""
 
-    schema_: Literal["edgetk.runner/1"] = Field(alias="schema")
+    schema_: RunnerSchema = Field(alias="schema")
     runtime: RuntimeInfo
     device: DeviceFacts
     init_ms: float = Field(description="interpreter creation + tensor allocation")
@@ -116,6 +123,46 @@ class RunnerErrorDetail(_Strict):
 class RunnerErrorDocument(_Strict):
     """A failed run (exit 2 bad input, 3 runtime missing, 4 runtime failed)."""
 
-    schema_: Literal["edgetk.runner/1"] = Field(alias="schema")
+    schema_: RunnerSchema = Field(alias="schema")
     error: RunnerErrorDetail
+
+
+class BatchOptions(RunOptions):
+    rounds: int = Field(description="rounds the timed runs were interleaved in (at most --runs)")
+    runs_per_round: int = Field(description="timed runs of each model per round (ceil(runs / rounds))")
+
+
+class CpuTime(_Strict):
+    """The process's CPU time per timed run (time.process_time): immune to other processes holding the core."""
+
+    p50: float
+    min: float
+    max: float
+    round_p50: list[float] = Field(description="the median of each round's runs")
+
+
+class BatchModel(_Strict):
+    """One model of a batch: its timings, or the error it alone met (the others went on)."""
+
+    name: str = Field(description="the model's file name in the batch")
+    init_ms: float | None = None
+    inputs: list[TensorSpec] | None = None
+    first_inference_ms: float | None = None
+    outputs: list[OutputSummary] | None = None
+    warmup_mean_ms: float | None = None
+    latency_ms: Latency | None = None
+    cpu_ms: CpuTime | None = None
+    error: RunnerErrorDetail | None = None
+
+
+class RunnerBatchDocument(_Strict):
+    """``--batch``: every model in one runner process (exit 0 even when some models failed)."""
+
+    schema_: Literal["edgetk.runner/2"] = Field(alias="schema")
+    runtime: RuntimeInfo
+    device: DeviceFacts
+    options: BatchOptions
+    models: list[BatchModel] = Field(description="in batch order; a model that crashed the process is absent "
+                                                 "(the host re-runs the batch without it)")
+    peak_rss_bytes: int
 

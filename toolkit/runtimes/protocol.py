@@ -33,10 +33,12 @@ from toolkit.transports.base import RunResult, Transport
 RUNNER_PATH = Path(_runner.__file__).resolve()
 REMOTE_RUNNER = "edgetk_runner.py"
 REMOTE_MODEL = "model.tflite"
-SCHEMA = _runner.SCHEMA  # "edgetk.runner/1"
+REMOTE_BATCH = "batch.zip"
+SCHEMA = _runner.SCHEMA  # "edgetk.runner/2" (2 added --batch; a --model document has v1's fields)
 SCHEMA_NAME, _, _VERSION = SCHEMA.partition("/")
 SCHEMA_VERSION = int(_VERSION)
 PHASE_MARKER = re.compile(r"edgetk-runner: phase=([\w-]+)")
+MODEL_MARKER = re.compile(r"edgetk-runner: phase=[\w-]+ model=(\S+)")
 
 
 class Kind(StrEnum):
@@ -131,6 +133,27 @@ def run_runner(transport: Transport, model_path: Path, runtime: str, options: Ru
     return transport.run(argv, timeout=options.timeout)
 
 
+def run_batch(transport: Transport, archive: Path, runtime: str, options: RunnerSettings, *, rounds: int,
+              exclude: tuple[str, ...] = ()) -> RunResult:
+    """Send the runner and a .zip of models through an OPEN transport and time them all in ONE runner run
+    (``--batch``, interleaved in ``rounds``); ``exclude`` leaves models of the archive out (a re-run after
+    one of them crashed the process). The answer is for ``classify`` then ``classify_entry`` per model."""
+    runner = transport.put(RUNNER_PATH, REMOTE_RUNNER)
+    remote = transport.put(archive, REMOTE_BATCH)
+    argv = runner_argv(transport.python_argv(), runner, "", runtime, options)
+    at = argv.index("--model")
+    argv[at:at + 2] = ["--batch", remote, "--rounds", str(rounds)]
+    for name in exclude:
+        argv += ["--exclude", name]
+    return transport.run(argv, timeout=options.timeout)
+
+
+def last_model(stderr: str) -> str | None:
+    """The batch model the runner was working on last (the one that crashed or hung the process)."""
+    models = MODEL_MARKER.findall(stderr or "")
+    return models[-1] if models else None
+
+
 def last_phase(stderr: str) -> str | None:
     """The last phase marker the runner wrote (what was running when it died or hung)."""
     phases = PHASE_MARKER.findall(stderr or "")
@@ -216,12 +239,25 @@ def classify(result: RunResult, target_name: str) -> RunnerOutcome:
     error = doc.get("error")
     if not error:
         return RunnerOutcome(Kind.OK, doc, phase=phase, returncode=result.returncode)
+    message = str(error.get("message", ""))
+    return RunnerOutcome(error_kind(error), doc, message=message, op=error.get("op"), phase=phase,
+                         returncode=result.returncode)
+
+
+def error_kind(error: dict[str, Any]) -> Kind:
+    """The ``Kind`` of a runner error object (a whole run's, or one batch model's)."""
     raw, message = str(error.get("kind", "")), str(error.get("message", ""))
     if raw == "internal" and "No module named" in message:  # e.g. numpy, imported before the runtime
-        kind = Kind.MISSING_MODULE
-    else:
-        kind = Kind(raw) if raw in Kind._value2member_map_ else Kind.INTERNAL
-    return RunnerOutcome(kind, doc, message=message, op=error.get("op"), phase=phase, returncode=result.returncode)
+        return Kind.MISSING_MODULE
+    return Kind(raw) if raw in Kind._value2member_map_ else Kind.INTERNAL
+
+
+def classify_entry(entry: dict[str, Any]) -> RunnerOutcome:
+    """One model of a batch document (already checked by ``classify``): OK with its entry, or its error."""
+    error = entry.get("error")
+    if not error:
+        return RunnerOutcome(Kind.OK, entry)
+    return RunnerOutcome(error_kind(error), entry, message=str(error.get("message", "")), op=error.get("op"))
 
 
 def hang_error(exc: DeviceError, transport_kind: str, where: str, timeout: float) -> RuntimeCrashError | None:

@@ -6,6 +6,11 @@ so every device is measured the same way. It must stay self-contained: stdlib + 
 ai_edge_litert / tflite_runtime / tflite_micro is installed there; no edgetk imports; Python 3.11 with
 Debian's numpy 1.24 (no numpy-2-only APIs). The document schema is in docs/schemas/runner.md.
 
+``--model M`` times one model. ``--batch PATH...`` (schema version 2) times several in ONE process — the
+slices of ``bench --per-op``: each path a .tflite, a directory of them or a .zip of them; every model gets
+its own warm-up, and the timed runs go in ``--rounds`` rounds that visit every model in turn (interleaved,
+so machine load falls on all of them alike). A model that fails is reported in its entry; the others go on.
+
 Failures print a JSON document with an "error" object and exit non-zero (2 bad input, 3 runtime missing,
 4 runtime failure), so the host can turn them into one clear line. Progress markers on stderr
 ("edgetk-runner: phase=...") tell the host what was running when a native crash kills the process.
@@ -26,7 +31,7 @@ import sys
 import tempfile
 import time
 
-SCHEMA = "edgetk.runner/1"
+SCHEMA = "edgetk.runner/2"  # 2: --batch (models[] document); a --model document is v1's fields
 EXIT_BAD_INPUT = 2
 EXIT_MISSING_RUNTIME = 3
 EXIT_RUNTIME_FAILED = 4
@@ -42,9 +47,9 @@ class RunnerError(Exception):
         self.op = op
 
 
-def phase(name: str) -> None:
-    """Mark progress on stderr so a crash (signal) can be attributed to a phase by the host."""
-    sys.stderr.write(f"edgetk-runner: phase={name}\n")
+def phase(name: str, model: str | None = None) -> None:
+    """Mark progress on stderr so a crash (signal) can be attributed to a phase (and a batch's model)."""
+    sys.stderr.write(f"edgetk-runner: phase={name}" + (f" model={model}" if model else "") + "\n")
     sys.stderr.flush()
 
 
@@ -377,6 +382,31 @@ def _timed(fn: object) -> float:
     return (time.perf_counter_ns() - start) / 1e6
 
 
+def _timed_cpu(fn: object) -> tuple:
+    """(wall ms, this process's CPU ms) of one call: CPU time leaves out the time other processes held the
+    core, so on a loaded machine it says what the model costs when wall time says how long it waited too."""
+    wall, cpu = time.perf_counter_ns(), time.process_time_ns()
+    fn()
+    return (time.perf_counter_ns() - wall) / 1e6, (time.process_time_ns() - cpu) / 1e6
+
+
+def open_session(runtime: str, module: object, model: str, args: argparse.Namespace) -> object:
+    """The runtime's interpreter on ``model``; a runtime's refusal becomes a classified ``RunnerError``."""
+    try:
+        if runtime == "tflm":
+            return TflmSession(module, model, args.arena_bytes)
+        return TfliteSession(module, model, args.threads, not args.no_xnnpack)
+    except (RuntimeError, ValueError) as exc:
+        raise classify_runtime_error(exc, "init") from None
+
+
+def run_options(args: argparse.Namespace) -> dict:
+    return {
+        "runs": args.runs, "warmup": args.warmup, "threads": args.threads, "xnnpack": not args.no_xnnpack,
+        "seed": None if args.inputs else args.seed, "inputs_file": bool(args.inputs), "arena_bytes": args.arena_bytes,
+    }
+
+
 def measure(args: argparse.Namespace) -> dict:
     import numpy as np
 
@@ -386,20 +416,11 @@ def measure(args: argparse.Namespace) -> dict:
     doc["device"] = device_facts()
     phase("init")
     start = time.perf_counter_ns()
-    try:
-        if runtime == "tflm":
-            session = TflmSession(module, args.model, args.arena_bytes)
-        else:
-            session = TfliteSession(module, args.model, args.threads, not args.no_xnnpack)
-    except (RuntimeError, ValueError) as exc:
-        raise classify_runtime_error(exc, "init") from None
+    session = open_session(runtime, module, args.model, args)
     doc["init_ms"] = (time.perf_counter_ns() - start) / 1e6
     inputs = load_inputs(args.inputs, session.inputs, args.seed)
     doc["inputs"] = session.inputs
-    doc["options"] = {
-        "runs": args.runs, "warmup": args.warmup, "threads": args.threads, "xnnpack": not args.no_xnnpack,
-        "seed": None if args.inputs else args.seed, "inputs_file": bool(args.inputs), "arena_bytes": args.arena_bytes,
-    }
+    doc["options"] = run_options(args)
     try:
         session.set_inputs(inputs)
         phase("first-inference")
@@ -433,6 +454,129 @@ def measure(args: argparse.Namespace) -> dict:
     return doc
 
 
+# ---------------------------------------------------------------- batch (schema 2)
+def batch_models(paths: list, workdir: str, exclude: list) -> list:
+    """(name, path) of every model of the batch, in order: .tflite files, directories of them, .zip archives
+    of them (extracted into ``workdir`` under their base names). Names must be unique; ``exclude`` drops some."""
+    import zipfile
+
+    found = []
+    for path in paths:
+        if os.path.isdir(path):
+            found += [(n, os.path.join(path, n)) for n in sorted(os.listdir(path)) if n.endswith(".tflite")]
+        elif zipfile.is_zipfile(path):
+            with zipfile.ZipFile(path) as archive:
+                for info in archive.infolist():
+                    name = os.path.basename(info.filename)
+                    if info.is_dir() or not name.endswith(".tflite"):
+                        continue
+                    target = os.path.join(workdir, name)
+                    with archive.open(info) as src, open(target, "wb") as dst:
+                        dst.write(src.read())
+                    found.append((name, target))
+        elif os.path.isfile(path):
+            found.append((os.path.basename(path), path))
+        else:
+            raise RunnerError("bad-input", f"batch entry not found: {path}", EXIT_BAD_INPUT)
+    names = [n for n, _ in found]
+    if len(set(names)) != len(names):
+        raise RunnerError("bad-input", "batch model names must be unique", EXIT_BAD_INPUT)
+    return [(n, p) for n, p in found if n not in set(exclude)]
+
+
+def _error_entry(exc: RunnerError) -> dict:
+    error = {"kind": exc.kind, "message": exc.message}
+    if exc.op:
+        error["op"] = exc.op
+    return error
+
+
+def _prepare(runtime: str, module: object, name: str, path: str, args: argparse.Namespace) -> tuple:
+    """Open, feed (seeded inputs), first inference and warm-up of one batch model: (session, entry)."""
+    import numpy as np
+
+    phase("init", name)
+    start = time.perf_counter_ns()
+    session = open_session(runtime, module, path, args)
+    entry: dict = {"name": name, "init_ms": (time.perf_counter_ns() - start) / 1e6}
+    inputs = load_inputs(None, session.inputs, args.seed)
+    entry["inputs"] = session.inputs
+    try:
+        session.set_inputs(inputs)
+        phase("first-inference", name)
+        entry["first_inference_ms"] = _timed(session.invoke)
+        entry["outputs"] = [dict(spec, **output_summary(arr))
+                            for spec, arr in zip(session.outputs, session.get_outputs(), strict=True)]
+        phase("warmup", name)
+        warm = [_timed(session.invoke) for _ in range(args.warmup)]
+    except (RuntimeError, ValueError) as exc:
+        raise classify_runtime_error(exc, "invoke") from None
+    entry["warmup_mean_ms"] = float(np.mean(warm)) if warm else None
+    return session, entry
+
+
+def measure_batch(args: argparse.Namespace) -> dict:
+    """Every model of ``--batch`` in one process: each prepared alone, then ``--rounds`` rounds in which
+    every live model runs one untimed re-warm run and its share of ``--runs`` in turn. ``latency_ms`` per model is over all its timed
+    runs; ``round_p50`` holds each round's median, so the host can compare models round by round. ``cpu_ms``
+    is the same over the process's CPU time per run (what a loaded machine's preemption does not inflate)."""
+    import numpy as np
+
+    phase("import")
+    runtime, module = load_runtime(args.runtime)
+    doc: dict = {"schema": SCHEMA, "runtime": {"name": runtime, "version": runtime_version(runtime)}}
+    doc["device"] = device_facts()
+    rounds = max(1, min(args.rounds, args.runs))
+    per_round = -(-args.runs // rounds)
+    doc["options"] = dict(run_options(args), rounds=rounds, runs_per_round=per_round)
+    with tempfile.TemporaryDirectory(prefix="edgetk-batch-") as workdir:
+        models = batch_models(args.batch, workdir, args.exclude or [])
+        entries, live = [], []
+        for name, path in models:
+            try:
+                session, entry = _prepare(runtime, module, name, path, args)
+            except RunnerError as exc:
+                entries.append({"name": name, "error": _error_entry(exc)})
+                continue
+            entries.append(entry)
+            live.append((session, entry, [], []))
+        budget = args.max_seconds / max(len(live), 1) / rounds if args.max_seconds else None
+        for _ in range(rounds):
+            for session, entry, samples, cpu in live:
+                if "error" in entry:
+                    continue
+                phase("timed", entry["name"])
+                this, deadline = [], time.monotonic() + budget if budget else None
+                try:
+                    session.invoke()  # untimed: the other models' runs left its weights out of the caches
+                    for _ in range(per_round):
+                        this.append(_timed_cpu(session.invoke))
+                        if deadline is not None and time.monotonic() > deadline:
+                            break
+                except (RuntimeError, ValueError) as exc:
+                    entry["error"] = _error_entry(classify_runtime_error(exc, "invoke"))
+                    continue
+                samples.extend(w for w, _ in this)
+                cpu.extend(c for _, c in this)
+                entry.setdefault("rounds", []).append([float(np.median([w for w, _ in this])),
+                                                       float(np.median([c for _, c in this]))])
+        for _session, entry, samples, cpu in live:
+            rounds_seen = entry.pop("rounds", [])
+            if "error" in entry:
+                for key in ("init_ms", "inputs", "first_inference_ms", "outputs", "warmup_mean_ms"):
+                    entry.pop(key, None)
+                continue
+            entry["latency_ms"] = latency_stats(samples)
+            entry["latency_ms"]["truncated_by_max_seconds"] = len(samples) < per_round * rounds
+            entry["latency_ms"]["round_p50"] = [round(w, 5) for w, _ in rounds_seen]
+            entry["cpu_ms"] = {"p50": float(np.median(cpu)), "min": float(min(cpu)), "max": float(max(cpu)),
+                               "round_p50": [round(c, 5) for _, c in rounds_seen]}
+    doc["models"] = entries
+    doc["peak_rss_bytes"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    phase("done")
+    return doc
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse prints usage and exits 2; the host wants the JSON error document instead."""
 
@@ -442,7 +586,10 @@ class _Parser(argparse.ArgumentParser):
 
 def parse_args(argv: list) -> argparse.Namespace:
     parser = _Parser(prog="runner.py", description="edgetk device-side runner")
-    parser.add_argument("--model", required=True)
+    parser.add_argument("--model", default=None)
+    parser.add_argument("--batch", nargs="+", default=None, help=".tflite files, directories or .zip archives")
+    parser.add_argument("--rounds", type=int, default=1, help="--batch: timed runs interleaved in rounds")
+    parser.add_argument("--exclude", action="append", default=None, help="--batch: a model name to leave out")
     parser.add_argument("--runtime", default="auto", choices=["auto", "litert", "tflite-runtime", "tflm"])
     parser.add_argument("--runs", type=int, default=50)
     parser.add_argument("--warmup", type=int, default=5)
@@ -456,7 +603,11 @@ def parse_args(argv: list) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.runs < 1 or args.warmup < 0 or (args.threads is not None and args.threads < 1):
         raise RunnerError("bad-input", "--runs must be >= 1, --warmup >= 0, --threads >= 1", EXIT_BAD_INPUT)
-    if not os.path.isfile(args.model):
+    if (args.model is None) == (args.batch is None):
+        raise RunnerError("bad-input", "runner arguments: give --model M or --batch PATH...", EXIT_BAD_INPUT)
+    if args.batch is not None and (args.rounds < 1 or args.inputs or args.outputs_npz):
+        raise RunnerError("bad-input", "--batch takes --rounds >= 1 and no --inputs / --outputs-npz", EXIT_BAD_INPUT)
+    if args.model is not None and not os.path.isfile(args.model):
         raise RunnerError("bad-input", f"model file not found: {args.model}", EXIT_BAD_INPUT)
     return args
 
@@ -466,12 +617,9 @@ def main(argv: list | None = None) -> int:
         faulthandler.enable()  # a native crash still leaves a Python stack on stderr
     try:
         args = parse_args(sys.argv[1:] if argv is None else argv)
-        doc = measure(args)
+        doc = measure_batch(args) if args.batch is not None else measure(args)
     except RunnerError as exc:
-        error = {"kind": exc.kind, "message": exc.message}
-        if exc.op:
-            error["op"] = exc.op
-        print(json.dumps({"schema": SCHEMA, "error": error}))
+        print(json.dumps({"schema": SCHEMA, "error": _error_entry(exc)}))
         return exc.exit_code
     except Exception as exc:  # noqa: BLE001 - the device side must always answer with JSON
         error = {"kind": "internal", "message": f"{type(exc).__name__}: {exc}"[:500]}
