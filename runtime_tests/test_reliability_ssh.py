@@ -434,3 +434,59 @@ def test_next_connect_kills_what_a_dead_session_left_running(server: SshServer) 
     with SshTransport(settings(server)):
         time.sleep(0.5)
         assert _sleepers(tag) == []
+
+
+def _stat(pid: int) -> list[str]:
+    """Fields after the command name of /proc/PID/stat: [state, ppid, pgrp, ...]."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()
+
+
+def _group(pgid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = _stat(int(stat.parent.name))
+        except (OSError, IndexError):
+            continue
+        if fields[2] == str(pgid) and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+@pytest.mark.parametrize("leader", ["alive", "killed"])
+def test_next_connect_reaps_a_dead_session_whose_run_dir_is_gone(server: SshServer, leader: str) -> None:
+    """The issue's case: the session died, its run dir is already deleted, and what it started still runs with
+    PPID 1 and a deleted cwd — nothing left to find it by but the pid record kept apart from the run dir.
+    "killed": the group's leader (the session shell) is gone too and only an orphaned child is left in it."""
+    tag = "sleep 3023"
+    tr = SshTransport(settings(server))
+    tr.connect()
+    run_dir = Path(tr.run_dir)
+    join = in_thread(lambda: tr.run(["sh", "-c", f"({tag} &); {tag}"], timeout=120))
+    wait_for(lambda: len(_sleepers(f"^{tag}$")) == 2)  # the two sleeps themselves, not the shells naming them
+    records = list((remote_base() / "pids").iterdir())
+    assert len(records) == 1
+    pgid = int(records[0].name)
+    tr._client.get_transport().sock.close()  # the link dies: no kill can be sent
+    _, error = join()
+    assert isinstance(error, DeviceError)
+    try:
+        shutil.rmtree(run_dir)  # deleted on the device (by hand, or a close() that got that far)
+        if leader == "killed":
+            os.kill(pgid, 9)
+            wait_for(lambda: is_dead(pgid))
+        else:
+            wait_for(lambda: _stat(pgid)[1] == "1")  # the session shell, once sshd's session process is gone
+        left = _group(pgid)
+        assert len(left) == (3 if leader == "killed" else 4)  # sh -c, both sleeps (and the session shell)
+        assert all(os.readlink(f"/proc/{p}/cwd").endswith(" (deleted)") for p in left)
+        assert any(_stat(p)[1] == "1" for p in left)  # orphaned: PPID 1
+        time.sleep(1.0)
+        assert [p for p in left if not is_dead(p)] == left  # nothing stopped them
+        with SshTransport(settings(server)) as tr2:
+            assert [p for p in left if not is_dead(p)] == [] and _sleepers(tag) == []
+            assert list((remote_base() / "pids").iterdir()) == [] and tr2.run(["true"]).ok
+    finally:
+        for p in _group(pgid):
+            os.kill(p, 9)
+        kill_orphans()
