@@ -7,7 +7,11 @@ format (tflite/tools/benchmark/README.md) with made-up numbers, because the real
 binary that cannot run on these machines. What this proves: the device entry's ``benchmark_binary`` is
 pushed, made executable and run with the flags from the bench options, its output becomes the bench
 document (timings measured, op profile as per_op), and `devices check` names the path and what is missing.
-What it does not prove: anything about a real phone or a real benchmark_model build.
+With ``--accelerator gpu`` the same stand-in takes ``--use_gpu=true`` and prints the GPU delegate's lines and
+other timings, and runtime_tests/data/inference_diff_standin.sh — a STAND-IN for LiteRT's inference_diff,
+printing its documented log (run_eval.cc / its README) with made-up errors — gives the GPU-vs-CPU numerics.
+Both honour the flags they get, so a test that passes the wrong ones fails.
+What it does not prove: anything about a real phone, a real GPU, or real benchmark_model / inference_diff builds.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from toolkit.bench.documents import BenchDocument
 
 pytestmark = pytest.mark.device
 STANDIN = Path(__file__).parent / "data" / "benchmark_model_standin.sh"
+DIFF_STANDIN = Path(__file__).parent / "data" / "inference_diff_standin.sh"
 
 
 @pytest.fixture(scope="module")
@@ -46,9 +51,10 @@ def phone(tmp_path_factory: pytest.TempPathFactory):
     dev.close()
 
 
-def _inventory(tmp_path: Path, phone: AdbPeer, binary: str | None) -> Path:
+def _inventory(tmp_path: Path, phone: AdbPeer, binary: str | None, diff: str | None = None) -> Path:
     inv = tmp_path / "devices.toml"
     extra = f'benchmark_binary = "{binary}"\n' if binary else ""
+    extra += f'inference_diff_binary = "{diff}"\n' if diff else ""
     inv.write_text(f'[devices.phone]\ntarget = "android-arm64"\ntransport = "adb"\nserial = "{phone.serial}"\n'
                    f'remote_dir = "{phone.root}"\n{extra}')
     return inv
@@ -74,6 +80,8 @@ def test_bench_runs_benchmark_model_and_its_output_is_the_measured_bench_documen
     assert "--num_runs=7" in runner["tool"]["argv"] and "--num_threads=2" in runner["tool"]["argv"]
     assert "--enable_op_profiling=true" in runner["tool"]["argv"]
     assert runner["latency_ms"]["runs"] == 7  # the stand-in echoes --num_runs: the flag reached it
+    assert runner["tool_settings"] == {"num_threads": 2, "use_gpu": False, "use_xnnpack": True}  # as it logged them
+    assert [d["name"] for d in runner["delegates"]] == ["XNNPACK"] and doc["headline"].get("delegate") is None
     assert runner["latency_ms"]["p50"] == 4.05 and runner["init_ms"] == 12.5
     assert runner["memory_mb"] == {"init": 3.5, "overall": 9.25, "peak": 11.5}
     assert doc["timing"] == doc["headline"]["timing"] == "measured" and doc["headline"]["p50_ms"] == 4.05
@@ -114,3 +122,119 @@ def test_a_failing_benchmark_model_is_one_line_and_exit_6(phone, tmp_path, run_c
                   "--runs", "2", "--no-store")
     assert res.returncode == 6
     assert res.stderr.strip().count("\n") == 0 and "Failed to apply XNNPACK delegate" in res.stderr
+
+
+def _variant(tmp_path: Path, source: Path, old: str, new: str) -> Path:
+    """A copy of a stand-in with one setting changed (the stand-in as a phone or build that differs)."""
+    text = source.read_text()
+    assert old in text
+    out = tmp_path / source.name
+    out.write_text(text.replace(old, new))
+    out.chmod(0o755)
+    return out
+
+
+def test_accelerator_gpu_runs_benchmark_model_with_use_gpu_measured_with_the_gpu_delegate(phone, tmp_path, run_cli):
+    inv = _inventory(tmp_path, phone, str(STANDIN), str(DIFF_STANDIN))
+    res = run_cli("bench", _model(tmp_path), "--device", "phone", "-t", "android-arm64", "--inventory", inv,
+                  "--accelerator", "gpu", "--runs", "5", "--threads", "2", "--json", "--no-store")
+    assert res.returncode == 0, res.stderr
+    doc = json.loads(res.stdout)
+    BenchDocument.model_validate(doc)
+    runner = doc["runner"]
+    assert "--use_gpu=true" in runner["tool"]["argv"] and runner["options"]["gpu"] is True
+    assert runner["latency_ms"]["p50"] == 1.5 and runner["init_ms"] == 850.0  # the stand-in's GPU timings
+    assert runner["tool_settings"] == {"num_threads": 2, "use_gpu": True, "use_xnnpack": True}
+    assert [(d["name"], d["coverage"]) for d in runner["delegates"]] == [("GPU", "full")]
+    assert doc["timing"] == "measured" and doc["options"]["accelerator"] == "gpu"
+    assert doc["headline"]["delegate"] == "GPU" and doc["headline"]["p50_ms"] == 1.5
+    assert doc["timing_note"] == doc["headline"]["note"] == "measured on the device with the GPU delegate"
+    assert doc["roofline"] is None  # a CPU peak says nothing about a GPU run
+    numerics = runner["numerics"]
+    assert numerics["tool"]["argv"] == [f"--model_file={numerics['tool']['argv'][0].split('=', 1)[1]}",
+                                        "--delegate=gpu", "--num_runs=5", "--num_interpreter_threads=2"]
+    assert numerics["runs"] == 5 and numerics["timing"] == "measured"  # --num_runs reached the stand-in
+    assert numerics["test_latency"]["avg_ms"] == pytest.approx(1.5105)
+    (out,) = numerics["outputs"]
+    assert (out["index"], out["avg_error"], out["passed"]) == (0, 2.5e-05, True)
+    assert 0 < out["output_range"] < 1.0  # RELU of seeded inputs in [-1, 1), from the host LiteRT run
+    assert out["tolerance"] == pytest.approx(1e-3 + 1e-2 * out["output_range"])
+    assert numerics["output_range"] == {"source": "host LiteRT CPU, seeded inputs", "timing": "host-run"}
+    assert numerics["passed"] is True
+    assert [f["rule"] for f in doc["findings"] if f["severity"] != "info"] == []
+
+    text = run_cli("bench", _model(tmp_path), "--device", "phone", "-t", "android-arm64", "--inventory", inv,
+                   "--accelerator", "gpu", "--runs", "3", "--no-store")
+    assert text.returncode == 0, text.stderr
+    assert "latency p50 1.500 ms (measured on the device with the GPU delegate)" in text.stdout
+    assert "benchmark_model latency, ms (measured, GPU delegate)" in text.stdout
+    assert "GPU delegate on the phone: full (benchmark_model, measured)" in text.stdout
+    assert "numerics GPU vs CPU (inference_diff, 3 runs, measured): pass (mean error)" in text.stdout
+
+
+def test_a_phone_without_gpu_support_is_an_error_and_its_cpu_figures_are_not_labelled_gpu(phone, tmp_path, run_cli):
+    no_gpu = _variant(tmp_path, STANDIN, "gpu_support=yes", "gpu_support=no")
+    inv = _inventory(tmp_path, phone, str(no_gpu))
+    res = run_cli("bench", _model(tmp_path), "--device", "phone", "-t", "android-arm64", "--inventory", inv,
+                  "--accelerator", "gpu", "--runs", "3", "--json", "--no-store")
+    assert res.returncode == 1, res.stderr  # printed first, then the verdict
+    doc = json.loads(res.stdout)
+    assert doc["runner"]["latency_ms"]["p50"] == 4.05  # the CPU's timings, as the real tool falls back
+    assert "delegate" not in doc["headline"] and doc["headline"]["note"] == "measured on the device"
+    rules = {f["rule"]: f for f in doc["findings"]}
+    assert rules["gpu-not-applied"]["severity"] == "error"
+    assert "GPU acceleration is unsupported on this platform." in rules["gpu-not-applied"]["message"]
+    assert rules["gpu-numerics-not-compared"]["severity"] == "info"  # no inference_diff_binary in the entry
+
+
+def test_gpu_outputs_beyond_tolerance_fail_and_no_xnnpack_reaches_the_tool(phone, tmp_path, run_cli):
+    bad = _variant(tmp_path, DIFF_STANDIN, "output_error=2.5e-05", "output_error=0.5")
+    inv = _inventory(tmp_path, phone, str(STANDIN), str(bad))
+    res = run_cli("bench", _model(tmp_path), "--device", "phone", "-t", "android-arm64", "--inventory", inv,
+                  "--accelerator", "gpu", "--runs", "3", "--json", "--no-store")
+    assert res.returncode == 1
+    doc = json.loads(res.stdout)
+    assert doc["runner"]["numerics"]["passed"] is False
+    (finding,) = [f for f in doc["findings"] if f["rule"] == "gpu-numerics"]
+    assert finding["severity"] == "error" and "mean |diff| 0.5 >" in finding["message"]
+
+    cpu = run_cli("bench", _model(tmp_path), "--device", "phone", "-t", "android-arm64", "--inventory", inv,
+                  "--no-xnnpack", "--runs", "3", "--json", "--no-store")
+    assert cpu.returncode == 0, cpu.stderr
+    runner = json.loads(cpu.stdout)["runner"]
+    assert runner["latency_ms"]["p50"] == 9.0 and runner["tool_settings"]["use_xnnpack"] is False
+    assert "numerics" not in runner  # inference_diff compares a delegate: only with --accelerator gpu
+
+
+def test_flags_and_paths_the_phone_path_cannot_honour_are_one_line_errors(phone, tmp_path, run_cli):
+    model = _model(tmp_path)
+    runner_only = _inventory(tmp_path, phone, None)
+    res = run_cli("bench", model, "--device", "phone", "-t", "android-arm64", "--inventory", runner_only,
+                  "--accelerator", "gpu", "--no-store")
+    assert res.returncode == 2 and res.stderr.strip().count("\n") == 0
+    assert "needs benchmark_binary" in res.stderr
+    inv = _inventory(tmp_path, phone, str(STANDIN), "/data/local/tmp/nowhere/inference_diff")
+    for extra, words in ((["--accelerator", "npu"], "npu"), (["--runtime", "tflite-runtime"], "LiteRT's own tool"),
+                         (["--accelerator", "gpu"], "inference_diff_binary '/data/local/tmp/nowhere/inference_diff'")):
+        res = run_cli("bench", model, "--device", "phone", "-t", "android-arm64", "--inventory", inv, *extra,
+                      "--runs", "2", "--no-store")
+        assert res.returncode == 2, (extra, res.stdout, res.stderr)
+        assert res.stderr.strip().count("\n") == 0 and words in res.stderr, res.stderr
+    cpu_target = run_cli("bench", model, "--device", "phone", "-t", "rpi4-arm64", "--inventory",
+                         _inventory(tmp_path, phone, str(STANDIN)), "--accelerator", "gpu", "--no-store")
+    assert cpu_target.returncode == 2 and "has no gpu delegate" in cpu_target.stderr
+
+
+def test_devices_check_says_whether_inference_diff_is_there(phone, tmp_path, run_cli):
+    found = run_cli("devices", "check", "phone", "--inventory",
+                    _inventory(tmp_path, phone, str(STANDIN), str(DIFF_STANDIN)), "--json")
+    assert found.returncode == 0, found.stderr
+    facts = json.loads(found.stdout)
+    assert (facts["inference_diff_binary"], facts["inference_diff_found"]) == (str(DIFF_STANDIN), True)
+    gone = run_cli("devices", "check", "phone", "--inventory",
+                   _inventory(tmp_path, phone, str(STANDIN), "/data/local/tmp/nowhere/inference_diff"))
+    assert gone.returncode == 0  # benchmark_model is there: the phone benches; only GPU numerics are missing
+    assert "GPU numerics: inference_diff (/data/local/tmp/nowhere/inference_diff: MISSING)" in gone.stdout
+    assert "edgetk android setup --tool inference_diff" in gone.stdout
+    unset = run_cli("devices", "check", "phone", "--inventory", _inventory(tmp_path, phone, str(STANDIN)))
+    assert "GPU numerics: inference_diff (not set)" in unset.stdout

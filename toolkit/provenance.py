@@ -12,6 +12,10 @@ here and nowhere else:
 
 ``headline_latency`` picks THE latency of a bench result: the MCU estimate for an MCU target (its host-run
 TFLM time is an x86's), else the runner's p50 with its timing.
+
+A delegate changes what was measured, not where: a phone's GPU run through benchmark_model ``--use_gpu`` is
+``measured`` with ``delegate = "GPU"``, and every note about it says "with the GPU delegate"
+(``with_delegate``). LiteRT's GPU accelerator on this host is ``software-gpu``, never ``measured``.
 """
 
 from __future__ import annotations
@@ -47,8 +51,9 @@ SHORT_NOTES = {
 
 def runner_timing(transport_kind: str, emulated: bool, runtime: str | None = None,
                   accelerator: str | None = None) -> str:
-    """The provenance of the runner's own timings on a transport."""
-    if accelerator == "gpu":
+    """The provenance of the runner's own timings on a transport. ``accelerator="gpu"`` on this host is LiteRT's
+    GPU accelerator on SwiftShader (software-gpu); on a device (adb) it is the phone's GPU delegate: measured."""
+    if accelerator == "gpu" and transport_kind == "local":
         return SOFTWARE_GPU
     if transport_kind == "tflm" or runtime == "tflm":
         return HOST_RUN
@@ -57,15 +62,21 @@ def runner_timing(transport_kind: str, emulated: bool, runtime: str | None = Non
     return MEASURED
 
 
+def with_delegate(note: str, delegate: str | None) -> str:
+    """A timing note naming the delegate the device ran (``"GPU"``): "measured on the device with the GPU delegate"."""
+    return f"{note} with the {delegate} delegate" if delegate else note
+
+
 def headline_latency(runner_latency: Mapping[str, Any], timing: str,
-                     mcu_estimate: Mapping[str, Any] | None) -> dict[str, Any]:
-    """{"p50_ms", "timing", "source", "note"}: the one latency to show for a bench result."""
+                     mcu_estimate: Mapping[str, Any] | None, delegate: str | None = None) -> dict[str, Any]:
+    """{"p50_ms", "timing", "source", "note"} (and "delegate" when one ran): the one latency to show."""
     if mcu_estimate and isinstance(mcu_estimate.get("latency_ms"), int | float):
         return {"p50_ms": float(mcu_estimate["latency_ms"]), "timing": ESTIMATED, "source": "mcu_estimate",
                 "note": TIMING_NOTES[ESTIMATED]}
     p50 = runner_latency.get("p50")
-    return {"p50_ms": float(p50) if isinstance(p50, int | float) else None, "timing": timing, "source": "runner",
-            "note": TIMING_NOTES.get(timing, timing)}
+    head = {"p50_ms": float(p50) if isinstance(p50, int | float) else None, "timing": timing, "source": "runner",
+            "note": with_delegate(TIMING_NOTES.get(timing, timing), delegate)}
+    return {**head, "delegate": delegate} if delegate else head
 
 
 def timing_from_stored(transport: str, bench: Mapping[str, Any] | None, runtime: str | None) -> tuple[str, str]:

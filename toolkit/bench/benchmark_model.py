@@ -15,7 +15,14 @@ tool's documented output (tflite/tools/benchmark/README.md and benchmark_model.c
   ``Overall peak memory footprint (MB) via periodic monitoring: …``;
 * with op profiling, the "Run Order" table after ``Operator-wise Profiling Info for Regular Benchmark Runs:``
   (``[node type] [start] [first] [avg ms] [%] [cdf%] [mem KB] [times called] [Name]``; older releases have no
-  ``[start]`` column; ``[Name]`` ends with ``:NODE_INDEX``).
+  ``[start]`` column; ``[Name]`` ends with ``:NODE_INDEX``);
+* which delegate took the graph: ``Explicitly applied GPU delegate, and the model graph will be completely
+  executed by the delegate.`` (``partially executed by the delegate w/ N delegate kernels.``; ``Though GPU
+  delegate is explicitly applied, the model graph will not be executed by the delegate.``). A build or phone
+  without GPU support says ``GPU acceleration is unsupported on this platform.`` and runs on the CPU anyway,
+  so ``bench --accelerator gpu`` reads these lines rather than trusting the flag it passed;
+* the parameters the tool reports using (``#threads used for CPU inference: [4]`` or, older,
+  ``Num threads: [4]``; ``Use gpu: [1]``; ``Use xnnpack: [1]``).
 
 The document it becomes (``edgetk.benchmark-model/1``) stands where the runner's document stands in a bench
 result, its timings measured on the phone, and the op table fills ``per_op`` (source ``profiler``).
@@ -44,6 +51,12 @@ _MEMORY = re.compile(rf"(?:Memory footprint delta from the start of the tool|Pea
 _PEAK = re.compile(rf"Overall peak memory footprint \(MB\) via periodic monitoring: {_NUM}")
 _PROFILE_HEADER = "Operator-wise Profiling Info for Regular Benchmark Runs:"
 _NODE_INDEX = re.compile(r":(\d+)$")
+_APPLIED = re.compile(r"Explicitly applied (\w+) delegate, and the model graph will be (completely|partially) "
+                      r"executed by the delegate(?: w/ (\d+) delegate kernels)?")
+_NOT_APPLIED = re.compile(r"Though (\w+) delegate is explicitly applied, the model graph will not be executed")
+_SETTING = re.compile(r"(#threads used for CPU inference|Num threads|Use gpu|Use xnnpack): \[([^\]]*)\]")
+_SETTING_KEYS = {"#threads used for CPU inference": "num_threads", "Num threads": "num_threads",
+                 "Use gpu": "use_gpu", "Use xnnpack": "use_xnnpack"}
 
 
 def _stats(line: str) -> dict[str, float]:
@@ -89,6 +102,38 @@ def _profile_rows(lines: list[str]) -> list[dict[str, Any]]:
     return rows
 
 
+def _delegates(lines: list[str]) -> list[dict[str, Any]]:
+    """The delegates benchmark_model applied, as it said: coverage "full" | "partial" | "none"."""
+    out = []
+    for line in lines:
+        if applied := _APPLIED.search(line):
+            kernels = applied.group(3)
+            out.append({"name": applied.group(1), "coverage": "full" if applied.group(2) == "completely" else "partial",
+                        "kernels": int(kernels) if kernels else None, "line": applied.group(0)})
+        elif refused := _NOT_APPLIED.search(line):
+            out.append({"name": refused.group(1), "coverage": "none", "kernels": 0, "line": refused.group(0)})
+    return out
+
+
+def _settings(lines: list[str]) -> dict[str, Any]:
+    """The parameters the tool reported using (it logs the ones that differ from its defaults)."""
+    found: dict[str, Any] = {}
+    for line in lines:
+        for key, value in _SETTING.findall(line):
+            name = _SETTING_KEYS[key]
+            if name == "num_threads":
+                found[name] = int(value) if value.lstrip("-").isdigit() else value
+            else:
+                found[name] = value.strip().lower() in ("1", "true")
+    return found
+
+
+def _gpu_reason(lines: list[str]) -> str | None:
+    """The tool's own line about the GPU when the delegate was not applied (e.g. unsupported platform)."""
+    return next((ln.split(": ", 1)[-1].strip() for ln in lines if "GPU" in ln and "Use gpu" not in ln
+                 and not _APPLIED.search(ln)), None)
+
+
 def parse_benchmark_output(text: str) -> dict[str, Any]:
     """benchmark_model's stdout/stderr -> the figures it printed (µs turned into ms). BadInput-free: a
     missing summary line is a DeviceError naming the tool's last line (it failed or is not benchmark_model)."""
@@ -121,6 +166,7 @@ def parse_benchmark_output(text: str) -> dict[str, Any]:
                       "overall": float(memory.group(2)) if memory else None,
                       "peak": float(peak.group(1)) if peak else None},
         "op_profile": _profile_rows(lines),
+        "delegates": _delegates(lines), "tool_settings": _settings(lines), "gpu_note": _gpu_reason(lines),
     }
 
 
@@ -128,8 +174,8 @@ def benchmark_argv(binary: str, model: str, options: Any) -> list[str]:
     """The documented flags, from the bench options (``accelerator == "gpu"`` adds --use_gpu=true)."""
     argv = [binary, f"--graph={model}", f"--num_runs={options.runs}", f"--warmup_runs={max(options.warmup, 1)}",
             f"--use_xnnpack={'true' if options.xnnpack else 'false'}",
-            f"--use_gpu={'true' if getattr(options, 'accelerator', None) == 'gpu' else 'false'}",
-            f"--enable_op_profiling={'true' if getattr(options, 'per_op', False) else 'false'}"]
+            f"--use_gpu={'true' if options.accelerator == 'gpu' else 'false'}",
+            f"--enable_op_profiling={'true' if options.per_op else 'false'}"]
     if options.threads:
         argv.append(f"--num_threads={options.threads}")
     return argv
@@ -145,17 +191,18 @@ def _device_facts(transport: Transport) -> dict[str, Any]:
             "system": f"Android {release.stdout.strip()}" if release.ok and release.stdout.strip() else "unknown"}
 
 
-def install_binary(transport: Transport, binary: str) -> str:
+def install_binary(transport: Transport, binary: str, *, key: str = "benchmark_binary",
+                   remote_name: str = REMOTE_BINARY, tool: str = "benchmark_model") -> str:
     """The device path of ``binary``: a host file is pushed (content-cached) and made executable; a path
     that is not a host file must already be executable on the device."""
     if Path(binary).expanduser().is_file():
-        remote = transport.put(Path(binary).expanduser(), REMOTE_BINARY)
+        remote = transport.put(Path(binary).expanduser(), remote_name)
         transport.run(["chmod", "755", remote], timeout=60)
         return remote
     probe = transport.run(["test", "-x", binary], timeout=60)
     if not probe.ok:
-        raise BadInputError(f"benchmark_binary {binary!r}: neither a file on this host nor an executable on the "
-                            "device (download it with `edgetk android setup`, or fix the path in devices.toml)")
+        raise BadInputError(f"{key} {binary!r}: neither a file on this host nor an executable on the device "
+                            f"(download it with `edgetk android setup --tool {tool}`, or fix the path in devices.toml)")
     return binary
 
 
@@ -178,9 +225,41 @@ def run_benchmark_model(transport: Transport, binary: str, model_path: Path, opt
             "runtime": {"name": "litert", "version": "benchmark_model (the binary reports no version)"},
             "device": _device_facts(transport),
             "options": {"runs": options.runs, "warmup": options.warmup, "threads": options.threads,
-                        "xnnpack": options.xnnpack, "gpu": getattr(options, "accelerator", None) == "gpu",
-                        "op_profiling": bool(getattr(options, "per_op", False))},
+                        "xnnpack": options.xnnpack, "gpu": options.accelerator == "gpu",
+                        "op_profiling": bool(options.per_op)},
             **parsed}
+
+
+def gpu_delegate(doc: dict[str, Any]) -> dict[str, Any]:
+    """What the phone's GPU delegate did in this run, from the tool's own lines (not from the flag passed):
+    {"requested", "applied", "coverage": "full" | "partial" | "none" | None, "kernels", "evidence"}."""
+    requested = bool((doc.get("options") or {}).get("gpu"))
+    gpu = next((d for d in doc.get("delegates") or [] if d["name"].upper() == "GPU"), None)
+    evidence = gpu["line"] if gpu else (doc.get("gpu_note") or "no 'Explicitly applied GPU delegate' line")
+    return {"requested": requested, "applied": bool(gpu and gpu["coverage"] != "none"),
+            "coverage": gpu["coverage"] if gpu else None, "kernels": gpu["kernels"] if gpu else None,
+            "evidence": evidence}
+
+
+def tool_findings(doc: dict[str, Any], where: str) -> list[tuple[str, str, str]]:
+    """(rule, severity, message) for what the tool did differently from what was asked: a GPU delegate not
+    applied (the figures are then the CPU's: an error), applied to part of the graph, or settings that differ."""
+    found = []
+    gpu = gpu_delegate(doc)
+    if gpu["requested"] and not gpu["applied"]:
+        found.append(("gpu-not-applied", "error", f"--accelerator gpu: benchmark_model did NOT run the GPU delegate on "
+                      f"{where} ({gpu['evidence']}): these are CPU timings, not the GPU's"))
+    elif gpu["coverage"] == "partial":
+        found.append(("gpu-partial", "warning", f"GPU delegate took part of the graph ({gpu['kernels']} delegate "
+                      "kernels); the rest ran on the CPU: the latency mixes both"))
+    asked = doc.get("options") or {}
+    said = doc.get("tool_settings") or {}
+    wanted = {"num_threads": asked.get("threads"), "use_gpu": asked.get("gpu"), "use_xnnpack": asked.get("xnnpack")}
+    for key, value in wanted.items():
+        if value is not None and key in said and said[key] != value:
+            found.append(("tool-settings", "warning", f"benchmark_model reports {key} = {said[key]}, edgetk asked "
+                          f"for {value}"))
+    return found
 
 
 def profiler_per_op(doc: dict[str, Any]) -> dict[str, Any] | None:

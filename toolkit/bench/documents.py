@@ -41,6 +41,8 @@ class Options(_Strict):
     arena_bytes: int | None
     kernels: str | None
     per_op: bool = Field(False, description="bench --per-op: every op also timed alone")
+    accelerator: str | None = Field(None, description='"gpu": LiteRT\'s GPU accelerator here (software-gpu), or '
+                                    "the phone's GPU delegate through benchmark_model --use_gpu (measured)")
 
 
 class Finding(_Strict):
@@ -105,6 +107,14 @@ class BenchmarkModelDocument(_Strict):
     latency_ms: ToolLatency
     memory_mb: dict[str, float | None] = Field(description="init / overall footprint delta, periodic peak")
     op_profile: list[dict[str, Any]] = Field(description="--enable_op_profiling: the regular runs' Run Order")
+    delegates: list[dict[str, Any]] = Field(
+        [], description='what the tool said it applied: {name: "GPU" | "XNNPACK" | ..., coverage: full | partial | '
+                        "none, kernels, line}")
+    tool_settings: dict[str, Any] = Field({}, description="num_threads / use_gpu / use_xnnpack as the tool logged them")
+    gpu_note: str | None = Field(None, description="the tool's own GPU line when no GPU delegate line came")
+    numerics: dict[str, Any] | None = Field(
+        None, description="--accelerator gpu with inference_diff_binary: inference_diff's mean |GPU - CPU| per "
+                          "output on the phone, with tolerance and verdict (toolkit.bench.inference_diff)")
 
 
 class OpTime(_Strict):

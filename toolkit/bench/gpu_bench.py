@@ -13,19 +13,11 @@ import platform
 from pathlib import Path
 from typing import Any
 
-from toolkit.bench.orchestrate import BenchFinding, BenchOptions, BenchResult
+from toolkit.bench.orchestrate import BenchFinding, BenchOptions, BenchResult, require_gpu_delegate
 from toolkit.bench.stats import summarize
-from toolkit.errors import BadInputError, RuntimeCrashError
+from toolkit.errors import RuntimeCrashError
 from toolkit.provenance import SOFTWARE_GPU
 from toolkit.runtimes.gpu_accelerator import LATENCY_LABEL, PROVENANCE, GpuRun, run_gpu_accelerator
-
-
-def _gpu_delegate(target: Any) -> Any:
-    delegate = next((d for d in target.delegates if d.name == "gpu"), None)
-    if delegate is None:
-        raise BadInputError(f"target '{target.name}' has no gpu delegate: --accelerator gpu needs one "
-                            "(e.g. --target android-arm64)")
-    return delegate
 
 
 def _findings(run: GpuRun) -> tuple[BenchFinding, ...]:
@@ -51,7 +43,7 @@ def bench_gpu(model_path: Path | str, target: Any, *, options: BenchOptions | No
     (which must have a gpu delegate). A refused model is a result with no latency, not an exception."""
     from toolkit.model import load_model
 
-    _gpu_delegate(target)
+    require_gpu_delegate(target)
     options = options or BenchOptions()
     if options.inputs:  # the accelerator run feeds seeded inputs: refuse the user's rather than ignore them
         raise BadInputError("--accelerator gpu feeds seeded inputs (--seed); --inputs is not used there: drop "

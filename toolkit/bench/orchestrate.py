@@ -17,7 +17,7 @@ from typing import Any
 
 from toolkit import __version__, provenance
 from toolkit.bench.per_op import complete_per_op, measure_per_op
-from toolkit.bench.stats import roofline, roofline_block, stats_problems
+from toolkit.bench.stats import STAT_KEYS, TOOL_STAT_KEYS, roofline, roofline_block, stats_problems
 from toolkit.errors import DeviceError, RuntimeCrashError
 from toolkit.runtimes.protocol import RUNNER_PATH, Kind, classify, hang_error, run_runner, runner_argv
 from toolkit.transports.base import RunResult, Transport
@@ -41,15 +41,19 @@ class BenchOptions:
     arena_bytes: int | None = None  # TFLM arena to give the interpreter (default: generous; use is measured)
     kernels: str | None = None  # kernel family of the MCU latency estimate (default: the descriptor's)
     per_op: bool = False  # also time every op alone (isolated-op method, toolkit.bench.per_op)
+    #: "gpu": here, LiteRT's GPU accelerator (toolkit.bench.gpu_bench); on a phone, benchmark_model --use_gpu
+    accelerator: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        doc = {
             "runs": self.runs, "warmup": self.warmup, "threads": self.threads, "xnnpack": self.xnnpack,
             "inputs": str(self.inputs) if self.inputs else None, "seed": self.seed,
             "keep_outputs": str(self.keep_outputs) if self.keep_outputs else None, "timeout": self.timeout,
             "runtime": self.runtime, "arena_bytes": self.arena_bytes, "kernels": self.kernels,
             "per_op": self.per_op,
         }  # fmt: skip
+        # only when set: results stored before the option existed keep comparing with CPU runs (same setup)
+        return {**doc, "accelerator": self.accelerator} if self.accelerator else doc
 
 
 @dataclass(frozen=True)
@@ -79,6 +83,7 @@ class BenchResult:
     per_op: dict[str, Any] | None = None  # measured per-op times (bench --per-op), with their timing
     mcu_estimate: dict[str, Any] | None = None
     timing: str = provenance.MEASURED  # provenance of the runner's latency_ms (toolkit.provenance)
+    delegate: str | None = None  # the delegate the device ran the timed runs with ("GPU"), as the tool said
     created_at: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
     edgetk_version: str = __version__
     record_id: int | None = None
@@ -90,7 +95,7 @@ class BenchResult:
     @property
     def headline(self) -> dict[str, Any]:
         """THE latency of this result with its provenance: the MCU estimate for an MCU target."""
-        return provenance.headline_latency(self.latency_ms, self.timing, self.mcu_estimate)
+        return provenance.headline_latency(self.latency_ms, self.timing, self.mcu_estimate, self.delegate)
 
     @property
     def has_errors(self) -> bool:
@@ -103,7 +108,8 @@ class BenchResult:
             "edgetk_version": self.edgetk_version,
             "model": {"path": self.model_path, "sha256": self.model_sha256, "size_bytes": self.model_size},
             "target": self.target, "device": self.device, "transport": self.transport, "emulated": self.emulated,
-            "timing": self.timing, "timing_note": provenance.TIMING_NOTES[self.timing], "headline": self.headline,
+            "timing": self.timing, "timing_note": provenance.with_delegate(provenance.TIMING_NOTES[self.timing], self.delegate),
+            "headline": self.headline,
             "options": self.options.to_dict(),
             "findings": [f.to_dict() for f in self.findings], "roofline": self.roofline,
             "per_op_estimate": self.per_op_estimate, "per_op": self.per_op, "mcu_estimate": self.mcu_estimate, "runner": self.runner,
@@ -145,6 +151,7 @@ def bench_model(
         kernel_class(options.kernels, target.cpu.arch)
     transport = transport or (_device_transport(device) if device else for_target(target))
     runtime = options.runtime or transport.runtime or target.runtime.name
+    _refuse_on_benchmark_model(target, transport, options)
     if transport.benchmark_binary:  # a phone without Python: LiteRT's benchmark_model binary
         return _bench_with_benchmark_model(model, target, device, transport, options)
     with transport:
@@ -163,19 +170,61 @@ def bench_model(
     return _interpret(model, target, device, transport, doc, options, per_op)
 
 
-def _bench_with_benchmark_model(model: Any, target: Any, device: str | None, transport: Transport,
-                                options: BenchOptions) -> BenchResult:
-    """The adb path for phones: benchmark_model's own timings (and op profiler with --per-op), measured."""
-    from toolkit.bench.benchmark_model import profiler_per_op, run_benchmark_model
+def require_gpu_delegate(target: Any) -> Any:
+    """The target's gpu delegate entry; BadInputError when it has none (--accelerator gpu needs one)."""
     from toolkit.errors import BadInputError
 
+    delegate = next((d for d in target.delegates if d.name == "gpu"), None)
+    if delegate is None:
+        raise BadInputError(f"target '{target.name}' has no gpu delegate: --accelerator gpu needs one "
+                            "(e.g. --target android-arm64)")
+    return delegate
+
+
+def _refuse_on_benchmark_model(target: Any, transport: Transport, options: BenchOptions) -> None:
+    """Options benchmark_model cannot honour are refused in one line, before anything runs."""
+    from toolkit.errors import BadInputError, UnknownNameError
+
+    if options.accelerator is not None and options.accelerator != "gpu":
+        raise UnknownNameError("accelerator", options.accelerator, ["gpu"])
+    if options.accelerator == "gpu" and not transport.benchmark_binary:
+        raise BadInputError(f"--accelerator gpu on {transport.kind} device needs benchmark_binary = in its "
+                            "devices.toml entry (LiteRT's benchmark_model --use_gpu; the Python runner has no GPU "
+                            "delegate); without --device it runs LiteRT's GPU accelerator here (software GPU)")
+    if not transport.benchmark_binary:
+        return
+    if options.accelerator == "gpu":
+        require_gpu_delegate(target)
     if options.inputs or options.keep_outputs:
         raise BadInputError("benchmark_model feeds its own random inputs and keeps no outputs: --inputs and "
                             "--keep-outputs need a device with Python (the runner path)")
-    with transport:
-        doc = run_benchmark_model(transport, transport.benchmark_binary or "", Path(model.path), options)
-    per_op = profiler_per_op(doc) if options.per_op else None
-    return _interpret(model, target, device, transport, doc, options, per_op)
+    if options.runtime not in (None, "litert"):
+        raise BadInputError(f"--runtime {options.runtime}: benchmark_model is LiteRT's own tool; drop --runtime "
+                            "(or remove benchmark_binary from the device entry to use the Python runner)")
+
+
+def _bench_with_benchmark_model(model: Any, target: Any, device: str | None, transport: Transport,
+                                options: BenchOptions) -> BenchResult:
+    """The adb path for phones: benchmark_model's own timings (and op profiler with --per-op), measured; with
+    --accelerator gpu through the phone's GPU delegate, and its numerics from inference_diff when named."""
+    from toolkit.bench import benchmark_model as tool
+    from toolkit.bench import inference_diff
+
+    where = transport.where
+    gpu = options.accelerator == "gpu"
+    with transport:  # both tools are found (or refused) before either runs
+        diff_tool = (inference_diff.install_inference_diff(transport, transport.inference_diff_binary)
+                     if gpu and transport.inference_diff_binary else None)
+        doc = tool.run_benchmark_model(transport, transport.benchmark_binary or "", Path(model.path), options)
+        if diff_tool:
+            doc["numerics"] = inference_diff.run_inference_diff(transport, diff_tool, model, options)
+    if doc.get("numerics"):  # after the device is released: the output range comes from a host-run LiteRT CPU
+        inference_diff.add_reference_range(doc["numerics"], Path(model.path), options)
+    found = tool.tool_findings(doc, where) + (inference_diff.numerics_findings(doc.get("numerics"), where) if gpu else [])
+    per_op = tool.profiler_per_op(doc) if options.per_op else None
+    delegate = "GPU" if tool.gpu_delegate(doc)["applied"] else None
+    return _interpret(model, target, device, transport, doc, options, per_op, [BenchFinding(*f) for f in found],
+                      delegate)
 
 
 def _device_transport(device: str) -> Transport:
@@ -199,20 +248,20 @@ def parse_runner_output(result: RunResult, model_name: str, target_name: str) ->
 
 def _interpret(
     model: Any, target: Any, device: str | None, transport: Transport, doc: dict[str, Any], options: BenchOptions,
-    per_op: dict[str, Any] | None = None,
+    per_op: dict[str, Any] | None = None, extra: list[BenchFinding] | None = None, delegate: str | None = None,
 ) -> BenchResult:
     from toolkit.bench.mcu_estimate import estimate_mcu_latency
     from toolkit.model.cost import estimate_cost
 
     cost = estimate_cost(model)
-    findings = list(_memory_findings(model, target, doc))
-    problems = stats_problems(doc.get("latency_ms") or {})
+    findings = list(_memory_findings(model, target, doc)) + list(extra or [])
+    tool = doc.get("schema") == "edgetk.benchmark-model/1"  # its count line has no p90/p99
+    problems = stats_problems(doc.get("latency_ms") or {}, TOOL_STAT_KEYS if tool else STAT_KEYS)
     if problems:
         findings.append(BenchFinding("latency-stats", "warning", "; ".join(problems)))
     runtime_name = (doc.get("runtime") or {}).get("name")
     is_tflm = transport.kind == "tflm" or runtime_name == "tflm"
-    timing = provenance.runner_timing(transport.kind, transport.emulated, runtime_name,
-                                      getattr(options, "accelerator", None))
+    timing = provenance.runner_timing(transport.kind, transport.emulated, runtime_name, options.accelerator)
     mcu = dict(estimate_mcu_latency(model, cost, target, kernels=options.kernels).to_dict(), timing=provenance.ESTIMATED) if is_tflm else None
     roof = None
     latency = doc.get("latency_ms") or {}
@@ -223,7 +272,7 @@ def _interpret(
     if is_tflm and cost.total_macs and mcu and mcu["latency_ms"] > 0:  # against the MCU estimate, not the host
         estimate = roofline(cost.total_macs, target.cpu.clock_hz, target.cpu.macs_per_cycle, mcu["latency_ms"], 1)
         roof = dict(roofline_block(estimate, "estimated"), latency_source=f"mcu_estimate ({mcu['kernels']} kernels)")
-    elif not is_tflm and cost.total_macs and latency.get("p50"):
+    elif not is_tflm and cost.total_macs and latency.get("p50") and options.accelerator != "gpu":  # CPU peak only
         cores = min(options.threads or 1, target.cpu.cores)
         roof = roofline(cost.total_macs, target.cpu.clock_hz, target.cpu.macs_per_cycle, latency["p50"], cores)
         roof = roofline_block(roof, timing)
@@ -232,6 +281,7 @@ def _interpret(
         model_path=str(model.path), model_sha256=model.sha256, model_size=model.size_bytes, target=target.name,
         device=device, transport=transport.kind, emulated=transport.emulated, runner=doc, options=options,
         findings=tuple(findings), roofline=roof, per_op_estimate=estimate, mcu_estimate=mcu, timing=timing,
+        delegate=delegate,
         per_op=complete_per_op(per_op, _whole_ms(doc, per_op), timing) if per_op else None,
     )  # fmt: skip
 

@@ -46,13 +46,19 @@ def summarize(samples_ms: Sequence[float]) -> LatencyStats:
     )  # fmt: skip
 
 
-def stats_problems(latency: Mapping[str, Any]) -> list[str]:
-    """Why a latency block (the runner's "latency_ms") is not sane; empty when it is."""
-    missing = [k for k in STAT_KEYS if not isinstance(latency.get(k), int | float)]
+#: What benchmark_model's count line gives (no p90/p99; p50 is its median=, p5/p95 in newer releases)
+TOOL_STAT_KEYS = ("min", "mean", "p50", "max", "std")
+
+
+def stats_problems(latency: Mapping[str, Any], required: tuple[str, ...] = STAT_KEYS) -> list[str]:
+    """Why a latency block (the runner's "latency_ms", or benchmark_model's with ``TOOL_STAT_KEYS``) is not
+    sane; empty when it is."""
+    missing = [k for k in required if not isinstance(latency.get(k), int | float)]
     if missing:
         return [f"missing {', '.join(missing)}"]
     problems = []
-    order = [latency[k] for k in ("min", "p50", "p90", "p99", "max")]
+    order = [latency[k] for k in ("min", "p5", "p50", "p90", "p95", "p99", "max")
+             if isinstance(latency.get(k), int | float) and (k in required or k in ("p5", "p95"))]
     if any(a > b + 1e-9 for a, b in zip(order, order[1:], strict=False)):
         problems.append("percentiles out of order (min <= p50 <= p90 <= p99 <= max violated)")
     if not latency["min"] - 1e-9 <= latency["mean"] <= latency["max"] + 1e-9:

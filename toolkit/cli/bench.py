@@ -40,8 +40,10 @@ def bench(
     kernels: str = typer.Option(None, "--kernels", help="TFLM targets: kernel family of the MCU latency estimate "
                                 "(reference, cmsis-nn, esp-nn; default: the descriptor's [runtime] kernels)."),
     timeout: float = seconds_option(600.0, "--timeout", "Seconds before the run is abandoned."),
-    accelerator: str = typer.Option(None, "--accelerator", help="gpu: run through LiteRT's GPU accelerator on this "
-                                    "machine (software GPU: partitions and numerics, not a phone's latency)."),
+    accelerator: str = typer.Option(None, "--accelerator", help="gpu: without --device, LiteRT's GPU accelerator on "
+                                    "this machine (software GPU: partitions and numerics, not a phone's latency); "
+                                    "with an adb --device, benchmark_model --use_gpu on the phone (measured) and "
+                                    "inference_diff numerics when its entry names inference_diff_binary."),
     per_op: bool = typer.Option(False, "--per-op", help="Also time every op alone on the same device and runtime "
                                 "(isolated-op method): top ops, and their sum against the whole model."),
     as_json: bool = typer.Option(False, "--json", help="Print the edgetk.bench/1 JSON document."),
@@ -57,11 +59,13 @@ def bench(
 
     if runtime is not None and runtime not in ("litert", "tflite-runtime", "tflm"):
         raise UnknownNameError("runtime", runtime, ["litert", "tflite-runtime", "tflm"])
+    if accelerator is not None and accelerator != "gpu":
+        raise UnknownNameError("accelerator", accelerator, ["gpu"])
     if kernels is not None and kernels not in KERNEL_FAMILIES:
         raise UnknownNameError("kernel family", kernels, list(KERNEL_FAMILIES))
     options = BenchOptions(
         runs=runs, warmup=warmup, threads=threads, xnnpack=not no_xnnpack, inputs=inputs, seed=seed,
-        timeout=timeout, runtime=runtime, kernels=kernels, per_op=per_op,
+        timeout=timeout, runtime=runtime, kernels=kernels, per_op=per_op, accelerator=accelerator,
     )  # fmt: skip
     if all_devices or len(device or []) > 1 or (device and target is None):  # fleet: toolkit.bench.fleet
         from toolkit.bench.fleet import fleet_cli
@@ -80,11 +84,11 @@ def bench(
         transport = transport_for_device(device[0], inventory=inventory, trust_new_host_key=trust_new_host_key,
                                          ask_password=ask_password)
     where = f"{target}" + (f" via {device[0]}" if device else "")
-    if accelerator is not None and per_op:
-        raise BadInputError("--per-op times ops on a device's runtime; with --accelerator gpu, read the "
+    if accelerator is not None and per_op and not device:
+        raise BadInputError("--per-op times ops on a device's runtime; with --accelerator gpu here, read the "
                             "accelerator's partitions instead (drop one of the two)")
-    if accelerator is not None:
-        result = _bench_accelerator(model, descriptor, accelerator, options)
+    if accelerator is not None and not device:  # here: LiteRT's GPU accelerator; on a phone: benchmark_model
+        result = _bench_accelerator(model, descriptor, options)
     else:
         with _busy(f"benchmarking {model.name} on {where}: {warmup} warm-up + {runs} timed runs"
                    + (", then every op alone (one runner process for all)" if per_op else ""), ask_password):
@@ -113,12 +117,9 @@ def bench(
         raise typer.Exit(1)
 
 
-def _bench_accelerator(model: Path, descriptor: Any, accelerator: str, options: Any) -> Any:
+def _bench_accelerator(model: Path, descriptor: Any, options: Any) -> Any:
     from toolkit.bench.gpu_bench import bench_gpu
-    from toolkit.errors import BadInputError
 
-    if accelerator != "gpu":
-        raise BadInputError(f"unknown accelerator '{accelerator}' (known: gpu)")
     with _busy(f"running {model.name} through LiteRT's GPU accelerator (SwiftShader)", False):
         return bench_gpu(model, descriptor, options=options)
 
@@ -166,7 +167,7 @@ def render(doc: dict[str, Any]) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from toolkit.provenance import SHORT_NOTES
+    from toolkit.provenance import SHORT_NOTES, with_delegate
     from toolkit.text import inert
 
     console = Console(highlight=False)
@@ -177,11 +178,12 @@ def render(doc: dict[str, Any]) -> None:
         f" — {rt.get('name')} {rt.get('version')}, {dev.get('arch')} {dev.get('cpu_model') or ''}".rstrip()
     )
     head = doc.get("headline") or {}
-    short = SHORT_NOTES.get(head.get("timing"), head.get("timing"))
+    short = with_delegate(SHORT_NOTES.get(head.get("timing"), head.get("timing")), head.get("delegate"))
     console.print(f"[bold]latency p50 {_ms(head.get('p50_ms'))} ms[/] ({short})")
     timing = doc.get("timing", "measured")
     source = "benchmark_model" if runner.get("tool") else "runner"
-    table = Table(title=f"{source} latency, ms ({SHORT_NOTES.get(timing, timing)})", title_justify="left")
+    where = f"{timing}, {head['delegate']} delegate" if head.get("delegate") else SHORT_NOTES.get(timing, timing)
+    table = Table(title=f"{source} latency, ms ({where})", title_justify="left")
     lat = runner.get("latency_ms", {})
     for key in ("runs", "min", "mean", "p50", "p90", "p99", "max", "std"):
         table.add_column(key, justify="right")
@@ -196,6 +198,10 @@ def render(doc: dict[str, Any]) -> None:
             f"warm-up mean {_ms(runner.get('warmup_mean_ms'))} ms ({timing})"
         )
         console.print(f"{_memory(runner)} ({timing})")
+        if runner.get("tool") and runner.get("options", {}).get("gpu"):
+            from toolkit.report.phone_gpu_text import render_phone_gpu
+
+            render_phone_gpu(console, runner)
     if runner.get("arena"):
         console.print(f"TFLM arena: {runner['arena'].get('total_bytes', '?'):,} bytes (measured)")
     if doc.get("roofline"):

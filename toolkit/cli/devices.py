@@ -69,6 +69,9 @@ def register(app: typer.Typer) -> None:
         benchmark_binary: str | None = typer.Option(
             None, "--benchmark-binary", help="adb: LiteRT's benchmark_model (a host file, pushed; or a device path)."
         ),
+        inference_diff_binary: str | None = typer.Option(
+            None, "--inference-diff-binary", help="adb: LiteRT's inference_diff for GPU numerics (host file or device path)."
+        ),
         image: str | None = typer.Option(None, "--image", help="emulator: image name."),
         inventory: Path | None = inventory_option(),
     ) -> None:
@@ -78,7 +81,7 @@ def register(app: typer.Typer) -> None:
         fields = dict(target=target, transport=transport, host=host, port=port, user=user,
                       identity_file=identity_file, known_hosts=known_hosts, password_env=password_env,
                       remote_dir=remote_dir, python=python, serial=serial, adb=adb, image=image,
-                      benchmark_binary=benchmark_binary)
+                      benchmark_binary=benchmark_binary, inference_diff_binary=inference_diff_binary)
         path, _ = add_device(name, fields, inventory)
         typer.echo(f"added {name} to {path}")
 
@@ -104,6 +107,9 @@ def register(app: typer.Typer) -> None:
                 found = "found" if facts.binary_found else "MISSING"
                 typer.echo(f"{name}: {facts.arch}, {facts.os}; bench path: benchmark_model "
                            f"({facts.benchmark_binary}: {found}; no Python needed)")
+                diff = ("not set" if facts.inference_diff_binary is None else
+                        f"{facts.inference_diff_binary}: {'found' if facts.inference_diff_found else 'MISSING'}")
+                typer.echo(f"  GPU numerics: inference_diff ({diff})")
             else:
                 typer.echo(f"{name}: {facts.arch}, {facts.os}, Python {facts.python or 'missing'}, "
                            f"numpy {facts.numpy or 'missing'}, runtimes: {runtimes}; bench path: python-runner")

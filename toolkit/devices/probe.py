@@ -42,6 +42,9 @@ class DeviceFacts:
     path: str = "python-runner"
     benchmark_binary: str | None = None  # where the benchmark_model binary is (path "benchmark_model")
     binary_found: bool | None = None  # the host file or the device executable exists
+    #: LiteRT's inference_diff (GPU-vs-CPU numerics for bench --accelerator gpu): where, and whether it is there
+    inference_diff_binary: str | None = None
+    inference_diff_found: bool | None = None
 
     @property
     def ready(self) -> bool:
@@ -94,20 +97,35 @@ def probe_device(transport: Transport) -> DeviceFacts:
     return facts
 
 
-def _benchmark_binary_facts(transport: Transport, facts: DeviceFacts) -> DeviceFacts:
-    """The benchmark_model path (phones): no Python needed; is the binary there, and what to do if not."""
+def _tool_found(transport: Transport, binary: str) -> bool:
+    """A host file (bench pushes it, content-cached, and makes it executable) or an executable on the device."""
     from pathlib import Path
 
+    return Path(binary).expanduser().is_file() or transport.run(["test", "-x", binary], timeout=60).ok
+
+
+def _benchmark_binary_facts(transport: Transport, facts: DeviceFacts) -> DeviceFacts:
+    """The benchmark_model path (phones): no Python needed; is the binary there, is inference_diff (GPU
+    numerics), and what to do about what is missing."""
     binary = transport.benchmark_binary or ""
     facts.path, facts.benchmark_binary = "benchmark_model", binary
-    if Path(binary).expanduser().is_file():
-        facts.binary_found = True  # on this host: bench pushes it (content-cached) and makes it executable
-        return facts
-    facts.binary_found = transport.run(["test", "-x", binary], timeout=60).ok
+    facts.binary_found = _tool_found(transport, binary)
     if not facts.binary_found:
         facts.hints.append(f"benchmark_binary {binary!r} is neither a file on this host nor an executable on the "
                            "device: `edgetk android setup` downloads LiteRT's benchmark_model for arm64, then set "
                            "benchmark_binary = to its path in devices.toml")
+    diff = transport.inference_diff_binary
+    facts.inference_diff_binary = diff
+    if diff is None:
+        facts.hints.append("GPU numerics (bench --accelerator gpu) are not compared without inference_diff: "
+                           "`edgetk android setup --tool inference_diff`, then set inference_diff_binary = to its "
+                           "path in devices.toml")
+        return facts
+    facts.inference_diff_found = _tool_found(transport, diff)
+    if not facts.inference_diff_found:
+        facts.hints.append(f"inference_diff_binary {diff!r} is neither a file on this host nor an executable on "
+                           "the device: `edgetk android setup --tool inference_diff` downloads it, then fix the "
+                           "path in devices.toml")
     return facts
 
 

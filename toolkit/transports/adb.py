@@ -69,6 +69,10 @@ class AdbEntry(TransportEntry):
     benchmark_binary: str | None = Field(
         None, description="LiteRT's benchmark_model: a host file edgetk pushes, or a path on the device; when set, "
                           "bench runs it instead of the Python runner (phones have no Python)")
+    inference_diff_binary: str | None = Field(
+        None, description="LiteRT's inference_diff (tools/evaluation/tasks/inference_diff, run_eval): a host file "
+                          "edgetk pushes, or a path on the device; bench --accelerator gpu runs it for GPU-vs-CPU "
+                          "numerics on the phone")
 
 
 class AdbTransport(BlobCachePuts, Transport):
@@ -79,7 +83,8 @@ class AdbTransport(BlobCachePuts, Transport):
     def from_entry(cls, entry: TransportEntry, options: ConnectOptions) -> AdbTransport:
         assert isinstance(entry, AdbEntry)
         return cls(entry.serial, entry.adb, remote_dir=entry.remote_dir, python=entry.python,
-                   run_timeout=entry.run_timeout, label=options.label, benchmark_binary=entry.benchmark_binary)
+                   run_timeout=entry.run_timeout, label=options.label, benchmark_binary=entry.benchmark_binary,
+                   inference_diff_binary=entry.inference_diff_binary)
 
     def __init__(
         self,
@@ -91,9 +96,10 @@ class AdbTransport(BlobCachePuts, Transport):
         run_timeout: float = 600.0,
         label: str = "",
         benchmark_binary: str | None = None,
+        inference_diff_binary: str | None = None,
     ) -> None:
         self.label = printable(label or serial or "adb device")
-        self.benchmark_binary = benchmark_binary
+        self.benchmark_binary, self.inference_diff_binary = benchmark_binary, inference_diff_binary
         if not check_remote_dir(remote_dir, self.label).startswith(("/", "~")):
             raise BadInputError(f"remote_dir {remote_dir!r} of {self.label}: must be an absolute path on the device "
                                 f"(or ~/..., under the device shell's $HOME), e.g. {DEFAULT_REMOTE_DIR}")

@@ -92,6 +92,8 @@ class Transport(ABC):
     runtime: str | None = None
     #: a native benchmark tool the device runs instead of the Python runner (adb: LiteRT's benchmark_model)
     benchmark_binary: str | None = None
+    #: LiteRT's inference_diff (run_eval): delegate-vs-CPU numerics on the device (adb, with --accelerator gpu)
+    inference_diff_binary: str | None = None
     #: True when ``put`` files stay on the device after ``close`` (a content-addressed cache): `deploy` needs it
     keeps_files: bool = False
 
@@ -106,6 +108,11 @@ class Transport(ABC):
         Atomic (temporary name, then rename), verified by sha256, cached by content: a file whose hash is
         already on the device is not sent again.
         """
+
+    @property
+    def where(self) -> str:
+        """The device as messages name it (adb: its serial and inventory name)."""
+        return f"the {self.kind} device"
 
     @property
     def emulated_core(self) -> str | None:
