@@ -15,7 +15,7 @@ from typing import Any
 
 from toolkit.bench.orchestrate import BenchFinding, BenchOptions, BenchResult, require_gpu_delegate
 from toolkit.bench.stats import summarize
-from toolkit.errors import RuntimeCrashError
+from toolkit.errors import BadInputError, RuntimeCrashError
 from toolkit.provenance import SOFTWARE_GPU
 from toolkit.runtimes.gpu_accelerator import LATENCY_LABEL, PROVENANCE, GpuRun, run_gpu_accelerator
 
