@@ -190,6 +190,8 @@ class Headline(_Strict):
     timing: Timing
     source: Literal["runner", "mcu_estimate"]
     note: str
+    delegate: str | None = Field(None, description='"GPU" when a phone ran the timed runs on its GPU delegate, as '
+                                 "benchmark_model said (absent otherwise)")
 
 
 class Roofline(_Strict):
