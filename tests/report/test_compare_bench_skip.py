@@ -79,7 +79,11 @@ def test_a_bench_target_outside_the_checked_ones_is_checked_first(models: dict[s
 def test_new_model_failing_mid_bench_is_a_regression_on_that_target(models: dict[str, Path]) -> None:
     cmp = compare_models(models["broken_conv"], models["relu"], targets=["host-x86_64"],
                          bench=BenchPlan(rounds=2, runs=2), numerics=False)
-    assert cmp.targets[0].new_verdict == "runs"  # the check cannot see it: the runtime's Prepare refuses it
+    # the check cannot see it (the runtime's Prepare refuses it), the bench did: its outcome is the verdict
+    [row] = cmp.targets
+    assert (row.new_verdict, row.predicted_new_verdict, row.evidence, row.prediction_wrong) == (
+        "does-not-run", "runs", "bench", True)
+    assert (row.old_verdict, row.predicted_old_verdict, row.change) == ("runs", "runs", "regression")
     [skip] = cmp.latency_skipped
     assert (skip.target, skip.side, skip.severity) == ("host-x86_64", "new", "regression")
     assert "the new model failed during the bench, the old one ran" in skip.message and "CONV_2D" in skip.message
@@ -92,3 +96,29 @@ def test_old_model_failing_mid_bench_is_only_a_warning(models: dict[str, Path]) 
     [skip] = cmp.latency_skipped
     assert (skip.side, skip.severity) == ("old", "warning")
     assert cmp.verdict == "pass"
+    [row] = cmp.targets
+    assert (row.new_verdict, row.old_verdict, row.predicted_old_verdict, row.change) == (
+        "runs", "does-not-run", "runs", "improvement")
+
+
+def test_compare_never_prints_runs_beside_a_bench_that_saw_the_model_fail(run_cli, models: dict[str, Path]) -> None:
+    """Evidence beats prediction (docs/DEVELOPING.md): the support table, JSON, findings and `report` summary
+    all say what the bench saw, with check's prediction beside it and PREDICTION WRONG said loudly."""
+    proc = run_cli("compare", models["broken_conv"], models["relu"], "-t", "host-x86_64", "--bench", *QUICK, "--json",
+                   "-o", models["relu"].with_name("cmp.json"))
+    assert proc.returncode == 1, proc.stderr
+    doc = json.loads(proc.stdout)
+    [row] = doc["targets"]
+    assert (row["new_verdict"], row["predicted_new_verdict"], row["evidence"], row["prediction_wrong"]) == (
+        "does-not-run", "runs", "bench", True)
+    [wrong] = [f for f in doc["findings"] if f["kind"] == "prediction-wrong"]
+    assert wrong["message"].startswith("PREDICTION WRONG on host-x86_64: check predicted the new model runs")
+    text = " ".join(run_cli("compare", models["broken_conv"], models["relu"], "-t", "host-x86_64", "--bench",
+                            *QUICK).stdout.split())
+    assert "does-not-run (bench; predicted runs)" in text and "PREDICTION WRONG on host-x86_64" in text
+    assert "│ runs │ runs │" not in text
+    page = models["relu"].with_name("report.html")
+    assert run_cli("report", models["relu"].with_name("cmp.json"), "--html", page).returncode == 0
+    html = page.read_text()
+    assert "does-not-run (benchmarked) — PREDICTION WRONG: check said runs" in html  # the summary row
+    assert "does-not-run (bench; predicted runs)" in html  # the support table

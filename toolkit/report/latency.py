@@ -103,12 +103,14 @@ def bench_round(model_path: str, target: Any, plan: BenchPlan, seed: int = 0) ->
 @dataclass(frozen=True)
 class LatencySkip:
     """A target the comparison did not time, and why. ``side``: which model could not run ("new" | "old" |
-    "both"); ``severity`` "regression" only when the new model crashed where the old one ran."""
+    "both"); ``severity`` "regression" only when the new model crashed where the old one ran. ``observed``: the
+    bench ran the side(s) and saw them fail (evidence), not a target the support check ruled out beforehand."""
 
     target: str
     side: str
     message: str
     severity: str = "warning"
+    observed: bool = False
 
     def to_finding(self) -> dict:
         return {"severity": self.severity, "kind": "latency-skipped", "target": self.target, "side": self.side,
@@ -193,7 +195,7 @@ def _crash_skip(descriptor: Any, tag: str, exc: RuntimeCrashError, paths: dict[s
             other_runs = False
     head = f"not benchmarked on {target}: "
     if not other_runs:
-        return LatencySkip(target, "both", head + f"both models failed during the bench ({exc})")
+        return LatencySkip(target, "both", head + f"both models failed during the bench ({exc})", observed=True)
     severity = "regression" if tag == "new" else "warning"
     return LatencySkip(target, tag, head + f"the {tag} model failed during the bench, the {other} one ran ({exc})",
-                       severity)
+                       severity, observed=True)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from toolkit.report import plots
+from toolkit.report.verdicts import target_cells
 
 SUPPORT_VALUE = {"error": 0.0, "fallback": 0.5}
 MEMORY_RULES = frozenset({"arena_over_ram", "model_over_flash"})  # toolkit.targets.rules
@@ -295,7 +296,7 @@ def compare_section(doc: dict) -> Section:
                                 caption="op counts"))
     if doc["targets"]:
         section.tables.append(Table(["target", "new", "old", "change"],
-                                    [[t["target"], t["new_verdict"], _fmt(t["old_verdict"]), t["change"]] for t in doc["targets"]],
+                                    [[t["target"], *(_fmt(c) for c in target_cells(t)), t["change"]] for t in doc["targets"]],
                                     caption="op support per target"))
     if doc["latency"]:
         rows = [[r["target"], *(_fmt(v) for v in headline_row(r)[:2]), headline_row(r)[2], f"x{r['ratio']:.2f}",

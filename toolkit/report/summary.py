@@ -31,9 +31,13 @@ class SummaryRow:
     compare: str | None = None  # compare: regression / improvement / unchanged
     numerics_failed: bool = False  # compare: outputs differ beyond tolerance (not quantization-aware)
     slower: bool = False  # compare: a latency regression (measured or estimated figure) on this target
+    failed_in_bench: bool = False  # compare: its bench ran the new model here and saw it fail
 
     @property
     def verdict(self) -> str:
+        if self.failed_in_bench:
+            wrong = self.predicted in ("runs", "delegate-fallback")
+            return "does-not-run (benchmarked)" + (f" — PREDICTION WRONG: check said {self.predicted}" if wrong else "")
         if self.ran:
             if not self.fits:
                 return "does not fit (benchmarked)"
@@ -46,7 +50,8 @@ class SummaryRow:
 
     @property
     def failing(self) -> bool:
-        return (not self.fits) or self.compare == "regression" or self.numerics_failed or self.slower or (
+        return (not self.fits) or self.failed_in_bench or self.compare == "regression" or self.numerics_failed or (
+            self.slower) or (
             not self.ran and self.predicted not in (None, "runs", "delegate-fallback"))
 
     def cells(self) -> list[str]:
@@ -154,7 +159,8 @@ def _from_compare(rows: _Rows, doc: dict) -> None:
     model = Path(doc["new"]["path"]).name
     for t in doc["targets"]:
         row = rows.at(model, t["target"])
-        row.predicted = row.predicted or t["new_verdict"]
+        row.predicted = row.predicted or t.get("predicted_new_verdict") or t["new_verdict"]
+        row.failed_in_bench = row.failed_in_bench or (t.get("evidence") == "bench" and t["new_verdict"] == "does-not-run")
         row.compare = t["change"]
         row.why += t.get("new_reasons", [])[:2]
         row.numerics = _numerics(doc)

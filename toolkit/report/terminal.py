@@ -26,6 +26,8 @@ def render_comparison(doc: dict, console: Any = None) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from toolkit.report.verdicts import target_cells
+
     console = console or Console()
     sides = Table(title="new vs old", show_lines=False)
     for col in ("", "new", "old"):
@@ -46,7 +48,7 @@ def render_comparison(doc: dict, console: Any = None) -> None:
             table.add_column(col)
         for t in doc["targets"]:
             style = _SEVERITY_STYLE.get(t["change"], "")
-            table.add_row(t["target"], t["new_verdict"], str(t["old_verdict"]), f"[{style}]{t['change']}[/]" if style else t["change"])
+            table.add_row(t["target"], *(str(c) for c in target_cells(t)), f"[{style}]{t['change']}[/]" if style else t["change"])
         console.print(table)
     _render_numerics(doc.get("numerics"), console)
     if doc["latency"]:

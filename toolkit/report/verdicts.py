@@ -59,6 +59,17 @@ def latency_verdict(new: LatencyStats, old: LatencyStats, threshold: float,
     return "same", ratio
 
 
+def target_cells(row: dict) -> tuple[str | None, str | None]:
+    """The new and old verdict of one compare target row as printed: a verdict the bench decided says so and
+    keeps check's prediction beside it ("does-not-run (bench; predicted runs)")."""
+    cells = []
+    for side in ("new", "old"):
+        verdict, predicted = row[f"{side}_verdict"], row.get(f"predicted_{side}_verdict")
+        seen = row.get("evidence") == "bench" and predicted is not None and predicted != verdict
+        cells.append(f"{verdict} (bench; predicted {predicted})" if seen else verdict)
+    return cells[0], cells[1]
+
+
 def support_change(new_verdict: str | None, old_verdict: str | None) -> str:
     """"regression" | "improvement" | "unchanged" | "no-baseline" for one target's check verdicts."""
     if old_verdict is None:
