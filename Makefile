@@ -44,6 +44,7 @@ bench: $(STAMP) system-deps
 fuzz: $(STAMP)
 	$(BIN)/python -m benchmarks.fuzz --cases 10000 --write docs/RELIABILITY.md
 	$(BIN)/python -m benchmarks.fuzz_store --cases 900
+	$(BIN)/python -m benchmarks.fuzz_documents --cases 900
 
 clean:
 	rm -rf $(VENV) demo-out build *.egg-info

@@ -3,8 +3,8 @@
     python -m benchmarks.fuzz_documents --cases 900 [--seeds DIR]   # DIR: *.json from check/bench/compare/convert
 
 Each case takes one real document (``seed_documents``: check static / --verify / --device, bench on a CPU and
-an MCU target, compare with and without --bench, on corpus models; plus any files in DIR, e.g. convert
-reports), replaces one value anywhere in it by a value of another JSON type, and runs `report`'s whole path
+an MCU target, compare with and without --bench, on corpus models; ``convert_seeds``: two conversion reports
+when TensorFlow is installed; plus any files in DIR), replaces one value anywhere in it by a value of another JSON type, and runs `report`'s whole path
 in-process: ``load_results`` (validation), the HTML page and the JUnit suites. Outcomes:
 ``refused`` (a one-line BadInputError naming the field: `report` exits 2), ``rendered``, ``crashed`` (anything
 else: `report` would exit 70 with "internal error"). The bar is 0 crashed.
@@ -136,14 +136,36 @@ def seed_documents(workdir: Path) -> list[dict]:
     return [json.loads(json.dumps(d)) for d in docs]
 
 
+
+
+def convert_seeds(workdir: Path) -> list[dict]:
+    """Two real conversion reports (float with MCU and host targets, int8), when TensorFlow is installed."""
+    from benchmarks.models import TOY_SOURCE
+    from toolkit.convert import ConvertOptions
+    from toolkit.convert.api import convert_many
+    from toolkit.errors import ToolkitError
+
+    source = workdir / "toy.py"
+    source.write_text(TOY_SOURCE)
+    items = [(f"{source}:net", workdir / "toy.tflite", ConvertOptions(targets=("cortex-m4", "host-x86_64"))),
+             (f"{source}:net", workdir / "toy_int8.tflite", ConvertOptions(quantize="int8", targets=("cortex-m4",)))]
+    try:
+        results = convert_many(items, check_runtimes=("litert", "tflm"))
+    except ToolkitError as exc:  # TensorFlow missing: the other documents still make the figure
+        print(f"no convert documents: {exc}")
+        return []
+    return [json.loads(json.dumps(r.to_json())) for r in results if hasattr(r, "to_json")]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=900)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--seeds", type=Path, help="a directory of real *.json documents to add to the seeds")
+    parser.add_argument("--no-convert", action="store_true", help="no conversion reports (they need TensorFlow)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as tmp:
-        seeds = seed_documents(Path(tmp))
+        seeds = seed_documents(Path(tmp)) + ([] if args.no_convert else convert_seeds(Path(tmp)))
     if args.seeds:
         seeds += [json.loads(p.read_text()) for p in sorted(args.seeds.glob("*.json"))]
     report = fuzz_documents(seeds, args.cases, args.seed)

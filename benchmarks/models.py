@@ -16,6 +16,19 @@ import sys
 from pathlib import Path
 
 _VERSION = "1"  # bump when an architecture changes so stale cached files are not reused
+
+#: a tiny Keras model as a Python source for `edgetk convert toy.py:net` (conv, pooling, dense)
+TOY_SOURCE = """
+import tensorflow as tf
+
+def net():
+    tf.keras.utils.set_random_seed(0)
+    inp = tf.keras.Input((16, 16, 3), batch_size=1)
+    x = tf.keras.layers.Conv2D(8, 3, activation="relu")(inp)
+    x = tf.keras.layers.GlobalAveragePooling2D()(x)
+    return tf.keras.Model(inp, tf.keras.layers.Dense(4, activation="softmax")(x))
+"""
+
 #: Dense-stack sizes (MB of float32 weights) for the growth curves.
 DENSE_SIZES_MB = (1, 3, 10, 30, 100)
 #: name -> file name in the cache

@@ -22,16 +22,6 @@ REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars"]
-TOY = '''
-import tensorflow as tf
-
-def net():
-    tf.keras.utils.set_random_seed(0)
-    inp = tf.keras.Input((16, 16, 3), batch_size=1)
-    x = tf.keras.layers.Conv2D(8, 3, activation="relu")(inp)
-    x = tf.keras.layers.GlobalAveragePooling2D()(x)
-    return tf.keras.Model(inp, tf.keras.layers.Dense(4, activation="softmax")(x))
-'''
 
 
 def edgetk(*args: object, ok: tuple[int, ...] = (0, 1)) -> str:
@@ -53,6 +43,7 @@ def shoot(page: Path, png: Path, height: int) -> None:
 def report_docs(work: Path) -> list[Path]:
     sys.path.insert(0, str(REPO))
     from benchmarks.corpus import corpus_model
+    from benchmarks.models import TOY_SOURCE
 
     face = corpus_model("mediapipe/face_detection_short_range.tflite")
     wake = corpus_model("pymicro_wakeword/okay_nabu.tflite")
@@ -69,7 +60,7 @@ def report_docs(work: Path) -> list[Path]:
             out = work / f"bench-{name}-{target}.json"
             out.write_text(edgetk("bench", model, "-t", target, "--runs", runs[target], "--json", "--no-store"))
             files.append(out)
-    (work / "toy.py").write_text(TOY)
+    (work / "toy.py").write_text(TOY_SOURCE)
     report = work / "convert.json"
     edgetk("convert", f"{work / 'toy.py'}:net", "-o", work / "toy_int8.tflite", "--quantize", "int8",
            "--report", report, ok=(0,))

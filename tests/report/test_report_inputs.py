@@ -118,3 +118,16 @@ def test_inspect_documents_validate(model: str, run_cli) -> None:
         doc = json.loads(proc.stdout)
         parsed = typed.model_validate(doc, strict=True)
         assert parsed.model_dump(by_alias=True, exclude_unset=True) == doc
+
+
+def test_real_documents_validate_against_the_committed_json_schemas(seeds: list[dict]) -> None:
+    """What a third party validating with docs/schemas/*.schema.json sees (jsonschema: the dev extra)."""
+    jsonschema = pytest.importorskip("jsonschema")
+    schemas = Path(__file__).resolve().parents[2] / "docs" / "schemas"
+    for doc in seeds:
+        stem = doc["schema"].partition("/")[0].removeprefix("edgetk.")
+        validator = jsonschema.Draft202012Validator(json.loads((schemas / f"{stem}.schema.json").read_text()))
+        assert [e.message for e in validator.iter_errors(doc)] == [], doc["schema"]
+        broken = json.loads(json.dumps(doc))
+        broken["schema"] = f"edgetk.{stem}/2"
+        assert list(validator.iter_errors(broken)), "the schema pins the version"

@@ -8,9 +8,9 @@ docs/schemas/bench.md.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
 from toolkit.provenance import TIMINGS
 from toolkit.runtimes.documents import Latency, RunnerDocument
@@ -255,6 +255,20 @@ class McuEstimate(_Strict):
     timing: Literal["estimated"]
 
 
+def _runner_kind(doc: Any) -> str:
+    """Which program's output sits under ``runner`` (so a wrong field is reported against that one only)."""
+    get = doc.get if isinstance(doc, dict) else lambda key, default=None: getattr(doc, key, default)
+    schema = get("schema", None) if isinstance(doc, dict) else get("schema_", None)
+    if schema == "edgetk.benchmark-model/1":
+        return "BenchmarkModelDocument"
+    return "GpuRunnerDocument" if get("provenance", None) == "software-gpu" else "RunnerDocument"
+
+
+RunnerPart = Annotated[Annotated[RunnerDocument, Tag("RunnerDocument")]
+                       | Annotated[GpuRunnerDocument, Tag("GpuRunnerDocument")]
+                       | Annotated[BenchmarkModelDocument, Tag("BenchmarkModelDocument")], Discriminator(_runner_kind)]
+
+
 class BenchDocument(_Strict):
     schema_: Literal["edgetk.bench/1"] = Field(alias="schema")
     id: int | None = Field(description="results-store record id (null before it is stored)")
@@ -274,4 +288,4 @@ class BenchDocument(_Strict):
     per_op_estimate: PerOpEstimate | None
     per_op: PerOp | None = Field(None, description="bench --per-op: measured per-op times (docs/schemas/bench.md)")
     mcu_estimate: McuEstimate | None
-    runner: RunnerDocument | GpuRunnerDocument | BenchmarkModelDocument
+    runner: RunnerPart
