@@ -9,6 +9,12 @@ result and that one device's failure does not stop the others.
 from __future__ import annotations
 
 import json
+import os
+import pwd
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -77,3 +83,58 @@ def test_bench_cli_all_devices(server: SshServer, tmp_path: Path, model: Path, r
     docs = json.loads(res.stdout)
     assert sorted(d["device"] for d in docs) == ["emu", "pi1", "pi2"]
     assert all(d["ok"] and d["result"]["runner"]["latency_ms"]["runs"] == 2 for d in docs)
+
+
+def _procs_of(user: str, pattern: str = ".") -> list[int]:
+    """Live (non-zombie) processes of ``user`` whose command line matches ``pattern`` (ps on the host: the sshd
+    is local, so the devices' processes are this machine's)."""
+    found = subprocess.run(["pgrep", "-u", user, "-f", "--", pattern], capture_output=True, text=True).stdout.split()
+    alive = []
+    for pid in found:
+        try:
+            if Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1][0] != "Z":
+                alive.append(int(pid))
+        except (OSError, IndexError):
+            continue
+    return alive
+
+
+def _wait(predicate, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)  # poll interval
+    return True
+
+
+def test_ctrl_c_of_a_fleet_bench_over_ssh_stops_every_device_at_once(server: SshServer, tmp_path: Path,
+                                                                     model: Path) -> None:
+    """Two SSH devices in the middle of a long bench: SIGINT ends the CLI in about a second with one line, and
+    every remote runner (and its session) is gone from the device — a fleet thread's remote wait sees the
+    cancel and kills its process group on the device before the CLI exits."""
+    inv = write_inventory(tmp_path / "devices.toml", server, broken=False)
+    argv = [sys.executable, "-m", "toolkit.cli", "bench", str(model), "--device", "pi1", "--device", "pi2",
+            "--inventory", str(inv), "--runs", "100000000", "--warmup", "0", "--no-store"]  # fmt: skip
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+    runner = "--runs 100000000"
+    try:
+        started = _wait(lambda: all(_procs_of(u, runner) for u in USERS) or proc.poll() is not None, 180)
+        assert started and proc.poll() is None, proc.communicate()
+        time.sleep(1.0)  # both in their timed loops
+        sent = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+        took = time.monotonic() - sent
+    finally:
+        proc.kill()
+        proc.wait()
+    assert proc.returncode == 130, err
+    progress = {f"{d}: running on ssh (rpi4-arm64)" for d in ("pi1", "pi2")}  # printed before the signal
+    assert [line for line in err.strip().splitlines() if line not in progress] == ["error: interrupted (Ctrl-C)"]
+    assert took < 3, f"exit took {took:.1f}s after SIGINT"
+    assert all(_procs_of(u, runner) == [] for u in USERS)  # the runners died before the CLI exited
+    assert _wait(lambda: all(_procs_of(u) == [] for u in USERS), 5), {u: _procs_of(u) for u in USERS}
+    for user in USERS:
+        base = Path(pwd.getpwnam(user).pw_dir) / ".cache" / "edgetk"
+        assert list((base / "pids").iterdir()) == [] and list((base / "runs").iterdir()) == []
