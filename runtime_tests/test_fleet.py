@@ -62,7 +62,7 @@ def test_two_ssh_devices_and_an_emulator_return_three_results_despite_a_dead_one
 
     inv = write_inventory(tmp_path / "devices.toml", server, broken=True)
     results = bench_fleet(model, ["pi1", "gone", "pi2", "emu"], BenchOptions(runs=3, warmup=1), max_parallel=4,
-                          inventory=inv, progress=False)
+                          inventory=inv)
     assert [r.device for r in results] == ["pi1", "gone", "pi2", "emu"]
     ok = [r for r in results if r.ok]
     assert [r.device for r in ok] == ["pi1", "pi2", "emu"]

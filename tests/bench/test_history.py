@@ -7,9 +7,10 @@ import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
-from toolkit.bench.history import latency_trend, parse_since, sparkline
+from toolkit.bench.history import latency_trend, parse_since
 from toolkit.bench.store import MIGRATIONS, ResultsStore
 from toolkit.provenance import headline_latency, runner_timing
+from toolkit.report.results_text import sparkline
 
 
 def _fields(p50: float, *, transport: str = "local", runtime: str = "litert", mcu: float | None = None,

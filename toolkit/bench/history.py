@@ -19,7 +19,6 @@ from toolkit.errors import BadInputError
 from toolkit.provenance import ESTIMATED, GATING_TIMINGS
 
 TREND_SCHEMA = "edgetk.results-trend/1"
-SPARK = "▁▂▃▄▅▆▇█"
 
 
 @dataclass(frozen=True)
@@ -143,17 +142,6 @@ def latency_trend(store: ResultsStore, model: str, target: str, *, since: str | 
         previous = previous_of(all_on_target, record)
         points.append(TrendPoint(record, latency_change(previous, record, threshold) if previous else None))
     return Trend(model, target, points, threshold)
-
-
-def sparkline(values: list[float | None]) -> str:
-    """One block character per value, scaled between the smallest and the largest ("·" for no figure)."""
-    numbers = [v for v in values if v is not None]
-    if not numbers:
-        return ""
-    low, high = min(numbers), max(numbers)
-    span = (high - low) or 1.0
-    return "".join("·" if v is None else SPARK[min(int((v - low) / span * (len(SPARK) - 1) + 0.5), len(SPARK) - 1)]
-                   for v in values)
 
 
 def parse_since(text: str | None, now: datetime | None = None) -> str | None:

@@ -26,20 +26,6 @@ from toolkit.cli.options import (
     seconds_option,
     trust_new_host_key_option,
 )
-from toolkit.errors import BadInputError, ExitCode
-
-
-def render(report: object, verbose: bool = False) -> None:
-    from toolkit.report.check_text import print_lines, render_check
-    from toolkit.report.verify_text import verify_lines
-
-    print_lines([*render_check(report, verbose=verbose), *verify_lines(report)])
-
-
-def render_devices(checks: list) -> None:
-    from toolkit.report.check_text import print_lines, render_device_checks
-
-    print_lines(render_device_checks(checks))
 
 
 def register(app: typer.Typer) -> None:
@@ -73,75 +59,23 @@ def register(app: typer.Typer) -> None:
 
         With --device / --on-device the model is also tried on each device: predicted vs observed.
         """
-        from toolkit.model import load_model
-        from toolkit.targets import check_model, load_registry
+        from toolkit.devices.check_run import CheckRequest, run_check
 
-        devices = _device_names(device, on_device, inventory)
-        if not target and not all_targets and not devices:
-            raise BadInputError("name at least one --target or --device, or pass --all-targets / --on-device")
-        registry = load_registry()
-        descriptors = registry.all() if all_targets else [registry.get(name) for name in target]
-        with load_model(model_path) as model:
-            report = check_model(model, descriptors)
-            if verify:
-                from toolkit.targets.verify import VerifyOptions, verify_report
+        run = run_check(CheckRequest(
+            model=model_path, targets=tuple(target), all_targets=all_targets, verify=verify,
+            verify_timeout=verify_timeout, emulated=emulator, devices=tuple(device), on_device=on_device,
+            inventory=inventory, trust_new_host_key=trust_new_host_key, ask_password=ask_password, timeout=timeout,
+        ))  # fmt: skip
+        from toolkit.report import check_run_text
 
-                options = VerifyOptions(timeout=verify_timeout, emulated=emulator)
-                report = verify_report(model, report, descriptors, options)
-        if devices:
-            return _check_devices(report, model_path, devices, inventory, trust_new_host_key, ask_password,
-                                  timeout, as_json, junit, bool(descriptors), verbose)
         if junit is not None:
-            from toolkit.report.junit import check_suite, write_junit
+            from toolkit.report.junit import write_junit
 
-            write_junit(junit, [check_suite(report, model_path.name)])
+            write_junit(junit, check_run_text.check_run_suites(run, model_path.name))
         if as_json:
-            import sys
-
-            typer.echo(json.dumps(report.to_dict(), indent=1))
-            from toolkit.report.verify_text import prediction_wrong_lines
-
-            for line in prediction_wrong_lines(report):
-                print(line, file=sys.stderr)
+            typer.echo(json.dumps(run.document(), indent=1))
+            for line in check_run_text.loud_lines(run):
+                typer.echo(line, err=True)
         else:
-            render(report, verbose)
-        return int(ExitCode.OK if report.all_run else ExitCode.VERDICT_FAILED)
-
-
-def _device_names(device: list[str], on_device: bool, inventory: Path | None) -> list[str]:
-    if device or not on_device:
-        return list(device)
-    from toolkit.devices import load_inventory
-
-    inv = load_inventory(inventory)
-    if not inv.devices:
-        raise BadInputError(f"--on-device: no devices in {inv.path} (add one with `edgetk devices add`)")
-    return inv.names()
-
-
-def _check_devices(report: object, model_path: Path, devices: list[str], inventory: Path | None,
-                   trust_new_host_key: bool, ask_password: bool, timeout: float, as_json: bool,
-                   junit: Path | None, show_targets: bool, verbose: bool = False) -> int:
-    """One device after the other (an --ask-password prompt each), then one document / two tables."""
-    import sys
-
-    from toolkit.devices.on_device import check_document, check_exit_code, check_on_device
-    from toolkit.report.device_check import disagreement_line
-    from toolkit.report.junit import device_junit_suite
-
-    checks = [check_on_device(model_path, name, inventory=inventory, trust_new_host_key=trust_new_host_key,
-                              ask_password=ask_password, timeout=timeout) for name in devices]
-    if junit is not None:
-        from toolkit.report.junit import check_suite, write_junit
-
-        write_junit(junit, [check_suite(report, model_path.name), device_junit_suite(checks, model_path.name)])
-    if as_json:
-        typer.echo(json.dumps(check_document(report, checks), indent=1))
-        for c in checks:
-            if c.agrees is False:
-                print(disagreement_line(c), file=sys.stderr)
-    else:
-        if show_targets:
-            render(report, verbose)
-        render_devices(checks)
-    return check_exit_code(report, checks)
+            check_run_text.print_check_run(run, verbose=verbose)
+        return run.exit_code

@@ -11,18 +11,6 @@ from pathlib import Path
 import typer
 
 from toolkit.cli.options import seconds_option
-from toolkit.errors import BadInputError
-
-
-def _old_side(old: Path | None, baseline: Path | None, legacy_from: str | None, workdir: Path) -> object:
-    given = [x for x in (old, baseline, legacy_from) if x]
-    if len(given) != 1:
-        raise BadInputError("compare needs exactly one of: OLD, --baseline OLD.tflite, --legacy-from SOURCE")
-    if legacy_from:
-        from toolkit.convert.legacy import convert_legacy
-
-        return convert_legacy(legacy_from, workdir / "toco.tflite")
-    return given[0]
 
 
 def compare(
@@ -51,16 +39,13 @@ def compare(
     timeout: float = seconds_option(300.0, "--timeout", "Seconds each runtime child (numerics) may take."),
 ) -> int:
     """Compare NEW against OLD: ops, op support per target, numerics, latency; exit 1 on a regression."""
-    import tempfile
-
-    from toolkit.report.compare import compare_models
+    from toolkit.report.compare_run import compare_with_old
     from toolkit.report.latency import BenchPlan
 
-    with tempfile.TemporaryDirectory(prefix="edgetk-compare-") as tmp:
-        old_side = _old_side(old, baseline, legacy_from, Path(tmp))
-        plan = BenchPlan(tuple(target), device, rounds, runs) if bench else None
-        result = compare_models(new, old_side, targets=target, bench=plan, reference=reference, threshold=threshold,
-                                atol=atol, rtol=rtol, seed=seed, quantized=quantized, timeout_s=timeout)
+    plan = BenchPlan(tuple(target), device, rounds, runs) if bench else None
+    result = compare_with_old(new, old=old, baseline=baseline, legacy_from=legacy_from, targets=target, bench=plan,
+                              reference=reference, threshold=threshold, atol=atol, rtol=rtol, seed=seed,
+                              quantized=quantized, timeout_s=timeout)
     doc = result.to_dict()
     _write_outputs(doc, out_json, junit, html)
     if as_json:

@@ -61,20 +61,11 @@ def register(app: typer.Typer) -> None:
         legacy_output: Path | None = typer.Option(None, "--legacy-output", help="With --both: where TOCO's file goes"),
     ) -> None:
         """Convert a TensorFlow/Keras model to .tflite with fixed-batch RNNs, checked against TF."""
-        from toolkit.convert import ConverterFailed, ConvertOptions, convert_model
+        from toolkit.convert import ConverterFailed, ConvertOptions
+        from toolkit.convert.convert_run import run_convert
 
         if legacy and both:
             raise BadInputError("--legacy and --both exclude each other")
-        if legacy or both:  # fail on options TOCO cannot honour before any conversion starts
-            from toolkit.convert.legacy import legacy_options_for, legacy_output_for
-
-            toco_options = legacy_options_for(signature, quantize)
-        if legacy:
-            from toolkit.cli.legacy import run_legacy
-
-            run_legacy(source, output, toco_options, as_json)
-            return
-
         options = ConvertOptions(
             format=format, batch=batch, seq_len=seq_len, input_shapes=_shapes(input_shapes),
             input_arrays=_names(input_arrays), output_arrays=_names(output_arrays), signature=signature, rnn=rnn,
@@ -82,33 +73,19 @@ def register(app: typer.Typer) -> None:
             inputs=str(inputs) if inputs else None, tolerance=tolerance,
             allow_flex=allow_flex, allow_custom=allow_custom, allow_resource_variables=allow_resource_variables,
             targets=tuple(target), seed=seed, verify=not no_verify)
-        from rich.console import Console
+        from toolkit.report import convert_text
 
-        err = Console(stderr=True, highlight=False, soft_wrap=True)
+        err = convert_text.stderr_console()
         try:
-            if as_json:
-                result = convert_model(source, output, options, check_runtimes=tuple(check_runtime))
-            else:
-                with err.status("starting the converter", spinner="dots") as status:
-                    result = convert_model(source, output, options, check_runtimes=tuple(check_runtime),
-                                           progress=lambda text: status.update(text))
+            with convert_text.stage_spinner(err, "starting the converter", enabled=not as_json) as progress:
+                run = run_convert(source, output, options, check_runtimes=tuple(check_runtime),
+                                  legacy="only" if legacy else "both" if both else "no",
+                                  legacy_output=legacy_output, progress=progress)
         except ConverterFailed as exc:
-            if as_json:
-                typer.echo(json.dumps(exc.to_json(), indent=2))
-            elif exc.details:
-                err.print(exc.details, markup=False)
+            convert_text.print_converter_failure(exc, err, as_json=as_json)
             raise
-        doc = result.to_json()
-        if both:
-            from toolkit.convert.legacy import convert_legacy
-
-            with err.status("converting with the old converter (TOCO, TF 2.17)", spinner="dots"):
-                toco = convert_legacy(source, legacy_output or legacy_output_for(output), toco_options)
-            doc["legacy"] = toco.to_dict()  # TOCO refusing the model is a finding, not a failure of this command
-        from toolkit.convert.quantize import RANDOM_CALIBRATION_WARNING
-
-        if RANDOM_CALIBRATION_WARNING in result.warnings:  # loud on stderr even with --json
-            err.print(f"[bold red]WARNING: {RANDOM_CALIBRATION_WARNING}[/]")
+        convert_text.print_loud_warnings(run, err)  # on stderr, even with --json
+        doc = run.document()
         if report:
             from toolkit.fileio import write_text
 
@@ -116,22 +93,7 @@ def register(app: typer.Typer) -> None:
         if as_json:
             typer.echo(json.dumps(doc, indent=2))
         else:
-            from toolkit.convert.render import print_report
-
-            print_report(result, Console(highlight=False, soft_wrap=True))
-            if both:
-                _print_legacy(doc["legacy"])
-        verdict = result.numerics_verdict
-        if verdict is not None and not verdict.ok:
-            from toolkit.convert.render import summary_line
-            from toolkit.errors import NumericsFailed
-
-            raise NumericsFailed(f"{summary_line(verdict)}: {verdict.reasons[0]} (file kept: {output})")
-
-
-def _print_legacy(toco: dict) -> None:
-    if toco["ok"]:
-        typer.echo(f"old converter: wrote {toco['output']} ({toco['producer']}, TF {toco['tf_version']})")
-    else:
-        reasons = "; ".join(f["message"] for f in toco["findings"])
-        typer.echo(f"old converter (TOCO, TF {toco['tf_version'] or '2.17'}) refused the model: {reasons}")
+            convert_text.print_convert_run(run)
+        failure = run.failure()
+        if failure is not None:
+            raise failure

@@ -11,17 +11,6 @@ from toolkit.cli.options import ask_password_option, inventory_option, trust_new
 from toolkit.schemas import document
 
 
-def _describe(dev) -> str:
-    if dev.transport == "ssh":
-        where = f"{dev.user}@{dev.host}" if dev.user else dev.host
-        return f"{where}:{dev.port}" if dev.port else where
-    if dev.transport == "adb":
-        return f"serial {dev.serial}" if dev.serial else "the only adb device"
-    if dev.transport == "emulator":
-        return f"image {dev.image}" if dev.image else "target's image"
-    return "this machine"
-
-
 def register(app: typer.Typer) -> None:
     devices = typer.Typer(help="Named devices (devices.toml): list, add, check.", no_args_is_help=True)
     app.add_typer(devices, name="devices")
@@ -39,15 +28,9 @@ def register(app: typer.Typer) -> None:
             typer.echo(json.dumps({"schema": "edgetk.devices/1", "inventory": str(inv.path), "devices": [
                 inv.devices[n].model_dump(exclude_none=True) for n in inv.names()]}, indent=2))
             return
-        if not inv.devices:
-            typer.echo(f"no devices in {inv.path} (add one with `edgetk devices add`)")
-            return
-        from toolkit.report.columns import print_text, table_lines, terminal_width
+        from toolkit.report.devices_text import print_inventory
 
-        rows = [[name, inv.devices[name].target, inv.devices[name].transport, _describe(inv.devices[name])]
-                for name in inv.names()]
-        print_text([f"devices in {inv.path}:",
-                    *table_lines(["name", "target", "transport", "where"], rows, terminal_width(), indent="  ")])
+        print_inventory(inv)
 
     @devices.command("add")
     def add(
@@ -102,18 +85,9 @@ def register(app: typer.Typer) -> None:
         if as_json:
             typer.echo(json.dumps(document("edgetk.device-facts/1", {"device": name, **facts.to_dict()}), indent=2))
         else:
-            runtimes = ", ".join(f"{k} {v}" for k, v in facts.runtimes.items() if v) or "none"
-            if facts.path == "benchmark_model":
-                found = "found" if facts.binary_found else "MISSING"
-                typer.echo(f"{name}: {facts.arch}, {facts.os}; bench path: benchmark_model "
-                           f"({facts.benchmark_binary}: {found}; no Python needed)")
-                diff = ("not set" if facts.inference_diff_binary is None else
-                        f"{facts.inference_diff_binary}: {'found' if facts.inference_diff_found else 'MISSING'}")
-                typer.echo(f"  GPU numerics: inference_diff ({diff})")
-            else:
-                typer.echo(f"{name}: {facts.arch}, {facts.os}, Python {facts.python or 'missing'}, "
-                           f"numpy {facts.numpy or 'missing'}, runtimes: {runtimes}; bench path: python-runner")
-            for hint in facts.hints:
-                typer.echo(f"  hint: {hint}")
+            from toolkit.report.devices_text import facts_lines
+
+            for line in facts_lines(name, facts):
+                typer.echo(line)
         if not facts.ready:
             raise typer.Exit(1)

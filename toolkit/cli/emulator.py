@@ -9,10 +9,6 @@ import typer
 emulator_app = typer.Typer(help="Build, list and remove emulated Raspberry Pi images (qemu-user, Debian 12).")
 
 
-def _mb(size: int) -> str:
-    return f"{size / 1e6:.0f} MB"
-
-
 @emulator_app.command("build")
 def build(
     which: str = typer.Argument("all", help="arm64 (Pi 4/5), armhf (Pi Zero 2 W, 32-bit), all, or an image name."),
@@ -31,7 +27,7 @@ def build(
 @emulator_app.command("list")
 def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """List built images."""
-    from toolkit.emulator import IMAGE_SPECS, archive_path, list_images
+    from toolkit.emulator import list_images
 
     images = list_images()
     if as_json:
@@ -39,22 +35,9 @@ def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> 
 
         typer.echo(json.dumps(document("edgetk.emulator-images/1", {"images": [i.to_dict() for i in images]}), indent=2))
         return
-    from toolkit.report.columns import print_text, table_lines, terminal_width
+    from toolkit.report.emulator_text import print_images
 
-    rows = []
-    built = {i.name: i for i in images}
-    for name, spec in IMAGE_SPECS.items():
-        info = built.get(name)
-        archive = "yes" if archive_path(name).is_file() else "-"
-        if info is None:
-            rows.append([name, spec.machine, spec.cpu, "-", "not built", archive, spec.pi_model])
-            continue
-        runtimes = ", ".join(f"{k} {v}" for k, v in info.versions.items() if k != "python")
-        built_at = f"{info.built_at[:16]} ({info.build_seconds:.0f} s)"
-        rows.append([name, info.machine, info.cpu, _mb(info.size_bytes), built_at, archive,
-                     f"{info.pi_model}; {runtimes}"])
-    headers = ["image", "arch", "qemu cpu", "size", "built", "archive", "Pi model; runtimes"]
-    print_text(table_lines(headers, rows, terminal_width()))
+    print_images(images)
 
 
 @emulator_app.command("rm")

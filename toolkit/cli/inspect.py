@@ -4,24 +4,8 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
 import typer
-
-if TYPE_CHECKING:  # the model layer (numpy, flatbuffers, schema) loads only when inspect runs, not on --help
-    from toolkit.model import TfliteModel
-    from toolkit.model.cost import ModelCost
-
-
-def inspect_document(model: TfliteModel, cost: ModelCost, *, ops_only: bool) -> dict[str, Any]:
-    """The `--json` document: to_dict() plus "cost", or with --ops-only just the ops merged with their cost."""
-    from toolkit.model import INSPECT_SCHEMA
-
-    if not ops_only:
-        return {**model.to_dict(), "cost": cost.to_dict()}
-    costs = {(c.subgraph, c.index): c.to_dict() for c in cost.ops}
-    ops = [{**costs[(op.subgraph, op.index)], **op.to_dict()} for op in model.operators()]
-    return {"schema": INSPECT_SCHEMA, "path": str(model.path), "ops": ops}
 
 
 def register(app: typer.Typer) -> None:
@@ -38,6 +22,7 @@ def register(app: typer.Typer) -> None:
         """
         from toolkit.model import load_model
         from toolkit.model.cost import estimate_cost
+        from toolkit.model.inspect_document import inspect_document
 
         with load_model(model_path) as model:
             cost = estimate_cost(model)

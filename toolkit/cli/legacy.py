@@ -4,14 +4,8 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import typer
-
-from toolkit.errors import ConversionError
-
-if TYPE_CHECKING:  # the legacy module is imported only when a command runs
-    from toolkit.convert.legacy import LegacyOptions
 
 legacy_app = typer.Typer(help="The old converter (TOCO, TF 2.17.1) in an isolated cached environment.", no_args_is_help=True)
 
@@ -54,25 +48,20 @@ def convert(
     as_json: bool = typer.Option(False, "--json", help="Print the result as JSON."),
 ) -> None:
     """Convert SOURCE with TOCO. When TOCO refuses the model, print why (the ops it wanted) and exit 5."""
-    from toolkit.convert.legacy import LegacyOptions
+    from toolkit.convert.convert_run import ConvertRun
+    from toolkit.convert.legacy import LegacyOptions, convert_legacy
 
-    run_legacy(source, out, LegacyOptions(signature_key=signature_key, optimize_default=optimize), as_json)
-
-
-def run_legacy(source: str, out: Path, options: LegacyOptions, as_json: bool) -> None:
-    """Convert with TOCO and print the outcome; TOCO refusing the model is ConversionError (exit 5)."""
-    from toolkit.convert.legacy import convert_legacy
-
-    result = convert_legacy(source, out, options)
+    result = convert_legacy(source, out, LegacyOptions(signature_key=signature_key, optimize_default=optimize))
+    run = ConvertRun(source, out, None, result)  # the same document, text and failure as `convert --legacy`
     if as_json:
-        from toolkit.schemas import document
-
-        typer.echo(json.dumps(document("edgetk.legacy-convert/1", result.to_dict()), indent=2))
+        typer.echo(json.dumps(run.document(), indent=2))
     elif result.ok:
-        typer.echo(f"wrote {result.output} ({result.producer}, TF {result.tf_version})")
-    if not result.ok:
-        reasons = "; ".join(f.message for f in result.findings)
-        raise ConversionError(f"{source}: {reasons}")
+        from toolkit.report.convert_text import legacy_written_line
+
+        typer.echo(legacy_written_line(result))
+    failure = run.failure()
+    if failure is not None:
+        raise failure
 
 
 def register(app: typer.Typer) -> None:

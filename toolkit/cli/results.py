@@ -29,10 +29,6 @@ def _filters(model: str | None, target: str | None, since: str | None) -> dict[s
     return {"model": model, "target": target, "since": parse_since(since)}
 
 
-def _ms(value: Any) -> str:
-    return f"{value:.3f}" if isinstance(value, int | float) else "-"
-
-
 @results_app.command("list")
 def list_results(
     db: Path = _DB, model: str = _MODEL, target: str = _TARGET, since: str = _SINCE,
@@ -45,16 +41,9 @@ def list_results(
     if as_json:
         typer.echo(json.dumps({"schema": "edgetk.results-list/2", "results": rows}, indent=2))
         return
-    from toolkit.report.columns import print_text, table_lines, terminal_width
+    from toolkit.report.results_text import print_results_list
 
-    # the model name goes last: it is the long column that moves under its row when the terminal is narrow
-    cells = [[str(row["id"]), row["created_at"][:16].replace("T", " "), row["target"], _ms(row["p50_ms"]),
-              row["timing"] or "?", row["runtime"].split(" ")[0], row["model"]] for row in rows]
-    headers = ["id", "stored (UTC)", "target", "p50 ms", "timing", "runtime", "model"]
-    lines = table_lines(headers, cells, terminal_width(), right={0, 3}) or ["no stored results"]
-    if any(r["timing"] not in ("measured", "estimated") for r in rows):
-        lines.append("emulated / host-run / software-gpu figures: for relative comparisons only")
-    print_text(lines)
+    print_results_list(rows)
 
 
 @results_app.command("show")
@@ -109,34 +98,10 @@ def trend(
     if as_json:
         typer.echo(json.dumps(doc, indent=2))
     else:
-        _render_trend(doc)
+        from toolkit.report.results_text import print_trend
+
+        print_trend(doc)
         if html:
             typer.echo(f"wrote {html}", err=True)
     if result.latest_regression:
         raise typer.Exit(1)
-
-
-def _render_trend(doc: dict[str, Any]) -> None:
-    from rich.console import Console
-
-    from toolkit.bench.history import sparkline
-
-    console = Console(highlight=False)
-    points = doc["points"]
-    values = [p["p50_ms"] for p in points]
-    known = [v for v in values if v is not None]
-    timings = sorted({p["timing"] for p in points})
-    console.print(f"[bold]{doc['model']}[/] on [bold]{doc['target']}[/]: {len(points)} results, p50 ms "
-                  f"({', '.join(timings)})")
-    if known:
-        console.print(f"  {sparkline(values)}  min {min(known):.3f}  last {_ms(values[-1])}  max {max(known):.3f}")
-    for p in points[-10:]:
-        change = p["change"]
-        note = f"x{change['ratio']:.2f} {change['verdict']}" if change else "first of its setup"
-        console.print(f"  #{p['id']:<5} {p['created_at'][:16].replace('T', ' ')}  {_ms(p['p50_ms']):>10}  "
-                      f"{p['timing']:<9} {note}")
-    if len(points) > 10:
-        console.print(f"  [dim](the last 10 of {len(points)}; --json for all)[/]")
-    regression = doc["regression"]
-    if regression:
-        console.print(f"[bold red]regression[/]: {regression['message']}")

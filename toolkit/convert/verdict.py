@@ -24,6 +24,19 @@ RUNTIME_OF_CHECK = {"litert": "litert", "litert-no-xnnpack": "litert", "tflite-r
 MEMORY_RULES = ("ram", "flash", "arena", "memory")
 
 
+def summary_line(verdict: NumericsVerdict) -> str:
+    """"numerics: PASSED ..." / "numerics: FAILED ..." / "numerics: NOT CHECKED ..." in one line (the terminal
+    report and the NumericsFailed message say the same)."""
+    worst = f"worst relative error {verdict.worst_rel:.3g}, " if verdict.worst_rel is not None else ""
+    limit = f"tolerance {verdict.tolerance:.3g} ({verdict.tolerance_source})"
+    if verdict.status == "passed":
+        return f"numerics: PASSED ({worst}{limit})"
+    if verdict.status == "skipped":
+        return "numerics: SKIPPED (--no-verify)"
+    word = "FAILED" if verdict.status == "failed" else "NOT CHECKED"
+    return f"numerics: {word} ({worst}{limit})"
+
+
 def numerics_verdict(checks: list[RuntimeCheck], quantize: str, tolerance: float | None, *, verify: bool,
                      reference_error: str | None, check_inputs: str | None) -> NumericsVerdict:
     """passed / failed / not-checked / skipped, with the tolerance used and every reason in one line each."""

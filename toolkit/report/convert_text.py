@@ -1,12 +1,73 @@
-"""Terminal rendering of a ConversionReport (rich). Kept apart from the CLI so scripts can reuse it."""
+"""`edgetk convert` as text: the conversion report (rich), TOCO's outcome under --legacy / --both."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.markup import escape
 
 from toolkit.convert.options import ConversionReport, NumericsVerdict
+from toolkit.convert.verdict import summary_line
+from toolkit.report.progress import stage_spinner
+
+if TYPE_CHECKING:
+    from toolkit.convert.convert_run import ConvertRun
+    from toolkit.convert.legacy import LegacyResult
+
+
+__all__ = ["print_convert_run", "print_converter_failure", "print_loud_warnings", "stage_spinner",
+           "stderr_console"]
+
+
+def stderr_console() -> Any:
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def print_converter_failure(exc: Any, err: Any, *, as_json: bool) -> None:
+    """Before the one-line error: the converter's failure document (--json, on stdout) or its traced
+    details (the user's file:line first) on stderr."""
+    import json
+
+    if as_json:
+        print(json.dumps(exc.to_json(), indent=2))
+    elif exc.details:
+        err.print(exc.details, markup=False)
+
+
+def print_loud_warnings(run: ConvertRun, err: Any) -> None:
+    """What must not be missed whatever the output format: int8 calibrated on random data."""
+    if run.random_calibration:
+        from toolkit.convert.quantize import RANDOM_CALIBRATION_WARNING
+
+        err.print(f"[bold red]WARNING: {RANDOM_CALIBRATION_WARNING}[/]")
+
+
+def print_convert_run(run: ConvertRun, console: Any = None) -> None:
+    """The new converter's report, then TOCO's line (under --both); under --legacy TOCO's line alone."""
+    if console is None:
+        from rich.console import Console
+
+        console = Console(highlight=False, soft_wrap=True)
+    if run.report is not None:
+        print_report(run.report, console)
+        if run.legacy is not None:
+            console.print(legacy_line(run.legacy), markup=False)
+    elif run.legacy is not None and run.legacy.ok:  # --legacy: a refusal is the command's one-line error
+        console.print(legacy_written_line(run.legacy), markup=False)
+
+
+def legacy_written_line(toco: LegacyResult) -> str:
+    return f"wrote {toco.output} ({toco.producer}, TF {toco.tf_version})"
+
+
+def legacy_line(toco: LegacyResult) -> str:
+    """Under --both: 'old converter: wrote …' or 'old converter (TOCO, TF 2.17) refused the model: …'."""
+    if toco.ok:
+        return f"old converter: {legacy_written_line(toco)}"
+    reasons = "; ".join(f.message for f in toco.findings)
+    return f"old converter (TOCO, TF {toco.tf_version or '2.17'}) refused the model: {reasons}"
 
 
 def print_report(report: ConversionReport, console: Any) -> None:
@@ -49,18 +110,6 @@ def print_report(report: ConversionReport, console: Any) -> None:
         console.print(f"target {row['target']}: [{colour}]{row['verdict']}[/]{how}{loud}"
                       + "".join(f"\n    {escape(m)}" for m in findings[:5])
                       + (f"\n    ... {len(findings) - 5} more" if len(findings) > 5 else ""))
-
-
-def summary_line(verdict: NumericsVerdict) -> str:
-    """"numerics: PASSED ..." / "numerics: FAILED ..." / "numerics: NOT CHECKED ..." in one line."""
-    worst = f"worst relative error {verdict.worst_rel:.3g}, " if verdict.worst_rel is not None else ""
-    limit = f"tolerance {verdict.tolerance:.3g} ({verdict.tolerance_source})"
-    if verdict.status == "passed":
-        return f"numerics: PASSED ({worst}{limit})"
-    if verdict.status == "skipped":
-        return "numerics: SKIPPED (--no-verify)"
-    word = "FAILED" if verdict.status == "failed" else "NOT CHECKED"
-    return f"numerics: {word} ({worst}{limit})"
 
 
 def print_numerics_verdict(verdict: NumericsVerdict, output: str, console: Any) -> None:
