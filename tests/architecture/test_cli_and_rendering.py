@@ -38,7 +38,7 @@ ENTRY_POINTS = {
     "toolkit.convert.convert_run": {"ConvertRun", "run_convert"},
     "toolkit.convert.legacy": {"LegacyOptions", "convert_legacy", "legacy_env_status", "setup_legacy_env"},
     "toolkit.devices": {"add_device", "load_inventory", "probe_device", "transport_for_device"},
-    "toolkit.devices.android": {"BASE_URL", "download_benchmark_model"},
+    "toolkit.devices.android": {"BASE_URL", "TOOLS", "download_benchmark_model"},
     "toolkit.devices.check_run": {"CheckRequest", "run_check"},
     "toolkit.devices.deploy": {"deploy_model"},
     "toolkit.emulator": {"build_image", "image_spec", "list_images", "remove_image", "resolve_names"},
