@@ -97,3 +97,42 @@ def test_emulated_pi_per_op_is_labelled_emulated_in_terminal_json_and_html(run_c
     assert run_cli("report", tmp_path / "b.json", "--html", tmp_path / "r.html").returncode == 0
     page = (tmp_path / "r.html").read_text()
     assert "Per-op time (bench --per-op)" in page and "p50 ms (emulated)" in page
+
+
+@pytest.mark.parametrize("case,target,timing", [("lstm_loop", "host-x86_64", "measured"),
+                                                ("gru_reset_after", "cortex-m4", "host-run")])
+def test_ops_inside_a_converted_rnn_loop_are_timed_under_their_subgraph_times_the_trip_count(
+        case: str, target: str, timing: str) -> None:
+    """A Keras LSTM / GRU converted in loop form (WHILE, 6 time steps; benchmarks/evidence_cases.py): every op
+    of its cond and body is timed alone in the same runner process, reported under its subgraph with the
+    static trip count, and kept out of the main subgraph's sum (it is inside the WHILE's own time)."""
+    from benchmarks.evidence_cases import ensure_cases
+    from toolkit.report.html import render_html
+    from toolkit.report.per_op_text import body_lines
+
+    model = ensure_cases(case)[case]
+    doc = bench_model(model, load_registry().get(target), options=FEW).to_dict()
+    per_op = _check_accounted(doc, model, timing)
+    whole = load_model(model)
+    (loop,) = [op for op in per_op["ops"] if op["op"] == "WHILE"]
+    assert loop["with_subgraphs"]
+    bodies = {b["role"]: b for b in per_op["bodies"]}
+    assert set(bodies) == {"cond", "body"}
+    assert (bodies["body"]["runs_per_invoke"], bodies["cond"]["runs_per_invoke"]) == (6, 7)
+    floor = per_op["invoke_floor_ms"]
+    assert floor > 0
+    for body in bodies.values():
+        sg = whole.subgraphs[body["subgraph"]]
+        assert body["parent_index"] == loop["index"] and body["parent_ms"] == loop["ms"]
+        assert sorted(e["index"] for e in body["ops"]) == list(range(len(sg.operators)))  # all timed, none lost
+        assert [op["op"] for op in sorted(body["ops"], key=lambda o: o["index"])] == [o.name for o in sg.operators]
+        for op in body["ops"]:
+            assert op["net_ms"] == pytest.approx(max(op["ms"] - floor, 0.0))
+            assert op["per_invoke_ms"] == pytest.approx(op["net_ms"] * body["runs_per_invoke"])
+            assert op["label"] == f"WHILE#{loop['index']} {body['role']} op {op['index']} {op['op']} × {body['runs_per_invoke']}"
+        assert body["per_invoke_ms"] == pytest.approx(sum(op["per_invoke_ms"] for op in body["ops"]))
+    assert per_op["sum_ms"] == pytest.approx(sum(op["ms"] for op in per_op["ops"]))  # bodies not added in
+    lines = body_lines(per_op)
+    assert any("WHILE#1 body (subgraph 2): " in line for line in lines) and all(len(ln) <= 80 for ln in lines)
+    page = render_html([dict(json.loads(json.dumps(doc)), _file="b.json")])
+    assert f"WHILE#{loop['index']} body (subgraph 2): × 6 per invoke" in page and "above invoke floor" in page

@@ -94,3 +94,49 @@ def test_float16_weights_reach_their_op_as_the_float32_constant_they_are_at_run_
     got = part.main_subgraph.tensors[only.inputs[slot]]
     assert got.is_constant and got.dtype == "float32"
     assert np.array_equal(np.frombuffer(bytes(part.buffer_data(got.buffer_index)), np.float32), fp16.astype(np.float32))
+
+
+def test_a_converted_lstm_loop_has_a_static_trip_count_and_while_model_says_why_not(tmp_path: Path) -> None:
+    """The Keras LSTM in loop form (benchmarks/evidence_cases.py, converted by edgetk itself): its cond is
+    LESS(iter, 6) AND LESS(time, 6) with both counters starting at constant 0 and the body adding 1."""
+    from benchmarks.evidence_cases import T, ensure_cases
+    from toolkit.model.builder import schema
+    from toolkit.model.trip_count import static_trip_count
+
+    for name in ("lstm_loop", "gru_reset_after"):
+        m = schema().ModelT.InitFromPackedBuf(ensure_cases(name)[name].read_bytes(), 0)
+        (loop,) = [op for op in m.subgraphs[0].operators if hasattr(op.builtinOptions, "bodySubgraphIndex")]
+        trips, how = static_trip_count(m, m.subgraphs[0], loop)
+        assert trips == T == 6 and "from 0 while < 6 step 1" in how
+    m = schema().ModelT.InitFromPackedBuf(while_model(3), 0)
+    assert static_trip_count(m, m.subgraphs[0], m.subgraphs[0].operators[0]) == (
+        None, "loop variable 0 does not start at a constant")  # i is a model input here
+
+
+def test_body_ops_are_sliced_with_their_real_tensors_and_the_counter_frozen_at_its_start(tmp_path: Path) -> None:
+    import numpy as np
+
+    from benchmarks.evidence_cases import ensure_cases
+    from toolkit.model.slicer import slice_bodies
+
+    path = ensure_cases("lstm_loop")["lstm_loop"]
+    whole = load_model(path)
+    bodies = {b.role: b for b in slice_bodies(path)}
+    assert set(bodies) == {"cond", "body"} and bodies["body"].runs_per_invoke == 6
+    assert bodies["cond"].runs_per_invoke == 7 and bodies["body"].label == "WHILE#1 body"
+    body = bodies["body"]
+    sg = whole.subgraphs[body.subgraph]
+    assert [s.index for s in body.slices] == list(range(len(sg.operators)))
+    for piece in body.slices:
+        op = sg.operators[piece.index]
+        part = _load(tmp_path, piece.data, f"b{piece.index}.tflite")
+        (only,) = part.main_subgraph.operators
+        assert (only.name, only.version) == (op.name, op.version) and piece.subgraph == body.subgraph
+        orig = [sg.tensors[i] for i in op.inputs if i >= 0]
+        new = [part.main_subgraph.tensors[i] for i in only.inputs if i >= 0]
+        assert [(t.dtype, t.shape) for t in new] == [(t.dtype, t.shape) for t in orig]
+        if op.name == "GATHER":  # GATHER(sequence, time step): the step is the constant 0 it starts at
+            step = new[1]
+            assert step.is_constant and not orig[1].is_constant
+            assert np.frombuffer(bytes(part.buffer_data(step.buffer_index)), np.int32).tolist() == [0]
+            assert not new[0].is_constant  # the sequence stays an input

@@ -159,6 +159,34 @@ class RatioSpread(_Strict):
     rounds: int
 
 
+class BodyOp(OpTime):
+    index: int = Field(description="operator index in its subgraph")
+    share: float | None = Field(description="ms / the body's sum_ms")
+    net_ms: float = Field(description="ms above the invoke floor (invoke_floor_ms), at least 0")
+    per_invoke_ms: float | None = Field(description="net_ms × runs_per_invoke (null when that is not static)")
+    label: str = Field(description='e.g. "WHILE#1 body op 5 FULLY_CONNECTED × 6"')
+
+
+class BodyProfile(_Strict):
+    """The ops of one subgraph a control-flow op of the main subgraph runs, each timed alone."""
+
+    parent_index: int = Field(description="the WHILE / IF in the main subgraph")
+    parent_op: str
+    role: Literal["cond", "body", "then", "else"]
+    subgraph: int
+    name: str
+    runs_per_invoke: int | None = Field(description="body: the static trip count; cond: trips + 1; null: not static")
+    how: str = Field(description="how runs_per_invoke was found, or why it is not static")
+    ops: list[BodyOp]
+    skipped: list[OpNotTimed]
+    failed: list[OpNotTimed]
+    sum_ms: float
+    net_sum_ms: float
+    per_invoke_ms: float | None = Field(description="net_sum_ms × runs_per_invoke: the body's share of an invoke")
+    parent_ms: float | None = Field(description="the parent op's own time (timed with its bodies)")
+    counts: dict[str, int]
+
+
 class PerOp(_Strict):
     method: str
     source: Literal["isolated-op", "profiler"] = Field(
@@ -179,6 +207,8 @@ class PerOp(_Strict):
     cpu_whole_ms: float | None = Field(None, description="isolated-op: the whole model's median CPU time")
     cpu_ratio: float | None = Field(None, description="cpu_sum_ms / cpu_whole_ms: what machine load does not move")
     cpu_ratio_spread: RatioSpread | None = Field(None, description="cpu_ratio round by round")
+    invoke_floor_ms: float | None = Field(None, description="isolated-op: p50 of a one-op model on four floats")
+    bodies: list[BodyProfile] = Field([], description="isolated-op: the ops of WHILE / IF bodies, by subgraph")
     counts: dict[str, int]
     note: str
 

@@ -11,6 +11,12 @@ real run; far from it (warm caches for one op's weights, XNNPACK fusing, invoke 
 rank ops but do not decompose the latency. A slice that fails is listed with the runtime's answer; one that
 kills or hangs the runner process is listed as crashed / hung and the batch is run again without it.
 
+The ops of WHILE / IF bodies (``toolkit.model.slicer.slice_bodies``) ride in the same batch and are reported
+under their subgraph (``bodies``): "WHILE#1 body op 5 FULLY_CONNECTED × 6" when the trip count is static,
+each op's time above the invoke floor (a one-op model on four floats, timed beside them: what an isolated
+run cannot resolve below) and that times the runs per invoke. They are a breakdown of the control-flow op's
+own time (``parent_ms``), never added to the main subgraph's sum.
+
 Neither Python runtime API exposes the interpreter's op profiler; benchmark_model's op profiling (the
 adb path, ``toolkit.bench.benchmark_model``) fills the same document with the profiler's own figures.
 """
@@ -24,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.errors import DeviceError
-from toolkit.model.slicer import OpSlice, slice_ops
+from toolkit.model.slicer import BodySlices, OpSlice, slice_bodies, slice_ops
 from toolkit.runtimes.protocol import (
     Kind,
     RunnerOutcome,
@@ -48,25 +54,31 @@ TOP_OPS = 10
 #: Rounds the timed runs are interleaved in (each round: the whole model, then every slice).
 ROUNDS = 5
 WHOLE = "whole.tflite"
+#: A one-op model on four floats: what an invoke costs with (almost) no op in it, the floor under every slice.
+FLOOR = "floor.tflite"
 #: A batch is re-run without the slice that crashed or hung it at most this many times.
 MAX_RERUNS = 8
 _ZIP_DATE = (2020, 1, 1, 0, 0, 0)  # fixed member dates: the same slices make the same archive (content cache)
 
 
-def slice_name(piece: OpSlice) -> str:
-    return f"op{piece.index:04d}.tflite"
+def slice_name(piece: OpSlice, body: BodySlices | None = None) -> str:
+    if body is None:
+        return f"op{piece.index:04d}.tflite"
+    return f"p{body.parent_index:04d}{body.role}op{piece.index:04d}.tflite"
 
 
-def write_batch(archive: Path, model_path: Path, pieces: list[OpSlice]) -> list[str]:
-    """The whole model and every sliced op in one stored .zip; the member names in batch order."""
-    names = [WHOLE]
+def write_batch(archive: Path, model_path: Path, pieces: list[OpSlice], bodies: list[BodySlices] = ()) -> list[str]:
+    """The whole model, the invoke floor and every sliced op (main subgraph, then bodies) in one stored .zip;
+    the member names in batch order."""
+    from toolkit.model.builder import build_single_op_model
+
+    members = [(WHOLE, Path(model_path).read_bytes()), (FLOOR, build_single_op_model("RELU"))]
+    members += [(slice_name(p), p.data) for p in pieces if p.data is not None]
+    members += [(slice_name(p, b), p.data) for b in bodies for p in b.slices if p.data is not None]
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_STORED) as z:
-        z.writestr(zipfile.ZipInfo(WHOLE, _ZIP_DATE), Path(model_path).read_bytes())
-        for piece in pieces:
-            if piece.data is not None:
-                names.append(slice_name(piece))
-                z.writestr(zipfile.ZipInfo(names[-1], _ZIP_DATE), piece.data)
-    return names
+        for name, data in members:
+            z.writestr(zipfile.ZipInfo(name, _ZIP_DATE), data)
+    return [name for name, _ in members]
 
 
 def run_slices(transport: Transport, archive: Path, runtime: str, options: Any, rounds: int,
@@ -98,27 +110,60 @@ def run_slices(transport: Transport, archive: Path, runtime: str, options: Any, 
 
 def measure_per_op(transport: Transport, model_path: Path, runtime: str, options: Any) -> dict[str, Any]:
     """Time every slice of ``model_path`` (and the whole model, interleaved) through the OPEN ``transport``
-    in one runner run; the per-op document before ``complete_per_op`` adds shares, ratio and provenance."""
-    pieces = list(slice_ops(model_path))
+    in one runner run; the per-op document before ``complete_per_op`` adds shares, ratio and provenance.
+    The ops of WHILE / IF bodies are timed too and reported under their subgraph (``bodies``)."""
+    pieces, bodies = list(slice_ops(model_path)), list(slice_bodies(model_path))
     rounds = max(1, min(ROUNDS, options.runs))
     with tempfile.TemporaryDirectory(prefix="edgetk-slices-") as tmp:
         archive = Path(tmp) / "slices.zip"
-        write_batch(archive, model_path, pieces)
+        write_batch(archive, model_path, pieces, bodies)
         outcomes, lost, failure = run_slices(transport, archive, runtime, options, rounds)
-    ops, skipped, failed = [], [], []
-    for piece in pieces:
+
+    def timed(piece: OpSlice, body: BodySlices | None) -> tuple[str, dict[str, Any]]:
         entry = {"index": piece.index, "op": piece.op}
         if piece.data is None:
-            skipped.append(dict(entry, reason=piece.skipped))
-            continue
-        timed = _timed_entry(entry, slice_name(piece), outcomes, lost, failure)
-        if "reason" in timed:
-            failed.append(timed)
-        else:
-            ops.append(dict(timed, with_subgraphs=piece.with_subgraphs))
-    whole = _timed_entry({}, WHOLE, outcomes, lost, failure)
-    return {"method": ISOLATED_METHOD, "source": "isolated-op", "ops": ops, "skipped": skipped, "failed": failed,
-            "rounds": rounds, "whole_interleaved": whole}
+            return "skipped", dict(entry, reason=piece.skipped)
+        got = _timed_entry(entry, slice_name(piece, body), outcomes, lost, failure)
+        return ("failed", got) if "reason" in got else ("ops", dict(got, with_subgraphs=piece.with_subgraphs))
+
+    main: dict[str, list[dict[str, Any]]] = {"ops": [], "skipped": [], "failed": []}
+    for piece in pieces:
+        where, entry = timed(piece, None)
+        main[where].append(entry)
+    floor = _timed_entry({}, FLOOR, outcomes, lost, failure)
+    parts = []
+    for body in bodies:
+        part: dict[str, list[dict[str, Any]]] = {"ops": [], "skipped": [], "failed": []}
+        for piece in body.slices:
+            where, entry = timed(piece, body)
+            part[where].append(entry)
+        parts.append(body_profile(body, part, floor.get("ms"), main["ops"]))
+    return {"method": ISOLATED_METHOD, "source": "isolated-op", **main, "rounds": rounds,
+            "whole_interleaved": _timed_entry({}, WHOLE, outcomes, lost, failure),
+            "invoke_floor_ms": floor.get("ms"), "bodies": parts}
+
+
+def body_profile(body: BodySlices, part: dict[str, list[dict[str, Any]]], floor_ms: float | None,
+                 main_ops: list[dict[str, Any]]) -> dict[str, Any]:
+    """One body's ops: each with its time above the invoke floor (``net_ms``) and, when the subgraph's runs
+    per invoke are static, that times the count (``per_invoke_ms``); beside them the parent op's own time."""
+    runs = body.runs_per_invoke
+    net_total = 0.0
+    for op in part["ops"]:
+        op["net_ms"] = max(op["ms"] - (floor_ms or 0.0), 0.0)
+        op["per_invoke_ms"] = op["net_ms"] * runs if runs is not None else None
+        op["label"] = (f"{body.label} op {op['index']} {op['op']}" + (f" × {runs}" if runs is not None else ""))
+        net_total += op["net_ms"]
+    total = sum(op["ms"] for op in part["ops"])
+    for op in part["ops"]:
+        op["share"] = op["ms"] / total if total else None
+    parent = next((op["ms"] for op in main_ops if op["index"] == body.parent_index), None)
+    return {"parent_index": body.parent_index, "parent_op": body.parent_op, "role": body.role,
+            "subgraph": body.subgraph, "name": body.name, "runs_per_invoke": runs, "how": body.how, **part,
+            "sum_ms": total, "net_sum_ms": net_total,
+            "per_invoke_ms": net_total * runs if runs is not None else None, "parent_ms": parent,
+            "counts": {k: len(v) for k, v in (("timed", part["ops"]), ("skipped", part["skipped"]),
+                                              ("failed", part["failed"]))}}
 
 
 def _timed_entry(entry: dict[str, Any], name: str, outcomes: dict[str, RunnerOutcome],
@@ -191,11 +236,11 @@ def ratio_note(ratio: float | None, source: str, cpu_ratio: float | None = None)
         return "no whole-model latency to compare with"
     if source == "profiler":
         return f"the runtime's profiler: op times sum to {ratio:.0%} of the average run"
-    judged, what = (ratio, "of the whole run") if cpu_ratio is None else (cpu_ratio, "of the whole run's CPU time")
-    verdict = "they decompose its latency" if 0.8 <= judged <= 1.25 else "a ranking, not a split of it"
+    judged, what = (ratio, "of the whole run") if cpu_ratio is None else (cpu_ratio, "of the whole run on CPU time")
+    verdict = "they decompose its latency" if 0.8 <= judged <= 1.25 else "a ranking, not a split"
     note = f"ops alone sum to {judged:.0%} {what}: {verdict}"
     if cpu_ratio is not None and abs(ratio - cpu_ratio) > 0.25 * cpu_ratio:
-        note += f" (wall clock {ratio:.0%}: the machine was busy, the whole model waited longer for a core)"
+        note += f"; on wall clock {ratio:.0%}: a busy machine, the whole model waited for a core"
     return note
 
 

@@ -5,6 +5,9 @@ Each slice is one operator of the main subgraph with its real tensors — shapes
 op code (builtin code, version, custom code). Its non-constant inputs become the slice's inputs, its outputs
 the slice's outputs. A control-flow op (WHILE, IF, CALL_ONCE...) keeps the model's other subgraphs, so its
 bodies run inside the slice as sub-models. Ops that cannot be timed alone are skipped with the reason.
+``slice_bodies`` slices the ops of those bodies too (a WHILE's cond and body, an IF's branches), with the
+WHILE's static trip count when its cond and body say it (``toolkit.model.trip_count``); a body op's loop
+counter input is frozen at its constant start so an index stays in range.
 
 Neither Python runtime API exposes the interpreter's profiler, so timing a slice on the SAME transport and
 runtime as the whole model is how edgetk measures an op; the sum of slice times against the whole-model
@@ -41,9 +44,11 @@ class OpSlice:
     data: bytes | None
     skipped: str | None = None  # why the op was not sliced
     with_subgraphs: bool = False  # a control-flow op whose bodies ride along
+    subgraph: int = 0  # the subgraph the op belongs to (a body's, for ``slice_bodies``)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"index": self.index, "op": self.op, "skipped": self.skipped, "with_subgraphs": self.with_subgraphs}
+        return {"index": self.index, "op": self.op, "skipped": self.skipped, "with_subgraphs": self.with_subgraphs,
+                "subgraph": self.subgraph}
 
 
 def _op_name(model: Any, op: Any) -> str:
@@ -110,7 +115,9 @@ def _skip_reason(model: Any, sg: Any, op: Any, name: str, producers: dict[int, A
     return None
 
 
-def _slice(model: Any, sg: Any, op: Any, keep_subgraphs: bool, producers: dict[int, Any]) -> bytes:
+def _slice(model: Any, sg: Any, op: Any, keep_subgraphs: bool, constants: dict[int, bytes]) -> bytes:
+    """``op`` of subgraph ``sg`` as a one-op model; ``constants`` gives inputs without data of their own the
+    bytes they hold at run time (folded weights, a loop counter's start)."""
     import flatbuffers
     import numpy as np
 
@@ -126,7 +133,7 @@ def _slice(model: Any, sg: Any, op: Any, keep_subgraphs: bool, producers: dict[i
         if i not in local:
             t = copy.copy(sg.tensors[i])
             t.shapeSignature = None  # the shapes the whole model ran with (a -1 batch is 1 there too)
-            folded = None if _has_data(model, t) or i in op.outputs else _folded_weights(model, sg, producers, i)
+            folded = None if _has_data(model, t) or i in op.outputs else constants.get(i)
             if _has_data(model, t):
                 buffers.append(model.buffers[t.buffer])
                 t.buffer = len(buffers) - 1
@@ -170,17 +177,96 @@ def _slice(model: Any, sg: Any, op: Any, keep_subgraphs: bool, producers: dict[i
     return bytes(fb.Output())
 
 
+def _sliced(model: Any, sg: Any, index: int, op: Any, producers: dict[int, Any], subgraph: int,
+            constants: dict[int, bytes]) -> OpSlice:
+    name = _op_name(model, op)
+    reason = _skip_reason(model, sg, op, name, producers)
+    if reason:
+        return OpSlice(index, name, None, skipped=reason, subgraph=subgraph)
+    keep = _calls_subgraphs(op) and len(model.subgraphs) > 1
+    return OpSlice(index, name, _slice(model, sg, op, keep, constants), with_subgraphs=keep, subgraph=subgraph)
+
+
+def _load(path: Path | str) -> Any:
+    return schema().ModelT.InitFromPackedBuf(Path(path).read_bytes(), 0)
+
+
 def slice_ops(path: Path | str) -> Iterator[OpSlice]:
     """Every operator of the main subgraph, in execution order, as an ``OpSlice`` (sliced or skipped)."""
-    s = schema()
-    model = s.ModelT.InitFromPackedBuf(Path(path).read_bytes(), 0)
+    model = _load(path)
     sg = model.subgraphs[0]
     producers = {o: op for op in sg.operators or [] for o in op.outputs if o >= 0}
     for index, op in enumerate(sg.operators or []):
+        constants = {i: w for i in op.inputs if i >= 0
+                     for w in [_folded_weights(model, sg, producers, i)] if w is not None}
+        yield _sliced(model, sg, index, op, producers, 0, constants)
+
+
+@dataclass(frozen=True)
+class BodySlices:
+    """The ops of one subgraph a control-flow op of the main subgraph runs (a WHILE's cond and body, an IF's
+    branches), each sliced as a model of its own. ``runs_per_invoke``: how often the subgraph runs per
+    invoke of the whole model when that is static (body: the trip count, cond: trips + 1), else None."""
+
+    parent_index: int
+    parent_op: str
+    role: str  # "cond" | "body" | "then" | "else"
+    subgraph: int
+    name: str
+    runs_per_invoke: int | None
+    how: str  # how the count was found, or why it is not static
+    slices: tuple[OpSlice, ...]
+
+    @property
+    def label(self) -> str:
+        return f"{self.parent_op}#{self.parent_index} {self.role}"
+
+
+def _roles(model: Any, outer: Any, op: Any, name: str) -> list[tuple[str, int, int | None, str, list[int]]]:
+    """(role, subgraph, runs per invoke, how, the parent's input tensors feeding the subgraph's inputs)."""
+    from toolkit.model.trip_count import static_trip_count
+
+    opts = op.builtinOptions
+    if name == "WHILE":
+        trips, how = static_trip_count(model, outer, op)
+        return [("cond", opts.condSubgraphIndex, None if trips is None else trips + 1, how, list(op.inputs)),
+                ("body", opts.bodySubgraphIndex, trips, how, list(op.inputs))]
+    if name == "IF":
+        why = "runs when the condition is " + "{}"
+        return [("then", opts.thenSubgraphIndex, None, why.format("true"), list(op.inputs[1:])),
+                ("else", opts.elseSubgraphIndex, None, why.format("false"), list(op.inputs[1:]))]
+    return []
+
+
+def _frozen_counters(model: Any, outer: Any, sub: Any, feeds: list[int], op: Any) -> dict[int, bytes]:
+    """Loop-carried one-element int inputs of ``op`` (an index, a counter) as the constant they start at, when
+    the op has other runtime inputs: a GATHER at time step 0, not at a random index out of range."""
+    from toolkit.model.trip_count import scalar_int
+
+    inputs = [i for i in op.inputs if i >= 0 and not _has_data(model, sub.tensors[i])]
+    frozen = {}
+    for i in inputs:
+        if i in sub.inputs and len(inputs) > 1:
+            outer_tensor = outer.tensors[feeds[list(sub.inputs).index(i)]]
+            if scalar_int(model, outer_tensor) is not None:
+                frozen[i] = bytes(model.buffers[outer_tensor.buffer].data)
+    return frozen if len(frozen) < len(inputs) else {}
+
+
+def slice_bodies(path: Path | str) -> Iterator[BodySlices]:
+    """The subgraphs each WHILE / IF of the main subgraph runs, op by op (ops of a nested control-flow op
+    inside them are timed with their own bodies, ``with_subgraphs``)."""
+    model = _load(path)
+    outer = model.subgraphs[0]
+    for parent_index, op in enumerate(outer.operators or []):
         name = _op_name(model, op)
-        reason = _skip_reason(model, sg, op, name, producers)
-        if reason:
-            yield OpSlice(index, name, None, skipped=reason)
-            continue
-        keep = _calls_subgraphs(op) and len(model.subgraphs) > 1
-        yield OpSlice(index, name, _slice(model, sg, op, keep, producers), with_subgraphs=keep)
+        for role, index, runs, how, feeds in _roles(model, outer, op, name):
+            if not 0 < index < len(model.subgraphs):
+                continue
+            sub = model.subgraphs[index]
+            producers = {o: p for p in sub.operators or [] for o in p.outputs if o >= 0}
+            slices = tuple(_sliced(model, sub, i, body_op, producers, index,
+                                   _frozen_counters(model, outer, sub, feeds, body_op))
+                           for i, body_op in enumerate(sub.operators or []))
+            label = sub.name.decode() if isinstance(sub.name, bytes) else str(sub.name or "")
+            yield BodySlices(parent_index, name, role, index, label, runs, how, slices)

@@ -38,4 +38,20 @@ def per_op_section(docs: list[dict]) -> Section | None:
                   f"{op['share']:.0%}" if op.get("share") is not None else "-",
                   f"{estimated[op['index']]:.3f}" if op["index"] in estimated else "-"] for op in top],
                 caption=label))
+            for body in per_op.get("bodies") or []:
+                section.tables.append(_body_table(body, timing, f"{label}: {body['parent_op']}#{body['parent_index']} "
+                                                                f"{body['role']} (subgraph {body['subgraph']})"))
     return section if section.svgs else None
+
+
+def _body_table(body: dict, timing: str, caption: str) -> Table:
+    """A WHILE / IF body's ops timed alone: ms, above the invoke floor, and per invoke when that is static."""
+    runs = body.get("runs_per_invoke")
+    rows = [[str(op["index"]), op["op"], f"{op['ms']:.4f}", f"{op['net_ms']:.4f}",
+             "-" if op.get("per_invoke_ms") is None else f"{op['per_invoke_ms']:.4f}"]
+            for op in sorted(body.get("ops") or [], key=lambda o: -o["ms"])]
+    rows += [[str(e["index"]), e["op"], "-", "-", f"not timed: {e['reason']}"]
+             for e in (body.get("skipped") or []) + (body.get("failed") or [])]
+    runs_text = f"× {runs} per invoke ({body['how']})" if runs is not None else f"runs per invoke not static: {body['how']}"
+    return Table(["#", "op", f"p50 ms ({timing})", "above invoke floor", "per invoke ms"], rows,
+                 caption=f"{caption}: {runs_text}")

@@ -29,7 +29,7 @@ def per_op_lines(per_op: dict[str, Any]) -> list[str]:
         line = f"  on CPU time: sum {per_op['cpu_sum_ms']:.3f} vs {per_op['cpu_whole_ms']:.3f} ms: ratio {per_op['cpu_ratio']:.2f}"
         spread = per_op.get("cpu_ratio_spread")
         lines.append(line + (f" ({_spread(spread)})" if spread else ""))
-    lines.append(f"  {per_op.get('note')}")
+    lines += [f"  {part}" for part in str(per_op.get("note")).split("; ")]
     for what in ("skipped", "failed"):
         entries = per_op.get(what) or []
         if entries:
@@ -39,6 +39,33 @@ def per_op_lines(per_op: dict[str, Any]) -> list[str]:
             for reason, ops in reasons.items():
                 shown = ", ".join(ops[:4]) + (f" +{len(ops) - 4}" if len(ops) > 4 else "")
                 lines.append(f"  {what} {len(ops)}: {shown}: {reason}")
+    return lines
+
+
+def body_lines(per_op: dict[str, Any], top: int = 3) -> list[str]:
+    """The ops of WHILE / IF bodies, by subgraph: what each body costs per invoke and its slowest ops."""
+    bodies = per_op.get("bodies") or []
+    if not bodies:
+        return []
+    floor = per_op.get("invoke_floor_ms")
+    lines = ["ops inside control flow, timed alone"
+             + (f" (above the invoke floor of {floor:.4f} ms):" if floor is not None else ":")]
+    for body in bodies:
+        runs = body.get("runs_per_invoke")
+        count = f"× {runs} per invoke" if runs is not None else f"runs per invoke not static: {body['how']}"
+        counts = body.get("counts") or {}
+        lines.append(f"  {body['parent_op']}#{body['parent_index']} {body['role']} (subgraph {body['subgraph']}): "
+                     f"{counts.get('timed', 0)} timed, {counts.get('skipped', 0) + counts.get('failed', 0)} not")
+        per_invoke = body.get("per_invoke_ms")
+        parent = body.get("parent_ms")
+        lines.append(f"    net {body['net_sum_ms']:.4f} ms {count}"[:78]
+                     if per_invoke is None else
+                     f"    net {body['net_sum_ms']:.4f} ms {count} = {per_invoke:.4f} ms"
+                     + (f" (the {body['parent_op']} slice {parent:.4f})" if parent is not None else ""))
+        for op in sorted(body.get("ops") or [], key=lambda o: -o["ms"])[:top]:
+            lines.append(f"    op {op['index']} {op['op'][:28]}: {op['ms']:.4f} ms, net {op['net_ms']:.4f}")
+        for e in (body.get("skipped") or []) + (body.get("failed") or []):
+            lines.append(f"    op {e['index']} {e['op'][:20]} not timed: {e['reason']}"[:80])
     return lines
 
 
@@ -63,3 +90,5 @@ def render_per_op(console: Any, per_op: dict[str, Any]) -> None:
         share = f"{op['share']:.0%}" if op.get("share") is not None else "-"
         table.add_row(str(op["index"]), op["op"][:40], f"{op['ms']:.3f}", share)
     console.print(table)
+    for line in body_lines(per_op):
+        console.print(line, overflow="fold")
