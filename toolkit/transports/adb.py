@@ -115,6 +115,8 @@ class AdbTransport(BlobCachePuts, Transport):
         return f"AdbTransport({self.label!r})"
 
     def _adb(self, *args: str, timeout: float | None = 120) -> subprocess.CompletedProcess[str]:
+        """A short adb call that is not cancelled by Ctrl-C (state queries, and the clean-up that must still run
+        after it); device commands and transfers go through ``_client``."""
         argv = self._argv(*args)
         try:
             return subprocess.run(argv, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=timeout)
@@ -140,9 +142,7 @@ class AdbTransport(BlobCachePuts, Transport):
         wrapped = f"(\n{script}\n)\ns=$?; printf '\\n{marker} %d\\n' \"$s\" >&2; exit \"$s\""
         limit = timeout if timeout is not None else 10 * 365 * 86400.0
         try:
-            proc = children.run(self._argv("shell", "-T", wrapped), timeout=limit, what=f"{what} on {self.where}")
-        except children.ChildStartError:
-            raise MissingDependencyError(f"the adb client ({self.adb})", "apt install adb (or Android platform-tools)") from None
+            proc = self._client(["shell", "-T", wrapped], limit, f"{what} on {self.where}")
         except BaseException:  # Ctrl-C, SIGTERM, fleet cancel: the client is dead; the device side must be too
             if stop_on_device:
                 self._kill_on_device()
@@ -158,6 +158,20 @@ class AdbTransport(BlobCachePuts, Transport):
             raise self._unfinished_error(what, proc.duration_s, proc.returncode)
         status = int(proc.stderr[cut:].split()[1])
         return RunResult((what,), status, proc.stdout, proc.stderr[:cut], proc.duration_s, signal_from_status(status))
+
+    def _client(self, args: Sequence[str], timeout: float, what: str) -> children.ChildResult:
+        """The adb client as a child process (toolkit.children): stopped at ``timeout`` (the result says so), and
+        on Ctrl-C / SIGTERM / a fleet cancel (raises), so no device command or transfer outlives the CLI's wish."""
+        try:
+            return children.run(self._argv(*args), timeout=timeout, what=what)
+        except children.ChildStartError:
+            raise MissingDependencyError(f"the adb client ({self.adb})", "apt install adb (or Android platform-tools)") from None
+
+    def _transfer(self, args: Sequence[str], timeout: float) -> children.ChildResult:
+        res = self._client(args, timeout, f"adb {args[0]} on {self.where}")
+        if res.timed_out:
+            raise DeviceError(f"adb {args[0]} timed out after {timeout:g}s on {self.where}")
+        return res
 
     def _argv(self, *args: str) -> list[str]:
         return [self.adb, *(["-s", self.serial] if self.serial else []), *args]
@@ -251,7 +265,7 @@ class AdbTransport(BlobCachePuts, Transport):
 
     def _upload_blob(self, local: Path, remote: str, name: str) -> int:
         size = local.stat().st_size
-        pushed = self._adb("push", os.path.abspath(local), remote, timeout=max(120.0, size / 1e6))
+        pushed = self._transfer(["push", os.path.abspath(local), remote], timeout=max(120.0, size / 1e6))
         if pushed.returncode != 0:
             raise DeviceError(f"push of {printable(local.name)} to {self.where} failed: {_one_line(pushed.stderr)}")
         return size
@@ -281,7 +295,7 @@ class AdbTransport(BlobCachePuts, Transport):
             remote = str(PurePosixPath(self.run_dir) / remote)
         local = Path(os.path.abspath(local))
         tmp = local.with_name(f".{local.name}.part-{secrets.token_hex(4)}")
-        res = self._adb("pull", remote, str(tmp))
+        res = self._transfer(["pull", remote, str(tmp)], timeout=120)
         if res.returncode != 0 or not tmp.is_file():
             tmp.unlink(missing_ok=True)
             why = _one_line(res.stderr) or "no file arrived"
