@@ -101,24 +101,37 @@ def test_old_model_failing_mid_bench_is_only_a_warning(models: dict[str, Path]) 
         "runs", "does-not-run", "runs", "improvement")
 
 
-def test_compare_never_prints_runs_beside_a_bench_that_saw_the_model_fail(run_cli, models: dict[str, Path]) -> None:
-    """Evidence beats prediction (docs/DEVELOPING.md): the support table, JSON, findings and `report` summary
-    all say what the bench saw, with check's prediction beside it and PREDICTION WRONG said loudly."""
+def test_compare_never_prints_runs_beside_a_run_that_saw_the_model_fail(run_cli, models: dict[str, Path]) -> None:
+    """Evidence beats prediction (docs/DEVELOPING.md): the numerics run (LiteRT on this host) saw the new model
+    fail, so on the LiteRT target the table, JSON, findings and `report` summary all say so, with check's
+    prediction beside it and PREDICTION WRONG said loudly; the bench then skips it there with that reason."""
     proc = run_cli("compare", models["broken_conv"], models["relu"], "-t", "host-x86_64", "--bench", *QUICK, "--json",
                    "-o", models["relu"].with_name("cmp.json"))
     assert proc.returncode == 1, proc.stderr
     doc = json.loads(proc.stdout)
     [row] = doc["targets"]
     assert (row["new_verdict"], row["predicted_new_verdict"], row["evidence"], row["prediction_wrong"]) == (
-        "does-not-run", "runs", "bench", True)
+        "does-not-run", "runs", "numerics", True)
     [wrong] = [f for f in doc["findings"] if f["kind"] == "prediction-wrong"]
     assert wrong["message"].startswith("PREDICTION WRONG on host-x86_64: check predicted the new model runs")
-    text = " ".join(run_cli("compare", models["broken_conv"], models["relu"], "-t", "host-x86_64", "--bench",
-                            *QUICK).stdout.split())
-    assert "does-not-run (bench; predicted runs)" in text and "PREDICTION WRONG on host-x86_64" in text
+    assert "CONV_2D" in _skips(doc)["host-x86_64"]["message"] and doc["latency"] == []
+    text = " ".join(run_cli("compare", models["broken_conv"], models["relu"], "-t", "host-x86_64").stdout.split())
+    assert "does-not-run (numerics; predicted runs)" in text and "PREDICTION WRONG on host-x86_64" in text
     assert "│ runs │ runs │" not in text
     page = models["relu"].with_name("report.html")
     assert run_cli("report", models["relu"].with_name("cmp.json"), "--html", page).returncode == 0
     html = page.read_text()
-    assert "does-not-run (benchmarked) — PREDICTION WRONG: check said runs" in html  # the summary row
-    assert "does-not-run (bench; predicted runs)" in html  # the support table
+    assert "does-not-run (numerics run) — PREDICTION WRONG: check said runs" in html  # the summary row
+    assert "does-not-run (numerics; predicted runs)" in html  # the support table
+
+
+def test_the_numerics_run_decides_litert_targets_only(models: dict[str, Path]) -> None:
+    """LiteRT refusing the model on this host says nothing about TFLM: cortex-m4 keeps check's verdict."""
+    cmp = compare_models(models["broken_conv"], models["relu"], targets=["host-x86_64", "cortex-m4"])
+    assert "CONV_2D" in cmp.numerics.new_status and cmp.numerics.old_status == "ok"  # attributed to the new model
+    host, m4 = cmp.targets
+    assert (host.new_verdict, host.evidence, host.predicted_new_verdict, host.change) == (
+        "does-not-run", "numerics", "runs", "regression")
+    assert (m4.new_verdict, m4.evidence, m4.prediction_wrong) == ("runs", "static", False)
+    assert [f["target"] for f in cmp.findings if f["kind"] == "prediction-wrong"] == ["host-x86_64"]
+    assert cmp.verdict == "regression"

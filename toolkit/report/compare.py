@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.errors import ExitCode, ToolkitError
+from toolkit.report.compare_evidence import bench_evidence, numerics_evidence, prediction_findings
 from toolkit.report.documents import ModelSide, OpDiff, TargetRow, TensorRef
 from toolkit.report.latency import BenchPlan, LatencyRow, LatencySkip, bench_targets, compare_latency
 from toolkit.report.numerics import Numerics, compare_numerics
@@ -152,28 +153,6 @@ def compare_targets(new_path: str, old_path: str | None, targets: list[str]) -> 
     return rows
 
 
-def bench_evidence(rows: list[TargetRow], skips: list[LatencySkip]) -> list[TargetRow]:
-    """Evidence beats prediction: a model the bench ran and saw fail on a target does not run there, whatever
-    check predicted (the bench only runs sides check said run, so each such row is a wrong prediction)."""
-    from toolkit.targets.check import DOES_NOT_RUN
-
-    failed = {s.target: s for s in skips if s.observed}
-    out = []
-    for row in rows:
-        skip = failed.get(row.target)
-        if skip is None:
-            out.append(row)
-            continue
-        sides = ("new", "old") if skip.side == "both" else (skip.side,)
-        new = DOES_NOT_RUN if "new" in sides else row.new_verdict
-        old = DOES_NOT_RUN if "old" in sides else row.old_verdict
-        out.append(row.model_copy(update={
-            "new_verdict": new, "old_verdict": old, "change": support_change(new, old), "evidence": "bench",
-            "predicted_new_verdict": row.new_verdict, "predicted_old_verdict": row.old_verdict,
-            "prediction_wrong": True}))
-    return out
-
-
 def _cannot_run(rows: list[TargetRow]) -> dict[str, tuple[str, str]]:
     """target -> (side, why) where the support check says one model or both cannot run: nothing to time."""
     out = {}
@@ -226,15 +205,10 @@ def _io(specs: list[TensorRef]) -> str:
 def _target_findings(rows: list[TargetRow]) -> list[dict]:
     out = []
     for row in rows:
-        if row.prediction_wrong:
-            sides = [f"the {side} model {predicted}" for side, predicted, seen in (
-                ("new", row.predicted_new_verdict, row.new_verdict), ("old", row.predicted_old_verdict, row.old_verdict))
-                if predicted != seen]
-            out.append({"severity": "warning", "kind": "prediction-wrong", "target": row.target,
-                        "message": f"PREDICTION WRONG on {row.target}: check predicted {' and '.join(sides)}; "
-                                   "the bench ran it here and it failed (the bench's outcome is the verdict)"})
+        out += prediction_findings(row)
         if row.change == "regression":
-            ops = ", ".join(row.new_unsupported) or ("it failed in the bench" if row.evidence == "bench" else "see check")
+            ops = ", ".join(row.new_unsupported) or (f"it failed in the {row.evidence} run" if row.prediction_wrong
+                                                     else "see check")
             out.append({"severity": "regression", "kind": "support", "target": row.target,
                         "message": f"{row.target}: old model {row.old_verdict}, new model does not run ({ops})"})
         elif row.change == "improvement":
@@ -299,7 +273,7 @@ def compare_models(
     if numerics:
         num = compare_numerics(Path(new_path), Path(old_path) if old_path else None, seed=seed, atol=atol, rtol=rtol,
                                reference=Path(reference) if reference else None, timeout_s=timeout_s)
-    rows = compare_targets(str(new_path), old_path, targets)
+    rows = numerics_evidence(compare_targets(str(new_path), old_path, targets), num)
     latency, skipped = [], []
     if bench and old_path:
         latency, skipped = compare_latency(str(new_path), old_path, bench, targets, threshold, cannot_run=_cannot_run(rows))

@@ -82,10 +82,11 @@ class TargetRow(Strict):
     old_unsupported: list[str] = Field(default_factory=list)
     new_reasons: list[str] = Field(default_factory=list, description='check errors in short: "GELU: no kernel"')
     old_reasons: list[str] = Field(default_factory=list)
-    evidence: Literal["static", "bench"] = Field(
-        "static", description='"bench": the bench of this run saw a model fail on this target, and that outcome '
-                              "replaced check's prediction (docs/DEVELOPING.md: evidence beats prediction)")
-    predicted_new_verdict: CheckVerdict | None = Field(None, description="check's verdict, when the bench replaced it")
+    evidence: Literal["static", "numerics", "bench"] = Field(
+        "static", description='"numerics" (LiteRT on this host, for litert targets) or "bench": a run of this '
+                              "comparison saw a model fail on this target, and that outcome replaced check's "
+                              "prediction (docs/DEVELOPING.md: evidence beats prediction)")
+    predicted_new_verdict: CheckVerdict | None = Field(None, description="check's verdict, when a run replaced it")
     predicted_old_verdict: CheckVerdict | None = None
     prediction_wrong: bool = False
 

@@ -74,24 +74,34 @@ def run_one(path: str, inputs: list[np.ndarray]) -> list[np.ndarray]:
     return _outputs(interp)
 
 
+def _why(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+
+
 def main(argv: list[str]) -> int:
     new, old, out, seed, reference = argv[1], argv[2], argv[3], int(argv[4]), argv[5]
+    status: dict[str, str] = {}
+    models = [(tag, path) for tag, path in (("new", new), ("old", old)) if path != "-"]
+    inputs = None
     if reference != "-":
         ref = np.load(reference)
         inputs = [ref[f"input_{i}"] for i in range(sum(1 for k in ref.files if k.startswith("input_")))]
-    else:
-        inputs = _seeded_inputs(_interpreter(new).get_input_details(), seed)
-    arrays = {f"input_{i}": a for i, a in enumerate(inputs)}
-    status = {}
-    for tag, path in (("new", new), ("old", old)):
-        if path == "-":
+    for tag, path in models if inputs is None else ():  # seeded from the first model that loads
+        try:
+            inputs = _seeded_inputs(_interpreter(path).get_input_details(), seed)
+            break
+        except Exception as exc:  # noqa: BLE001 - this model's status: it does not load
+            status[tag] = _why(exc)
+    arrays = {f"input_{i}": a for i, a in enumerate(inputs or [])}
+    for tag, path in models:
+        if tag in status:
             continue
         try:
             for i, a in enumerate(run_one(path, inputs)):
                 arrays[f"{tag}_output_{i}"] = a
             status[tag] = "ok"
         except Exception as exc:  # noqa: BLE001 - reported to the parent as this model's status
-            status[tag] = f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
+            status[tag] = _why(exc)
     np.savez(out, **arrays)
     sys.stdout.write(json.dumps(status) + "\n")
     return 0

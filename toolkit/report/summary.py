@@ -31,13 +31,14 @@ class SummaryRow:
     compare: str | None = None  # compare: regression / improvement / unchanged
     numerics_failed: bool = False  # compare: outputs differ beyond tolerance (not quantization-aware)
     slower: bool = False  # compare: a latency regression (measured or estimated figure) on this target
-    failed_in_bench: bool = False  # compare: its bench ran the new model here and saw it fail
+    failed_in: str = ""  # compare: the run that saw the new model fail here ("bench" | "numerics")
 
     @property
     def verdict(self) -> str:
-        if self.failed_in_bench:
+        if self.failed_in:
             wrong = self.predicted in ("runs", "delegate-fallback")
-            return "does-not-run (benchmarked)" + (f" — PREDICTION WRONG: check said {self.predicted}" if wrong else "")
+            seen = {"bench": "benchmarked"}.get(self.failed_in, f"{self.failed_in} run")
+            return f"does-not-run ({seen})" + (f" — PREDICTION WRONG: check said {self.predicted}" if wrong else "")
         if self.ran:
             if not self.fits:
                 return "does not fit (benchmarked)"
@@ -50,7 +51,7 @@ class SummaryRow:
 
     @property
     def failing(self) -> bool:
-        return (not self.fits) or self.failed_in_bench or self.compare == "regression" or self.numerics_failed or (
+        return (not self.fits) or bool(self.failed_in) or self.compare == "regression" or self.numerics_failed or (
             self.slower) or (
             not self.ran and self.predicted not in (None, "runs", "delegate-fallback"))
 
@@ -160,7 +161,8 @@ def _from_compare(rows: _Rows, doc: dict) -> None:
     for t in doc["targets"]:
         row = rows.at(model, t["target"])
         row.predicted = row.predicted or t.get("predicted_new_verdict") or t["new_verdict"]
-        row.failed_in_bench = row.failed_in_bench or (t.get("evidence") == "bench" and t["new_verdict"] == "does-not-run")
+        if t.get("evidence", "static") != "static" and t["new_verdict"] == "does-not-run":
+            row.failed_in = t["evidence"]
         row.compare = t["change"]
         row.why += t.get("new_reasons", [])[:2]
         row.numerics = _numerics(doc)
