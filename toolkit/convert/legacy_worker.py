@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import shlex
 import sys
 import traceback
 
@@ -72,10 +73,30 @@ def _converter_for(tf, request: dict):
     return tf.lite.TFLiteConverter.from_concrete_functions(concrete)
 
 
+def _run_toco_with_this_python() -> None:
+    """TOCO runs its ``toco_from_protos`` console script through a shell, and that script's shebang names
+    the Python the env was created with: a moved or shared env (another checkout sharing the cache, a
+    restored CI cache) fails with "toco_from_protos: not found". A wrapper in the env that runs the module
+    with this interpreter is used instead (rewritten each time, so it always names the current path)."""
+    from tensorflow.lite.python import convert as tf_convert
+
+    wrapper = os.path.join(sys.prefix, "bin", "edgetk-toco-from-protos")
+    if any(ch.isspace() for ch in wrapper):
+        return  # TF joins the command with spaces for a shell: keep its own binary
+    partial = f"{wrapper}.{os.getpid()}"  # written aside and renamed: a concurrent worker never runs half a file
+    with open(partial, "w") as fh:
+        fh.write(f"#!/bin/sh\nexec {shlex.quote(sys.executable)} -m tensorflow.lite.toco.python.toco_from_protos"
+                 ' "$@"\n')
+    os.chmod(partial, 0o755)
+    os.replace(partial, wrapper)
+    tf_convert._deprecated_conversion_binary = wrapper  # noqa: SLF001 - the module's own setting for it
+
+
 def convert(request: dict) -> dict:
     import tensorflow as tf
 
     reply = {"tf_version": tf.__version__}
+    _run_toco_with_this_python()
     try:
         converter = _converter_for(tf, request)
         converter.experimental_new_converter = False  # TOCO: the whole point of this environment
