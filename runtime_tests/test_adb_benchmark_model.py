@@ -162,6 +162,16 @@ def test_accelerator_gpu_runs_benchmark_model_with_use_gpu_measured_with_the_gpu
     assert numerics["output_range"] == {"source": "host LiteRT CPU, seeded inputs", "timing": "host-run"}
     assert numerics["passed"] is True
     assert [f["rule"] for f in doc["findings"] if f["severity"] != "info"] == []
+    saved = tmp_path / "gpu.json"
+    saved.write_text(res.stdout)
+    report = run_cli("report", saved, "--html", tmp_path / "r.html", "--junit", tmp_path / "r.xml")
+    assert report.returncode == 0, report.stderr
+    junit = (tmp_path / "r.xml").read_text()
+    assert '<property name="delegate" value="GPU"' in junit and '<property name="timing" value="measured"' in junit
+    assert '<property name="gpu_numerics" value="pass"' in junit
+    html = (tmp_path / "r.html").read_text()
+    assert "1.5 ms (measured, GPU delegate)" in html and "(GPU delegate)" in html
+    assert "GPU vs CPU mean error within tolerance (inference_diff, measured)" in html
 
     text = run_cli("bench", _model(tmp_path), "--device", "phone", "-t", "android-arm64", "--inventory", inv,
                    "--accelerator", "gpu", "--runs", "3", "--no-store")

@@ -211,6 +211,11 @@ def bench_suite(doc: dict) -> JUnitSuite:
         errors = [f["message"] for f in rec.get("findings", []) if f.get("severity") == "error"]
         props = {"p50_ms": "-" if head.get("p50_ms") is None else f"{head['p50_ms']:.4g}",
                  "timing": str(head.get("timing")), "runner_timing": timing}
+        if head.get("delegate"):  # a phone's GPU delegate, as benchmark_model said it applied it
+            props["delegate"] = str(head["delegate"])
+        numerics = (rec.get("runner") or {}).get("numerics")
+        if isinstance(numerics, dict):  # inference_diff on the phone
+            props["gpu_numerics"] = {True: "pass", False: "FAIL"}.get(numerics.get("passed"), "not compared")
         mcu = rec.get("mcu_estimate")
         if mcu:  # the MCU estimate's kernels and how far its class's calibration can be trusted
             props.update({"mcu_kernels": str(mcu.get("kernels")), "mcu_kernel_class": str(mcu.get("kernel_class")),

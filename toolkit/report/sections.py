@@ -92,6 +92,8 @@ def bench_entries(doc: dict) -> list[LatencyEntry]:
         where = target + (f" ({rec['device']})" if rec.get("device") and rec.get("device") != target else "")
         timing, _ = document_latency(dict(rec, runner=runner))
         label = f"{_name(model)} @ {where}"
+        delegate = (rec.get("headline") or {}).get("delegate")
+        label += f" ({delegate} delegate)" if delegate else ""
         out.append(LatencyEntry(label, target, timing, [float(v) for v in lat.get("samples") or []], lat.get("p50"),
                                 lat.get("min"), lat.get("max")))
         estimate = (rec.get("mcu_estimate") or {}).get("latency_ms")

@@ -121,12 +121,19 @@ def _from_bench(rows: _Rows, doc: dict) -> None:
         row.ran = True
         timing, head = document_latency(rec)
         row.latency = _latency(head.get("p50_ms"), head.get("timing", timing))
+        if head.get("delegate") and row.latency != "-":  # a phone's GPU delegate, as benchmark_model said
+            row.latency = row.latency[:-1] + f", {head['delegate']} delegate)"
         errors = [f for f in rec.get("findings", []) if f.get("severity") == "error"]
         if errors:
             row.fits = False
             row.why = [f["message"] for f in errors] + row.why
         outputs = runner.get("outputs") or []
-        if outputs:
+        phone = runner.get("numerics")  # inference_diff on the phone (bench --accelerator gpu)
+        if phone:
+            row.numerics = {True: "GPU vs CPU mean error within tolerance (inference_diff, measured)",
+                            False: "GPU outputs DIFFER from the CPU (inference_diff, measured)",
+                            }.get(phone.get("passed"), "GPU numerics not compared")
+        elif outputs:
             finite = all(o.get("finite", True) for o in outputs)
             row.numerics = "outputs finite (random inputs)" if finite else "NON-FINITE outputs"
         arena = (runner.get("arena") or {}).get("total_bytes")
