@@ -39,6 +39,7 @@ from toolkit.runtimes.protocol import (
     hang_error,
     hung_stderr,
     last_model,
+    last_phase,
     run_batch,
 )
 from toolkit.transports.base import Transport
@@ -84,16 +85,21 @@ def write_batch(archive: Path, model_path: Path, pieces: list[OpSlice], bodies: 
 def run_slices(transport: Transport, archive: Path, runtime: str, options: Any, rounds: int,
                ) -> tuple[dict[str, RunnerOutcome], dict[str, dict[str, str]], RunnerOutcome | None]:
     """Run the batch on the OPEN transport: (outcome per model name, models lost to a crash or hang with
-    why, the outcome that failed the whole batch or None). A device that is gone raises, as a bench does."""
+    why, the outcome that failed the whole batch or None — a device that went away or a batch that ran past
+    the timeout fails every slice with its reason, and the whole model's own run stands)."""
     lost: dict[str, dict[str, str]] = {}
     while True:
         try:
             result = run_batch(transport, archive, runtime, options, rounds=rounds, exclude=tuple(lost))
         except DeviceError as exc:
-            stuck = last_model(hung_stderr(exc) or "")
+            stderr = hung_stderr(exc) or ""
+            stuck = last_model(stderr)
             hung = hang_error(exc, transport.kind, "per-op batch", options.timeout) is not None
+            # a model that hangs does so in its first runs; one stopped in the timed rounds ran fine before
+            hung = hung and last_phase(stderr) in ("init", "first-inference", "warmup")
             if not hung or stuck is None or stuck in lost or len(lost) >= MAX_RERUNS:
-                raise
+                # the whole model's own run already succeeded: keep it, and say why no op has a figure
+                return {}, lost, RunnerOutcome(Kind.NO_RESULT, message=f"the per-op batch failed: {exc}")
             lost[stuck] = {"kind": "hang", "reason": f"the runner did not finish within {options.timeout:g}s "
                                                      "while running it (timed again without it)"}
             continue

@@ -407,6 +407,32 @@ def run_options(args: argparse.Namespace) -> dict:
     }
 
 
+def prepare(runtime: str, module: object, path: str, args: argparse.Namespace, inputs_file: str | None = None,
+            name: str | None = None) -> tuple:
+    """Open ``path``, feed it (``inputs_file`` or seeded inputs), run it once and warm it up:
+    (session, the document's timing fields so far, inputs, outputs of the first run)."""
+    import numpy as np
+
+    phase("init", name)
+    start = time.perf_counter_ns()
+    session = open_session(runtime, module, path, args)
+    entry: dict = {"init_ms": (time.perf_counter_ns() - start) / 1e6}
+    inputs = load_inputs(inputs_file, session.inputs, args.seed)
+    entry["inputs"] = session.inputs
+    try:
+        session.set_inputs(inputs)
+        phase("first-inference", name)
+        entry["first_inference_ms"] = _timed(session.invoke)
+        outputs = session.get_outputs()
+        phase("warmup", name)
+        warm = [_timed(session.invoke) for _ in range(args.warmup)]
+    except (RuntimeError, ValueError) as exc:
+        raise classify_runtime_error(exc, "invoke") from None
+    entry["outputs"] = [dict(spec, **output_summary(arr)) for spec, arr in zip(session.outputs, outputs, strict=True)]
+    entry["warmup_mean_ms"] = float(np.mean(warm)) if warm else None
+    return session, entry, inputs, outputs
+
+
 def measure(args: argparse.Namespace) -> dict:
     import numpy as np
 
@@ -414,23 +440,11 @@ def measure(args: argparse.Namespace) -> dict:
     runtime, module = load_runtime(args.runtime)
     doc: dict = {"schema": SCHEMA, "runtime": {"name": runtime, "version": runtime_version(runtime)}}
     doc["device"] = device_facts()
-    phase("init")
-    start = time.perf_counter_ns()
-    session = open_session(runtime, module, args.model, args)
-    doc["init_ms"] = (time.perf_counter_ns() - start) / 1e6
-    inputs = load_inputs(args.inputs, session.inputs, args.seed)
-    doc["inputs"] = session.inputs
-    doc["options"] = run_options(args)
+    session, entry, inputs, outputs = prepare(runtime, module, args.model, args, args.inputs)
+    doc.update(entry, options=run_options(args))
+    phase("timed")
+    samples, deadline = [], time.monotonic() + args.max_seconds if args.max_seconds else None
     try:
-        session.set_inputs(inputs)
-        phase("first-inference")
-        doc["first_inference_ms"] = _timed(session.invoke)
-        outputs = session.get_outputs()
-        phase("warmup")
-        warm = [_timed(session.invoke) for _ in range(args.warmup)]
-        doc["warmup_mean_ms"] = float(np.mean(warm)) if warm else None
-        phase("timed")
-        samples, deadline = [], time.monotonic() + args.max_seconds if args.max_seconds else None
         for _ in range(args.runs):
             samples.append(_timed(session.invoke))
             if deadline is not None and time.monotonic() > deadline:
@@ -439,7 +453,6 @@ def measure(args: argparse.Namespace) -> dict:
         raise classify_runtime_error(exc, "invoke") from None
     doc["latency_ms"] = latency_stats(samples)
     doc["latency_ms"]["truncated_by_max_seconds"] = len(samples) < args.runs
-    doc["outputs"] = [dict(spec, **output_summary(arr)) for spec, arr in zip(session.outputs, outputs, strict=True)]
     if runtime == "tflm":
         phase("arena")
         doc["arena"] = session.arena()
@@ -491,35 +504,11 @@ def _error_entry(exc: RunnerError) -> dict:
     return error
 
 
-def _prepare(runtime: str, module: object, name: str, path: str, args: argparse.Namespace) -> tuple:
-    """Open, feed (seeded inputs), first inference and warm-up of one batch model: (session, entry)."""
-    import numpy as np
-
-    phase("init", name)
-    start = time.perf_counter_ns()
-    session = open_session(runtime, module, path, args)
-    entry: dict = {"name": name, "init_ms": (time.perf_counter_ns() - start) / 1e6}
-    inputs = load_inputs(None, session.inputs, args.seed)
-    entry["inputs"] = session.inputs
-    try:
-        session.set_inputs(inputs)
-        phase("first-inference", name)
-        entry["first_inference_ms"] = _timed(session.invoke)
-        entry["outputs"] = [dict(spec, **output_summary(arr))
-                            for spec, arr in zip(session.outputs, session.get_outputs(), strict=True)]
-        phase("warmup", name)
-        warm = [_timed(session.invoke) for _ in range(args.warmup)]
-    except (RuntimeError, ValueError) as exc:
-        raise classify_runtime_error(exc, "invoke") from None
-    entry["warmup_mean_ms"] = float(np.mean(warm)) if warm else None
-    return session, entry
-
-
 def measure_batch(args: argparse.Namespace) -> dict:
     """Every model of ``--batch`` in one process: each prepared alone, then ``--rounds`` rounds in which
-    every live model runs one untimed re-warm run and its share of ``--runs`` in turn. ``latency_ms`` per model is over all its timed
-    runs; ``round_p50`` holds each round's median, so the host can compare models round by round. ``cpu_ms``
-    is the same over the process's CPU time per run (what a loaded machine's preemption does not inflate)."""
+    every live model runs one untimed re-warm run and its share of ``--runs`` in turn. ``latency_ms`` per
+    model is over all its timed runs; ``round_p50`` holds each round's median, so the host can compare models
+    round by round. ``cpu_ms``: the same on the process's CPU time (which preemption does not inflate)."""
     import numpy as np
 
     phase("import")
@@ -534,7 +523,8 @@ def measure_batch(args: argparse.Namespace) -> dict:
         entries, live = [], []
         for name, path in models:
             try:
-                session, entry = _prepare(runtime, module, name, path, args)
+                session, entry, _inputs, _outputs = prepare(runtime, module, path, args, name=name)
+                entry = {"name": name, **entry}
             except RunnerError as exc:
                 entries.append({"name": name, "error": _error_entry(exc)})
                 continue
