@@ -37,7 +37,7 @@ ENTRY_POINTS = {
     "toolkit.convert": {"ConvertOptions", "ConverterFailed"},
     "toolkit.convert.convert_run": {"ConvertRun", "run_convert"},
     "toolkit.convert.legacy": {"LegacyOptions", "convert_legacy", "legacy_env_status", "setup_legacy_env"},
-    "toolkit.devices": {"add_device", "load_inventory", "probe_device", "transport_for_device"},
+    "toolkit.devices": {"add_device", "check_device", "load_inventory"},
     "toolkit.devices.android": {"BASE_URL", "TOOLS", "download_benchmark_model"},
     "toolkit.devices.check_run": {"CheckRequest", "run_check"},
     "toolkit.devices.deploy": {"deploy_model"},
@@ -48,7 +48,7 @@ ENTRY_POINTS = {
     "toolkit.targets": {"load_registry"},
     "toolkit.targets.docs": {"supported_ops_markdown"},
     "toolkit.targets.gpu_probe": {"probe_gpu", "write_gpu_table"},
-    "toolkit.targets.probe": {"RUNTIMES", "probe_runtime", "write_table"},
+    "toolkit.targets.probe": {"probe_runtimes"},
 }
 SHARED = ("toolkit.cli", "toolkit.report", "toolkit.errors", "toolkit.schemas", "toolkit.fileio", "toolkit.paths",
           "toolkit.text", "toolkit.children", "toolkit.__version__")

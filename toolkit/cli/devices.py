@@ -77,11 +77,10 @@ def register(app: typer.Typer) -> None:
         as_json: bool = typer.Option(False, "--json", help="Print JSON."),
     ) -> None:
         """Connect and report arch, OS, Python and installed runtimes (with install hints)."""
-        from toolkit.devices import probe_device, transport_for_device
+        from toolkit.devices import check_device
 
-        with transport_for_device(name, inventory=inventory, trust_new_host_key=trust_new_host_key,
-                                  ask_password=ask_password) as tr:
-            facts = probe_device(tr)
+        facts = check_device(name, inventory=inventory, trust_new_host_key=trust_new_host_key,
+                             ask_password=ask_password)
         if as_json:
             typer.echo(json.dumps(document("edgetk.device-facts/1", {"device": name, **facts.to_dict()}), indent=2))
         else:

@@ -60,17 +60,15 @@ def probe_cmd(
 ) -> None:
     """Measure which ops/versions/dtypes each real runtime supports (children; ~seconds per runtime)."""
     from toolkit.paths import user_optables_dir
-    from toolkit.targets.probe import RUNTIMES, probe_runtime, write_table
+    from toolkit.targets.probe import probe_runtimes
 
     out_dir = out or user_optables_dir()
     if accelerator is not None:
         _probe_accelerator(accelerator, out_dir)
         return
-    for name in runtime or list(RUNTIMES):
-        table = probe_runtime(name)
-        path = write_table(table, out_dir)
+    for table, path in probe_runtimes(runtime, out_dir):
         present = sum(1 for e in table["ops"].values() if e["status"] == "present")
-        typer.echo(f"{name} {table['runtime']['version']}: {present}/{len(table['ops'])} builtin ops have a kernel "
+        typer.echo(f"{table['runtime']['name']} {table['runtime']['version']}: {present}/{len(table['ops'])} builtin ops have a kernel "
                    f"({table['probe_seconds']} s) -> {path}")
 
 

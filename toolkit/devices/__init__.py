@@ -13,7 +13,7 @@ from toolkit.devices.inventory import (
     load_inventory,
 )
 from toolkit.devices.on_device import DeviceCheck, Observed, check_on_device
-from toolkit.devices.probe import DeviceFacts, probe_device
+from toolkit.devices.probe import DeviceFacts, check_device, probe_device
 
 __all__ = [
     "AdbDevice",
@@ -26,6 +26,7 @@ __all__ = [
     "Observed",
     "SshDevice",
     "add_device",
+    "check_device",
     "check_on_device",
     "inventory_path",
     "load_inventory",

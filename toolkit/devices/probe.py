@@ -9,6 +9,7 @@ seconds on a small board and can crash on an unsupported CPU).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 from toolkit.child_output import last_json_object
 from toolkit.errors import DeviceError
@@ -97,10 +98,18 @@ def probe_device(transport: Transport) -> DeviceFacts:
     return facts
 
 
+def check_device(name: str, *, inventory: Path | str | None = None, trust_new_host_key: bool = False,
+                 ask_password: bool = False) -> DeviceFacts:
+    """`edgetk devices check NAME`: connect to the inventory device and probe it (closed afterwards)."""
+    from toolkit.devices.connect import transport_for_device
+
+    with transport_for_device(name, inventory=inventory, trust_new_host_key=trust_new_host_key,
+                              ask_password=ask_password) as transport:
+        return probe_device(transport)
+
+
 def _tool_found(transport: Transport, binary: str) -> bool:
     """A host file (bench pushes it, content-cached, and makes it executable) or an executable on the device."""
-    from pathlib import Path
-
     return Path(binary).expanduser().is_file() or transport.run(["test", "-x", binary], timeout=60).ok
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import sys
 import tempfile
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -228,3 +229,11 @@ def write_table(table: dict[str, Any], out_dir: Path) -> Path:
     from toolkit.fileio import write_text
 
     return write_text(out_dir / f"{table['runtime']['name']}.json", json.dumps(table, indent=1, sort_keys=True) + "\n")
+
+
+def probe_runtimes(names: Sequence[str], out_dir: Path) -> Iterator[tuple[dict[str, Any], Path]]:
+    """`edgetk targets probe`: probe each runtime (all when ``names`` is empty) and write its table to
+    ``out_dir``; yields (table, path) as each one is written, so a caller can report them one by one."""
+    for name in names or RUNTIMES:
+        table = probe_runtime(name)
+        yield table, write_table(table, out_dir)
