@@ -108,6 +108,12 @@ _COLUMNS = (
 _NOT_TIMING_OPTIONS = frozenset({"runs", "warmup", "timeout", "keep_outputs", "inputs", "seed"})
 
 
+def _utf8(text: str) -> str:
+    """A file name that is not UTF-8 (Python holds its bytes as surrogates, which SQLite cannot store) with
+    those bytes shown as ``\\xNN``, as every edgetk output shows them."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def _figure(value: Any) -> Any:
     """A latency as people read it: 4 decimals of a millisecond (0.1 us), no float noise (0.7588539999999999)."""
     return round(float(value), 4) if isinstance(value, int | float) and not isinstance(value, bool) else value
@@ -268,7 +274,7 @@ class ResultsStore:
         """Store a BenchResult (anything with ``record_fields()``) or a dict of the record's fields."""
         fields = result.record_fields() if hasattr(result, "record_fields") else dict(result)
         row = {
-            "created_at": fields["created_at"], "model_path": str(fields["model_path"]),
+            "created_at": fields["created_at"], "model_path": _utf8(str(fields["model_path"])),
             "model_sha256": fields["model_sha256"], "target": fields["target"], "device": fields.get("device"),
             "transport": fields["transport"], "runtime": fields.get("runtime"),
             "runtime_version": fields.get("runtime_version"), "options_json": json.dumps(fields["options"]),
@@ -295,6 +301,7 @@ class ResultsStore:
             where.append("target = ?")
             params.append(target)
         if model:
+            model = _utf8(model)
             where.append("(model_path = ? OR model_path LIKE ? ESCAPE '\\' OR model_sha256 LIKE ?)")
             escaped = model.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
             params += [model, f"%/{escaped}", f"{model.lower()}%" if len(model) >= 6 else "-"]

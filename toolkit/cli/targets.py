@@ -43,11 +43,13 @@ def show_cmd(
     if as_json:
         typer.echo(json.dumps(document("edgetk.target/1", {**doc, "source_file": target.source_file}), indent=1))
         return
-    typer.echo(f"# {target.name} — {target.title}\n# from {target.source_file}")
+    from toolkit.text import inert
+
+    typer.echo(f"# {inert(target.name)} — {inert(target.title)}\n# from {inert(str(target.source_file))}")
     for key, value in doc.items():
         if value in (None, [], {}, ""):
             continue
-        typer.echo(f"{key}: {json.dumps(value)}")
+        typer.echo(f"{key}: {json.dumps(value)}")  # JSON escapes every control character (\u001b)
 
 
 @targets_app.command("probe")

@@ -42,7 +42,7 @@ def fleet_table(results: Sequence[Any]) -> Any:
 
 
 def _render_accelerator(console: Any, acc: dict[str, Any]) -> None:
-    from rich.markup import escape
+    from toolkit.text import markup_safe as escape  # op names and messages: inert, never markup
 
     split = ("every op on the GPU" if acc["coverage"] == "full" else
              f"{acc['gpu_ops']} ops on the GPU, {acc['cpu_ops']} on the CPU" if acc["coverage"] == "partial" else
@@ -73,18 +73,17 @@ def _memory(runner: dict[str, Any]) -> str:
 
 def render(doc: dict[str, Any]) -> None:
     from rich.console import Console
-    from rich.markup import escape
     from rich.table import Table
 
     from toolkit.provenance import SHORT_NOTES, with_delegate
-    from toolkit.text import inert
+    from toolkit.text import markup_safe as m
 
     console = Console(highlight=False)
     runner = doc["runner"]
     rt, dev = runner.get("runtime", {}), runner.get("device", {})
     console.print(
-        f"[bold]{Path(doc['model']['path']).name}[/] on [bold]{doc['target']}[/] via {doc['transport']}"
-        f" — {rt.get('name')} {rt.get('version')}, {dev.get('arch')} {dev.get('cpu_model') or ''}".rstrip()
+        f"[bold]{m(Path(doc['model']['path']).name)}[/] on [bold]{m(doc['target'])}[/] via {m(doc['transport'])}"
+        f" — {m(rt.get('name'))} {m(rt.get('version'))}, {m(dev.get('arch'))} {m(dev.get('cpu_model') or '')}".rstrip()
     )
     head = doc.get("headline") or {}
     short = with_delegate(SHORT_NOTES.get(head.get("timing"), head.get("timing")), head.get("delegate"))
@@ -128,30 +127,32 @@ def render(doc: dict[str, Any]) -> None:
         render_per_op(console, doc["per_op"])
     for finding in doc.get("findings", []):
         style = {"error": "red", "warning": "yellow"}.get(finding["severity"], "dim")
-        console.print(f"[{style}]{finding['severity']}[/]: {escape(inert(str(finding['message'])))}")
+        console.print(f"[{style}]{m(finding['severity'])}[/]: {m(finding['message'])}")
     if doc.get("id") is not None:
         console.print(f"[dim]stored as result {doc['id']}[/]")
     change = doc.get("previous")
     if change:
         style = "bold red" if change["regression"] else "green" if change["verdict"] == "faster" else "dim"
-        console.print(f"[{style}]vs previous[/]: {change['message']}")
+        console.print(f"[{style}]vs previous[/]: {m(change['message'])}")
 
 
 def _render_mcu(console: Any, m: dict[str, Any]) -> None:
     """The MCU estimate: figure, kernel family and its calibration error, then the top ops by cycles."""
     from rich.table import Table
 
+    from toolkit.text import markup_safe
+
     console.print(
         f"[bold]MCU latency (estimated)[/]: {m['latency_ms']:.1f} ms at {m['clock_hz'] / 1e6:g} MHz, "
         f"{m['kernels']} kernels ({m.get('kernel_class', m['kernels'])}) — calibration: {m['calibration_error']}"
     )
     if m.get("note"):
-        console.print(f"[yellow]note[/]: {m['note']}")
+        console.print(f"[yellow]note[/]: {markup_safe(m['note'])}")
     top = m.get("top_ops") or []
     if top:
         table = Table(title="top ops by estimated cycles (estimated)", title_justify="left")
         for key, justify in (("#", "right"), ("op", "left"), ("Mcycles", "right"), ("ms", "right"), ("share", "right")):
             table.add_column(key, justify=justify)  # type: ignore[arg-type]
         for op in top:
-            table.add_row(str(op["index"]), op["op"], f"{op['cycles'] / 1e6:.2f}", f"{op['ms']:.2f}", f"{op['share']:.0%}")
+            table.add_row(str(op["index"]), markup_safe(op["op"]), f"{op['cycles'] / 1e6:.2f}", f"{op['ms']:.2f}", f"{op['share']:.0%}")
         console.print(table)

@@ -8,6 +8,7 @@ from typing import Any
 from toolkit.report.check_text import print_lines, render_check, render_device_checks
 from toolkit.report.device_check import disagreement_line
 from toolkit.report.verify_text import prediction_wrong_lines, verify_lines
+from toolkit.text import inert
 
 
 def print_check_run(run: Any, *, verbose: bool = False) -> None:
@@ -20,8 +21,8 @@ def print_check_run(run: Any, *, verbose: bool = False) -> None:
 
 def loud_lines(run: Any) -> list[str]:
     """Every contradiction of a prediction in this run, for stderr under --json (the document flags them)."""
-    return [*prediction_wrong_lines(run.report),
-            *(disagreement_line(c) for c in run.device_checks if c.agrees is False)]
+    return [inert(line) for line in [*prediction_wrong_lines(run.report),
+                                     *(disagreement_line(c) for c in run.device_checks if c.agrees is False)]]
 
 
 def check_run_suites(run: Any, model_name: str) -> list[Any]:

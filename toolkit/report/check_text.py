@@ -19,6 +19,7 @@ from typing import Any
 
 from toolkit.report.columns import print_text, terminal_width
 from toolkit.targets.fixes import fix_hint, rule_help
+from toolkit.text import inert
 
 SEVERITY_ORDER = {"error": 0, "fallback": 1, "warning": 2}
 _VERDICT_ORDER = ("runs", "delegate-fallback", "does-not-run")
@@ -154,8 +155,6 @@ def merge_messages(messages: Sequence[str], max_differences: int = 2, max_joined
 def wrap_text(text: str, width: int, indent: str = "  ", first: str | None = None) -> list[str]:
     """Wrap at spaces; a word longer than the line (a path) is split, nothing is ever cut off. Runtime and
     device text is made inert first (``toolkit.text``): an escape sequence is shown, never obeyed."""
-    from toolkit.text import inert
-
     return textwrap.wrap(inert(text), width=max(width, 20), initial_indent=indent if first is None else first,
                          subsequent_indent=indent, break_on_hyphens=False) or [indent.rstrip()]
 
@@ -257,7 +256,7 @@ def _target_lines(results: Sequence[Any], width: int) -> list[str]:
     for name, verdict, count, reason, result in rows:
         left = f"{name:<{name_w}}  {verdict:<{verdict_w}}  {count:>{count_w}}  "
         if reason_w >= 24:
-            wrapped = textwrap.wrap(_keep_count(reason), reason_w) or [""]
+            wrapped = textwrap.wrap(inert(_keep_count(reason)), reason_w) or [""]
             lines.append(left + wrapped[0].replace(_NBSP, " "))
             lines += [" " * lead + part.replace(_NBSP, " ") for part in wrapped[1:]]
         else:  # too narrow for a column: the reason on its own indented line

@@ -13,6 +13,8 @@ import textwrap
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
+from toolkit.text import inert
+
 GAP = "  "
 
 
@@ -26,7 +28,7 @@ def table_lines(headers: Sequence[str], rows: Sequence[Sequence[str]], width: in
     """The rows under their headers, aligned if they fit in ``width``, else degraded (see module doc)."""
     if not rows:
         return []
-    rows = [[str(c) for c in row] for row in rows]
+    rows = [[inert(str(c)) for c in row] for row in rows]  # cells hold names from models, devices, files
     widths = [max(len(headers[i]), *(len(r[i]) for r in rows)) for i in range(len(headers))]
     avail = width - len(indent)
     if sum(widths) + len(GAP) * (len(widths) - 1) <= avail:
@@ -58,14 +60,15 @@ def terminal_width() -> int:
 
 
 def print_text(lines: Iterable[str], *, styles: Mapping[str, str] | None = None, console: Any = None) -> None:
-    """Print pre-wrapped lines as they are: no rich re-wrapping, no markup; ``styles`` colours words on a
-    terminal only (rich drops colour in a pipe)."""
+    """Print pre-wrapped lines as they are: no rich re-wrapping, no markup, no control character (every one
+    is shown escaped, toolkit.text.inert: lines carry tensor, op, device and file names); ``styles`` colours
+    words on a terminal only (rich drops colour in a pipe)."""
     from rich.console import Console
     from rich.text import Text
 
     console = console or Console(highlight=False, soft_wrap=True)
     for line in lines:
-        text = Text(line)
+        text = Text(inert(line))
         for word, style in (styles or {}).items():
             text.highlight_words([word], style=style)
         console.print(text)

@@ -1,14 +1,17 @@
-"""`edgetk convert` as text: the conversion report (rich), TOCO's outcome under --legacy / --both."""
+"""`edgetk convert` as text: the conversion report (rich), TOCO's outcome under --legacy / --both.
+
+Op, tensor and output names come from the source model (a downloaded SavedModel is untrusted), messages from
+TensorFlow: every value goes through ``markup_safe`` (inert, never markup) or ``inert``."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from rich.markup import escape
-
 from toolkit.convert.options import ConversionReport, NumericsVerdict
 from toolkit.convert.verdict import summary_line
 from toolkit.report.progress import stage_spinner
+from toolkit.text import inert, inert_lines
+from toolkit.text import markup_safe as escape
 
 if TYPE_CHECKING:
     from toolkit.convert.convert_run import ConvertRun
@@ -33,7 +36,7 @@ def print_converter_failure(exc: Any, err: Any, *, as_json: bool) -> None:
     if as_json:
         print(json.dumps(exc.to_json(), indent=2))
     elif exc.details:
-        err.print(exc.details, markup=False)
+        err.print(inert_lines(exc.details), markup=False)
 
 
 def print_loud_warnings(run: ConvertRun, err: Any) -> None:
@@ -53,9 +56,9 @@ def print_convert_run(run: ConvertRun, console: Any = None) -> None:
     if run.report is not None:
         print_report(run.report, console)
         if run.legacy is not None:
-            console.print(legacy_line(run.legacy), markup=False)
+            console.print(inert(legacy_line(run.legacy)), markup=False)
     elif run.legacy is not None and run.legacy.ok:  # --legacy: a refusal is the command's one-line error
-        console.print(legacy_written_line(run.legacy), markup=False)
+        console.print(inert(legacy_written_line(run.legacy)), markup=False)
 
 
 def legacy_written_line(toco: LegacyResult) -> str:
@@ -74,30 +77,30 @@ def print_report(report: ConversionReport, console: Any) -> None:
     from rich.table import Table
 
     builtin = "[green]builtin ops only[/]" if report.builtin_only else "[red]needs Flex/custom ops[/]"
-    console.print(f"[bold]{report.output}[/]  {report.size_bytes:,} bytes  {builtin}  "
+    console.print(f"[bold]{escape(report.output)}[/]  {report.size_bytes:,} bytes  {builtin}  "
                   f"converted in {report.convert_seconds:.2f} s (total {report.total_seconds:.1f} s)")
-    console.print(f"front-end {report.frontend}; inputs {report.input_shapes}"
+    console.print(f"front-end {escape(report.frontend)}; inputs {escape(report.input_shapes)}"
                   + (f"; RNN form: {report.rnn_form}" if report.rnn_form else "")
                   + (f"; quantized: {report.quantize}" if report.quantize != "none" else ""))
     ops = Table("op", "count", box=None, pad_edge=False)
     for name, count in report.ops.items():
-        ops.add_row(name, str(count))
+        ops.add_row(escape(name), str(count))
     console.print(ops)
     for note in report.notes:
-        console.print(f"note: {note}", markup=False)
+        console.print(f"note: {inert(note)}", markup=False)
     for fix in report.fixes:
-        console.print(f"[cyan]fix:[/] {fix}", markup=True)
+        console.print(f"[cyan]fix:[/] {escape(fix)}", markup=True)
     for warning in report.warnings:
-        console.print(f"[bold yellow]warning:[/] {warning}", markup=True)
+        console.print(f"[bold yellow]warning:[/] {escape(warning)}", markup=True)
     for check in report.numerics:
         if not check.ok:
-            console.print(f"[red]numerics ({check.runtime}): failed — {check.error}[/]")
+            console.print(f"[red]numerics ({escape(check.runtime)}): failed — {escape(check.error)}[/]")
             continue
-        errs = ", ".join(f"{o.name} max abs {o.max_abs:.3g} (rel {o.max_rel:.3g})" for o in check.outputs)
+        errs = ", ".join(f"{escape(o.name)} max abs {o.max_abs:.3g} (rel {o.max_rel:.3g})" for o in check.outputs)
         console.print(f"numerics vs TF ({check.runtime}): {errs}")
     if report.quantization_error:
         console.print("quantization error vs the float TF model on the check inputs: " + ", ".join(
-            f"{o.name} max abs {o.max_abs:.3g}" for o in report.quantization_error))
+            f"{escape(o.name)} max abs {o.max_abs:.3g}" for o in report.quantization_error))
     verdict = report.numerics_verdict
     if verdict is not None:
         print_numerics_verdict(verdict, report.output, console)
@@ -107,7 +110,7 @@ def print_report(report: ConversionReport, console: Any) -> None:
         how = f" (verified: {ran} on this host)" if row.get("evidence") == "verified" else " (predicted)"
         loud = "  [bold red]PREDICTION WRONG[/]" if row.get("prediction_wrong") else ""
         findings = list(dict.fromkeys(row["findings"]))  # one line per distinct finding
-        console.print(f"target {row['target']}: [{colour}]{row['verdict']}[/]{how}{loud}"
+        console.print(f"target {escape(row['target'])}: [{colour}]{escape(row['verdict'])}[/]{how}{loud}"
                       + "".join(f"\n    {escape(m)}" for m in findings[:5])
                       + (f"\n    ... {len(findings) - 5} more" if len(findings) > 5 else ""))
 
@@ -117,10 +120,10 @@ def print_numerics_verdict(verdict: NumericsVerdict, output: str, console: Any) 
     console.print(f"[{colour}]{escape(summary_line(verdict))}[/]")
     if verdict.check_inputs:
         first, *ranges = verdict.check_inputs.split("; ")
-        console.print(f"  check inputs: {first}", markup=False)
+        console.print(f"  check inputs: {inert(first)}", markup=False)
         for line in ranges:
-            console.print(f"    {line}", markup=False)
+            console.print(f"    {inert(line)}", markup=False)
     for reason in verdict.reasons:
-        console.print(f"  {reason}", markup=False)
+        console.print(f"  {inert(reason)}", markup=False)
     if not verdict.ok:
-        console.print(f"  the file is kept: {output}", markup=False)
+        console.print(f"  the file is kept: {inert(output)}", markup=False)

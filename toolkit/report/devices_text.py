@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from toolkit.report.columns import print_text, table_lines, terminal_width
+from toolkit.text import inert
 
 
 def describe_where(dev: Any) -> str:
@@ -43,4 +44,4 @@ def facts_lines(name: str, facts: Any) -> list[str]:
     else:
         lines = [f"{name}: {facts.arch}, {facts.os}, Python {facts.python or 'missing'}, "
                  f"numpy {facts.numpy or 'missing'}, runtimes: {runtimes}; bench path: python-runner"]
-    return [*lines, *(f"  hint: {hint}" for hint in facts.hints)]
+    return [inert(line) for line in [*lines, *(f"  hint: {hint}" for hint in facts.hints)]]  # what the device said

@@ -12,6 +12,7 @@ import textwrap
 from typing import TYPE_CHECKING
 
 from toolkit.report.columns import table_lines
+from toolkit.text import inert
 
 if TYPE_CHECKING:
     from toolkit.model import Operator, Subgraph, Tensor, TfliteModel
@@ -51,7 +52,9 @@ def _quant(t: Tensor) -> str:
 
 
 def _wrap(text: str, width: int, indent: str = "    ") -> list[str]:
-    return textwrap.wrap(text, max(width, 20), subsequent_indent=indent, break_on_hyphens=False) or [""]
+    """Names from the model (producer, tensors, ops, signatures) are escaped before wrapping: a newline in a
+    tensor name is shown as \\n, never turned into a line break or a space."""
+    return textwrap.wrap(inert(text), max(width, 20), subsequent_indent=indent, break_on_hyphens=False) or [""]
 
 
 def _mac_shares(cost: ModelCost) -> str:

@@ -9,6 +9,7 @@ from typing import Any
 
 from toolkit.bench.per_op import top_ops
 from toolkit.provenance import SHORT_NOTES
+from toolkit.text import markup_safe as m
 
 
 def per_op_lines(per_op: dict[str, Any]) -> list[str]:
@@ -78,7 +79,7 @@ def render_per_op(console: Any, per_op: dict[str, Any]) -> None:
 
     timing = per_op.get("timing", "measured")
     for i, line in enumerate(per_op_lines(per_op)):
-        console.print(f"[bold]{line}[/]" if i == 0 else line, overflow="fold")
+        console.print(f"[bold]{m(line)}[/]" if i == 0 else m(line), overflow="fold")
     top = top_ops(per_op)
     if not top:
         return
@@ -88,7 +89,7 @@ def render_per_op(console: Any, per_op: dict[str, Any]) -> None:
         table.add_column(key, justify=justify, overflow="fold")  # type: ignore[arg-type]
     for op in top:
         share = f"{op['share']:.0%}" if op.get("share") is not None else "-"
-        table.add_row(str(op["index"]), op["op"][:40], f"{op['ms']:.3f}", share)
+        table.add_row(m(op["index"]), m(op["op"][:40]), f"{op['ms']:.3f}", share)
     console.print(table)
     for line in body_lines(per_op):
         console.print(line, overflow="fold")

@@ -12,6 +12,8 @@ import math
 import re
 from collections.abc import Sequence
 
+from toolkit.text import inert
+
 NEW_COLOR, OLD_COLOR = "#1f77b4", "#ff7f0e"
 _SUPPORT_COLORS = ("#d62728", "#ffbf00", "#2ca02c")  # does not run, delegate fallback, runs
 
@@ -42,6 +44,7 @@ def latency_plot(series: Sequence[tuple[str, Sequence[float]]], title: str = "la
     """One row per label drawn from its raw samples: every sample as a dot, a box from 5 samples on, a
     violin behind it from 20 on. Fewer samples never pretend to be a distribution."""
     plt = _pyplot()
+    series = [(inert(label), s) for label, s in series]
     fig, ax = plt.subplots(figsize=(8, 0.55 * len(series) + 1.4))
     data = [list(map(float, s)) for _, s in series]
     positions = list(range(1, len(series) + 1))
@@ -61,7 +64,7 @@ def latency_plot(series: Sequence[tuple[str, Sequence[float]]], title: str = "la
     labels = [f"{label} (n={len(d)})" for (label, _), d in zip(series, data, strict=True)]
     ax.set_yticks(positions, labels)
     ax.set_xlabel("ms")
-    ax.set_title(title)
+    ax.set_title(inert(title))
     ax.grid(axis="x", alpha=0.3)
     return svg_of(fig)
 
@@ -70,14 +73,14 @@ def estimate_plot(rows: Sequence[tuple[str, float]], title: str) -> str:
     """Horizontal bars of estimated latencies (one number each: a model's prediction, not a distribution)."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(8, 0.45 * len(rows) + 1.3))
-    labels = [label for label, _ in rows][::-1]
+    labels = [inert(label) for label, _ in rows][::-1]
     values = [float(v) for _, v in rows][::-1]
     bars = ax.barh(labels, values, color="#9467bd", hatch="//", edgecolor="white")
     for bar, v in zip(bars, values, strict=True):
         ax.text(bar.get_width(), bar.get_y() + bar.get_height() / 2, f" {v:.4g} ms (estimated)", va="center",
                 fontsize=7)
     ax.set_xlabel("ms (estimated)")
-    ax.set_title(title)
+    ax.set_title(inert(title))
     ax.grid(axis="x", alpha=0.3)
     return svg_of(fig)
 
@@ -96,7 +99,7 @@ def trend_plot(points: Sequence[tuple[str, float, str]], title: str) -> str:
         ys = [v for _, v, t in points if t == timing]
         ax.scatter(xs, ys, marker=markers.get(timing, "x"), label=timing, zorder=2)
     ax.set_ylabel("p50 ms")
-    ax.set_title(title)
+    ax.set_title(inert(title))
     ax.legend(title="timing", fontsize=7)
     ax.grid(alpha=0.3)
     fig.autofmt_xdate()
@@ -108,6 +111,7 @@ def support_heatmap(ops: Sequence[str], columns: Sequence[str], cells: Sequence[
     plt = _pyplot()
     from matplotlib.colors import ListedColormap
 
+    ops, columns = [inert(o) for o in ops], [inert(c) for c in columns]
     fig, ax = plt.subplots(figsize=(1.2 * len(columns) + 3, 0.32 * len(ops) + 1.6))
     cmap = ListedColormap(_SUPPORT_COLORS).with_extremes(bad="#eeeeee")
     import numpy as np
@@ -128,11 +132,11 @@ def cost_plot(rows: Sequence[tuple[str, float]], title: str) -> str:
     """Horizontal bars of the top operators by MACs."""
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(8, 0.3 * len(rows) + 1.3))
-    labels = [label for label, _ in rows][::-1]
+    labels = [inert(label) for label, _ in rows][::-1]
     values = [float(v) for _, v in rows][::-1]
     ax.barh(labels, values, color=NEW_COLOR)
     ax.set_xlabel("MACs")
-    ax.set_title(title)
+    ax.set_title(inert(title))
     ax.grid(axis="x", alpha=0.3)
     return svg_of(fig)
 
@@ -140,6 +144,7 @@ def cost_plot(rows: Sequence[tuple[str, float]], title: str) -> str:
 def per_op_bars(rows: Sequence[tuple[str, float, float | None]], timing: str, title: str) -> str:
     """Horizontal bars of per-op median times (``timing``), each with the estimated split beside it."""
     plt = _pyplot()
+    rows = [(inert(r[0]), *r[1:]) for r in rows]
     fig, ax = plt.subplots(figsize=(8, 0.38 * len(rows) + 1.4))
     pos = list(range(len(rows)))[::-1]
     ax.barh([p + 0.2 for p in pos], [r[1] for r in rows], height=0.4, color=NEW_COLOR, label=f"{timing} (alone)")
@@ -149,7 +154,7 @@ def per_op_bars(rows: Sequence[tuple[str, float, float | None]], timing: str, ti
                 label="estimated (p50 split by static cost)")
     ax.set_yticks(pos, [r[0] for r in rows])
     ax.set_xlabel("ms")
-    ax.set_title(title)
+    ax.set_title(inert(title))
     ax.legend(loc="lower right", fontsize=7)
     ax.grid(axis="x", alpha=0.3)
     return svg_of(fig)
@@ -165,7 +170,7 @@ def new_old_bars(metrics: Sequence[tuple[str, float | None, float | None]], titl
         bars = ax.bar(["new", "old"], values, color=[NEW_COLOR, OLD_COLOR])
         for bar, v, raw in zip(bars, values, (new, old), strict=True):
             ax.text(bar.get_x() + bar.get_width() / 2, v, "n/a" if raw is None else f"{v:.4g}", ha="center", va="bottom", fontsize=7)
-        ax.set_title(name, fontsize=8)
+        ax.set_title(inert(name), fontsize=8)
         ax.set_yticks([])
     fig.suptitle(title, fontsize=9, y=1.06)
     return svg_of(fig)
@@ -177,11 +182,12 @@ def op_count_bars(ops: Sequence[str], new: Sequence[int], old: Sequence[int], ti
     import numpy as np
 
     fig, ax = plt.subplots(figsize=(max(4.0, 0.6 * len(ops) + 2), 3.2))
+    ops = [inert(o) for o in ops]
     x = np.arange(len(ops))
     ax.bar(x - 0.2, new, 0.4, label="new", color=NEW_COLOR)
     ax.bar(x + 0.2, old, 0.4, label="old", color=OLD_COLOR)
     ax.set_xticks(x, ops, rotation=35, ha="right")
     ax.set_ylabel("count")
     ax.legend()
-    ax.set_title(title)
+    ax.set_title(inert(title))
     return svg_of(fig)

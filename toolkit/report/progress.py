@@ -20,8 +20,10 @@ def stage_spinner(console: Any, first: str, *, enabled: bool) -> Iterator[Callab
     if not enabled:
         yield None
         return
-    with console.status(first, spinner="dots") as status:
-        yield lambda text: status.update(text)
+    from toolkit.text import markup_safe
+
+    with console.status(markup_safe(first), spinner="dots") as status:
+        yield lambda text: status.update(markup_safe(text))
 
 
 def busy(message: str, *, enabled: bool = True) -> AbstractContextManager[Any]:
@@ -29,7 +31,9 @@ def busy(message: str, *, enabled: bool = True) -> AbstractContextManager[Any]:
     from rich.console import Console
 
     console = Console(stderr=True)
-    return console.status(message) if enabled and console.is_terminal else nullcontext()
+    from toolkit.text import markup_safe  # the message names the model file
+
+    return console.status(markup_safe(message)) if enabled and console.is_terminal else nullcontext()
 
 
 class DeviceStatusLines:

@@ -10,6 +10,8 @@ from typing import Any
 
 from rich.console import Console
 
+from toolkit.text import markup_safe as m
+
 SPARK = "▁▂▃▄▅▆▇█"
 
 
@@ -49,8 +51,8 @@ def print_trend(doc: dict[str, Any]) -> None:
     values = [p["p50_ms"] for p in points]
     known = [v for v in values if v is not None]
     timings = sorted({p["timing"] for p in points})
-    console.print(f"[bold]{doc['model']}[/] on [bold]{doc['target']}[/]: {len(points)} results, p50 ms "
-                  f"({', '.join(timings)})")
+    console.print(f"[bold]{m(doc['model'])}[/] on [bold]{m(doc['target'])}[/]: {len(points)} results, p50 ms "
+                  f"({m(', '.join(timings))})")
     if known:
         console.print(f"  {sparkline(values)}  min {min(known):.3f}  last {_ms(values[-1])}  max {max(known):.3f}")
     for p in points[-10:]:
@@ -62,4 +64,4 @@ def print_trend(doc: dict[str, Any]) -> None:
         console.print(f"  [dim](the last 10 of {len(points)}; --json for all)[/]")
     regression = doc["regression"]
     if regression:
-        console.print(f"[bold red]regression[/]: {regression['message']}")
+        console.print(f"[bold red]regression[/]: {m(regression['message'])}")

@@ -1,11 +1,15 @@
 """Terminal rendering (rich) of a comparison, from its ``edgetk.compare/1`` dict.
 
-Rendering from the JSON form means `edgetk compare` and a saved results file print identically.
+Rendering from the JSON form means `edgetk compare` and a saved results file print identically. Every value
+from the models or the document (producer strings, op and target names, messages) goes through
+``markup_safe``: inert, and never read as rich markup.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from toolkit.text import markup_safe as m
 
 _SEVERITY_STYLE = {"regression": "bold red", "warning": "yellow", "improvement": "green", "info": "cyan"}
 
@@ -13,11 +17,11 @@ _SEVERITY_STYLE = {"regression": "bold red", "warning": "yellow", "improvement":
 def _side_rows(doc: dict) -> list[tuple[str, str, str]]:
     new, old = doc["new"], doc.get("old") or {}
     def val(side: dict, key: str) -> str:
-        return "-" if not side else str(side.get(key))
+        return "-" if not side else m(side.get(key))
     rows = [(k, val(new, k), val(old, k) if old else "not converted")
             for k in ("producer", "size_bytes", "subgraphs", "operators", "total_macs")]
-    rows.append(("flex/custom ops", ", ".join(new["flex_ops"] + new["custom_ops"]) or "none",
-                 (", ".join(old["flex_ops"] + old["custom_ops"]) or "none") if old else "-"))
+    rows.append(("flex/custom ops", m(", ".join(new["flex_ops"] + new["custom_ops"]) or "none"),
+                 m(", ".join(old["flex_ops"] + old["custom_ops"]) or "none") if old else "-"))
     return rows
 
 
@@ -37,18 +41,19 @@ def render_comparison(doc: dict, console: Any = None) -> None:
     console.print(sides)
     ops = doc.get("ops")
     if ops:
-        console.print(f"ops added: {ops['added'] or '-'}   removed: {ops['removed'] or '-'}")
+        console.print(f"ops added: {m(ops['added'] or '-')}   removed: {m(ops['removed'] or '-')}")
         for ch in ops["version_changed"]:
-            console.print(f"  {ch['op']}: version {ch['old']} -> {ch['new']}")
+            console.print(f"  {m(ch['op'])}: version {m(ch['old'])} -> {m(ch['new'])}")
         for ch in ops["count_changed"]:
-            console.print(f"  {ch['op']}: count {ch['old']} -> {ch['new']}")
+            console.print(f"  {m(ch['op'])}: count {m(ch['old'])} -> {m(ch['new'])}")
     if doc["targets"]:
         table = Table(title="op support per target")
         for col in ("target", "new", "old", "change"):
             table.add_column(col)
         for t in doc["targets"]:
             style = _SEVERITY_STYLE.get(t["change"], "")
-            table.add_row(t["target"], *(str(c) for c in target_cells(t)), f"[{style}]{t['change']}[/]" if style else t["change"])
+            change = m(t["change"])
+            table.add_row(m(t["target"]), *(m(c) for c in target_cells(t)), f"[{style}]{change}[/]" if style else change)
         console.print(table)
     _render_numerics(doc.get("numerics"), console)
     if doc["latency"]:
@@ -62,20 +67,20 @@ def render_comparison(doc: dict, console: Any = None) -> None:
             timing = row.get("timing") or ("emulated" if row["emulated"] else "measured")
             estimate = row.get("estimate")
             if estimate:  # an MCU target: the estimate is the headline, the host-run rounds under the table
-                notes.append(f"{row['target']}: {timing} TFLM rounds new {new}, old {old} ms (relative only)")
+                notes.append(f"{m(row['target'])}: {timing} TFLM rounds new {new}, old {old} ms (relative only)")
                 new, old, timing = f"{estimate['new_ms']:.4g}", f"{estimate['old_ms']:.4g}", "estimated"
-            table.add_row(row["target"], timing, new, old, f"x{row['ratio']:.2f}", row["verdict"])
+            table.add_row(m(row["target"]), m(timing), new, old, f"x{row['ratio']:.2f}", m(row["verdict"]))
         console.print(table)
         for note in notes:
             console.print(note, style="dim")
     for f in doc["findings"]:
         style = _SEVERITY_STYLE.get(f["severity"], "")
-        console.print(f"[{style}]{f['severity']}[/] {f['message']}", highlight=False)
+        console.print(f"[{style}]{m(f['severity'])}[/] {m(f['message'])}", highlight=False)
     quant = doc.get("quantization") or {}
     if quant.get("active"):
-        console.print(f"quantization-aware comparison: {quant['reason']} (--exact to hold outputs to atol/rtol)")
+        console.print(f"quantization-aware comparison: {m(quant['reason'])} (--exact to hold outputs to atol/rtol)")
     style = "bold red" if doc["verdict"] == "regression" else "bold green"
-    console.print(f"verdict: [{style}]{doc['verdict']}[/]")
+    console.print(f"verdict: [{style}]{m(doc['verdict'])}[/]")
 
 
 def _render_numerics(num: dict | None, console: Any) -> None:
