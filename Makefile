@@ -43,6 +43,7 @@ bench: $(STAMP) system-deps
 
 fuzz: $(STAMP)
 	$(BIN)/python -m benchmarks.fuzz --cases 10000 --write docs/RELIABILITY.md
+	$(BIN)/python -m benchmarks.fuzz_documents --cases 900
 	$(BIN)/python -m benchmarks.fuzz_store --cases 900
 	$(BIN)/python -m benchmarks.fuzz_documents --cases 900
 

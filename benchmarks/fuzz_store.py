@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import copy
 import io
 import json
 import os
@@ -30,8 +29,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-#: one value of each JSON type (and the awkward numbers): a mutation puts one of another type in a value's place
-JSON_VALUES: tuple[Any, ...] = (None, True, 0, -1, 2.5, 1e308, "x", "", [], [1], ["x"], {}, {"a": 1})
+from benchmarks.fuzz_documents import VALUES, type_mutation, value_paths
+
 #: one value of each SQLite storage class
 CELL_VALUES: tuple[Any, ...] = (None, 0, -1, 2.5, "x", "", b"\xff\x00", "{not json")
 JSON_COLUMNS = ("options_json", "runner_json", "bench_json")
@@ -43,30 +42,12 @@ COMMANDS: tuple[tuple[str, ...], ...] = (
 )  # fmt: skip
 
 
-def _kind(value: Any) -> str:
-    return "bool" if isinstance(value, bool) else "number" if isinstance(value, int | float) else type(value).__name__
-
-
-def _paths(doc: Any, path: tuple = ()) -> list[tuple]:
-    out = [path] if path else []
-    items = doc.items() if isinstance(doc, dict) else enumerate(doc) if isinstance(doc, list) else ()
-    for key, value in items:
-        out += _paths(value, (*path, key))
-    return out
-
-
 def mutate_json(doc: Any, rng: random.Random) -> tuple[Any, str]:
-    """``doc`` with one value (or, one time in ten, the whole document) replaced by one of another type."""
-    paths = _paths(doc)
-    if not paths or rng.random() < 0.1:
-        return rng.choice([v for v in JSON_VALUES if _kind(v) != _kind(doc)]), "(root)"
-    mutated = copy.deepcopy(doc)
-    path = rng.choice(paths)
-    parent = mutated
-    for key in path[:-1]:
-        parent = parent[key]
-    parent[path[-1]] = rng.choice([v for v in JSON_VALUES if _kind(v) != _kind(parent[path[-1]])])
-    return mutated, ".".join(map(str, path))
+    """``doc`` with one value replaced by one of another JSON type (fuzz_documents' mutation) or, one time in
+    ten (and for a document with no values), the whole document replaced."""
+    if not isinstance(doc, dict) or not value_paths(doc) or rng.random() < 0.1:
+        return rng.choice([v for v in VALUES if type(v) is not type(doc)]), "(root)"
+    return type_mutation(doc, rng)
 
 
 def mutate_row(db: Path, record_id: int, rng: random.Random) -> str:
