@@ -150,6 +150,7 @@ def test_accelerator_gpu_runs_benchmark_model_with_use_gpu_measured_with_the_gpu
     assert doc["headline"]["delegate"] == "GPU" and doc["headline"]["p50_ms"] == 1.5
     assert doc["timing_note"] == doc["headline"]["note"] == "measured on the device with the GPU delegate"
     assert doc["roofline"] is None  # a CPU peak says nothing about a GPU run
+    assert runner["gpu_prediction"]["agrees"] is True and runner["gpu_prediction"]["predicted"] == "full"
     numerics = runner["numerics"]
     assert numerics["tool"]["argv"] == [f"--model_file={numerics['tool']['argv'][0].split('=', 1)[1]}",
                                         "--delegate=gpu", "--num_runs=5", "--num_interpreter_threads=2"]
@@ -248,3 +249,19 @@ def test_devices_check_says_whether_inference_diff_is_there(phone, tmp_path, run
     assert "edgetk android setup --tool inference_diff" in gone.stdout
     unset = run_cli("devices", "check", "phone", "--inventory", _inventory(tmp_path, phone, str(STANDIN)))
     assert "GPU numerics: inference_diff (not set)" in unset.stdout
+
+
+def test_a_delegation_the_op_table_did_not_predict_is_said_loudly(phone, tmp_path, run_cli):
+    partial = _variant(tmp_path, STANDIN, "gpu_coverage=full", "gpu_coverage=partial")
+    inv = _inventory(tmp_path, phone, str(partial))
+    res = run_cli("bench", _model(tmp_path), "--device", "phone", "-t", "android-arm64", "--inventory", inv,
+                  "--accelerator", "gpu", "--runs", "3", "--json", "--no-store")
+    assert res.returncode == 0, res.stderr  # a partial delegation runs: the verdict is a warning, not a failure
+    doc = json.loads(res.stdout)
+    prediction = doc["runner"]["gpu_prediction"]
+    assert (prediction["predicted"], prediction["observed"], prediction["agrees"]) == ("full", "partial", False)
+    rules = {f["rule"]: f["severity"] for f in doc["findings"]}
+    assert rules["gpu-prediction-wrong"] == "warning" and rules["gpu-partial"] == "warning"
+    assert "PREDICTION WRONG (gpu delegate): the op table predicted full, the phone's GPU delegate did partial" \
+        in res.stderr
+    assert doc["headline"]["delegate"] == "GPU"  # it did run on the GPU, partly

@@ -3,10 +3,11 @@
 # documented flags and prints the documented output format (tflite/tools/benchmark/README.md); the
 # numbers are made up. It honours the flags it is given, so a test that passes the wrong ones fails:
 # --use_gpu=true prints the GPU delegate's lines and GPU timings (with gpu_support=no below, what a build or
-# phone without GPU support prints, then the CPU's timings, as the real tool does), --use_xnnpack=true
+# phone without GPU support prints, then the CPU's timings, as the real tool does; with gpu_coverage=partial,
+# a partial delegation), --use_xnnpack=true
 # the XNNPACK delegate line (false: slower built-in kernels), --num_threads the tool's threads line.
 # Used only by runtime_tests/test_adb_benchmark_model.py.
-gpu_support=yes
+gpu_support=yes gpu_coverage=full
 graph="" runs=50 warmup=1 profiling=false threads=-1 xnnpack=unset gpu=false
 for arg in "$@"; do
   case "$arg" in
@@ -42,7 +43,11 @@ elif [ "$gpu" = true ]; then
   echo "INFO: GPU delegate created."
   echo "INFO: Initialized OpenCL-based API."
   echo "INFO: Created 1 GPU delegate kernels."
-  echo "INFO: Explicitly applied GPU delegate, and the model graph will be completely executed by the delegate."
+  if [ "$gpu_coverage" = partial ]; then
+    echo "INFO: Explicitly applied GPU delegate, and the model graph will be partially executed by the delegate w/ 2 delegate kernels."
+  else
+    echo "INFO: Explicitly applied GPU delegate, and the model graph will be completely executed by the delegate."
+  fi
 fi
 if [ "$on_gpu" = false ] && [ "$xnnpack" = true ]; then
   echo "INFO: Created TensorFlow Lite XNNPACK delegate for CPU."

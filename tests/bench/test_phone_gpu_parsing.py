@@ -16,7 +16,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from toolkit.bench.benchmark_model import gpu_delegate, parse_benchmark_output, tool_findings
+from toolkit.bench.benchmark_model import gpu_delegate, gpu_prediction, parse_benchmark_output, tool_findings
 from toolkit.bench.inference_diff import inference_diff_argv, numerics_findings, parse_inference_diff
 from toolkit.errors import DeviceError
 
@@ -93,3 +93,15 @@ def test_numerics_beyond_tolerance_fail_and_a_missing_tool_is_said() -> None:
     assert numerics_findings(None, "phone")[0][:2] == ("gpu-numerics-not-compared", "info")
     assert numerics_findings({"error": "inference_diff failed (exit 1): x"}, "phone")[0][:2] == (
         "gpu-numerics-failed", "error")
+
+
+def test_the_op_tables_prediction_stands_beside_the_phones_answer() -> None:
+    predicted = SimpleNamespace(coverage="partial", ops_on_cpu=["GATHER"], source="litert-gpu.json")
+    full = _run((DATA / "benchmark_model_gpu.txt").read_text(), gpu=True)
+    block, wrong = gpu_prediction(full, predicted)
+    assert (block["predicted"], block["observed"], block["agrees"]) == ("partial", "full", False)
+    assert wrong[:2] == ("gpu-prediction-wrong", "warning") and wrong[2].startswith(
+        "PREDICTION WRONG (gpu delegate): the op table predicted partial ['GATHER'], the phone's GPU delegate did full")
+    no_gpu = _run("INFO: GPU acceleration is unsupported on this platform.\n" + (DATA / "benchmark_model_gpu.txt")
+                  .read_text().split("INFO: The input model file size")[1], gpu=True)
+    assert gpu_prediction(no_gpu, predicted) == ({**block, "observed": None, "agrees": None}, None)  # no evidence

@@ -65,6 +65,10 @@ class BenchRequest:
         return self.all_devices or len(self.devices) > 1 or (bool(self.devices) and self.target is None)
 
 
+def prediction_wrong_lines(results: list[BenchResult]) -> list[str]:
+    return [f.message for r in results for f in r.findings if f.message.startswith("PREDICTION WRONG")]
+
+
 @dataclass(frozen=True)
 class BenchRun:
     """One target's result, what storing it did, and the change since the previous result of its setup."""
@@ -86,6 +90,11 @@ class BenchRun:
         return doc
 
     @property
+    def loud_lines(self) -> list[str]:
+        """Contradicted predictions (PREDICTION WRONG ...): said on stderr too, so --json does not hide them."""
+        return prediction_wrong_lines([self.result])
+
+    @property
     def exit_code(self) -> int:
         """NOT_STORED when the store failed, 1 when the model does not fit the target's RAM or flash."""
         if self.stored and self.stored.error:
@@ -103,6 +112,10 @@ class FleetRun:
 
     def document(self) -> list[dict[str, Any]]:
         return [r.to_dict(self.ids.get(r.device)) for r in self.results]
+
+    @property
+    def loud_lines(self) -> list[str]:
+        return prediction_wrong_lines([r.result for r in self.results if r.ok])
 
     @property
     def exit_code(self) -> int:

@@ -262,6 +262,26 @@ def tool_findings(doc: dict[str, Any], where: str) -> list[tuple[str, str, str]]
     return found
 
 
+def gpu_prediction(doc: dict[str, Any], predicted: Any) -> tuple[dict[str, Any], tuple[str, str, str] | None]:
+    """The op table's GPU verdict (``predicted``: a DelegateVerdict) beside what the phone's delegate did:
+    ({"predicted", "ops_on_cpu", "source", "observed", "agrees"}, a PREDICTION WRONG finding or None). Only a
+    delegate the tool applied (or said it would not execute) is evidence about the model; a phone without GPU
+    support says nothing about it (agrees None)."""
+    gpu = gpu_delegate(doc)
+    observed = gpu["coverage"]
+    block = {"predicted": predicted.coverage, "ops_on_cpu": list(predicted.ops_on_cpu), "source": predicted.source,
+             "observed": observed, "agrees": None}
+    if observed is None:
+        return block, None
+    expected = {"full": "full", "partial": "partial", "refused": "none"}.get(predicted.coverage, predicted.coverage)
+    block["agrees"] = expected == observed
+    if block["agrees"]:
+        return block, None
+    cpu = f" {predicted.ops_on_cpu}" if predicted.ops_on_cpu else ""
+    return block, ("gpu-prediction-wrong", "warning", f"PREDICTION WRONG (gpu delegate): the op table predicted "
+                   f"{predicted.coverage}{cpu}, the phone's GPU delegate did {observed} ({gpu['evidence']})")
+
+
 def profiler_per_op(doc: dict[str, Any]) -> dict[str, Any] | None:
     """benchmark_model's op table as the ``per_op`` document (source ``profiler``), before ``complete_per_op``.
     Delegate nodes (XNNPACK, GPU) are one row for the ops they took: the profiler times them as one."""

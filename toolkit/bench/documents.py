@@ -112,6 +112,9 @@ class BenchmarkModelDocument(_Strict):
                         "none, kernels, line}")
     tool_settings: dict[str, Any] = Field({}, description="num_threads / use_gpu / use_xnnpack as the tool logged them")
     gpu_note: str | None = Field(None, description="the tool's own GPU line when no GPU delegate line came")
+    gpu_prediction: dict[str, Any] | None = Field(
+        None, description="--accelerator gpu: the op table's GPU verdict {predicted, ops_on_cpu, source} beside what "
+                          "the phone's delegate did {observed, agrees}")
     numerics: dict[str, Any] | None = Field(
         None, description="--accelerator gpu with inference_diff_binary: inference_diff's mean |GPU - CPU| per "
                           "output on the phone, with tolerance and verdict (toolkit.bench.inference_diff)")

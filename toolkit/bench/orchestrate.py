@@ -221,6 +221,13 @@ def _bench_with_benchmark_model(model: Any, target: Any, device: str | None, tra
     if doc.get("numerics"):  # after the device is released: the output range comes from a host-run LiteRT CPU
         inference_diff.add_reference_range(doc["numerics"], Path(model.path), options)
     found = tool.tool_findings(doc, where) + (inference_diff.numerics_findings(doc.get("numerics"), where) if gpu else [])
+    if gpu:  # the phone's answer is the verdict; the op table's prediction stands beside it
+        from toolkit.targets.delegates import delegate_verdicts
+
+        predicted = next((v for v in delegate_verdicts(model, target) if v.name == "gpu"), None)
+        if predicted is not None:
+            doc["gpu_prediction"], wrong = tool.gpu_prediction(doc, predicted)
+            found += [wrong] if wrong else []
     per_op = tool.profiler_per_op(doc) if options.per_op else None
     delegate = "GPU" if tool.gpu_delegate(doc)["applied"] else None
     return _interpret(model, target, device, transport, doc, options, per_op, [BenchFinding(*f) for f in found],

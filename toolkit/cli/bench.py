@@ -67,6 +67,8 @@ def bench(
         run = run_bench(request, p)
     if as_json:  # printed whatever the store did: a finished measurement is never discarded
         typer.echo(json.dumps(run.document(), indent=2))
+        for line in run.loud_lines:  # a contradicted prediction is said loudly under --json too
+            typer.echo(line, err=True)
     else:
         from toolkit.report.bench_text import print_bench_run
 
