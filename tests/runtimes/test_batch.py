@@ -107,3 +107,23 @@ def test_a_batch_the_device_does_not_finish_fails_every_slice_with_the_reason(tm
     assert per_op["ops"] == [] and per_op["whole_interleaved"]["kind"] == "no-result"
     (failed,) = per_op["failed"]
     assert failed["kind"] == "no-result" and failed["reason"].startswith("the per-op batch failed: ")
+
+
+@pytest.mark.parametrize("threads", [None, 2])
+def test_per_op_note_judges_by_cpu_time_only_single_threaded_and_junit_carries_both_ratios(
+        threads: int | None, models: dict[str, Path]) -> None:
+    from toolkit.bench import BenchOptions, bench_model
+    from toolkit.report.junit import bench_suite
+    from toolkit.targets import load_registry
+
+    options = BenchOptions(runs=5, warmup=1, per_op=True, threads=threads)
+    doc = json.loads(json.dumps(bench_model(models["relu"], load_registry().get("host-x86_64"), options=options)
+                                .to_dict()))
+    per_op = doc["per_op"]
+    assert per_op["threads"] == threads and per_op["cpu_ratio"] > 0
+    judged = per_op["cpu_ratio"] if threads is None else per_op["ratio"]
+    assert per_op["note"].startswith(f"ops alone sum to {judged:.0%} of the whole run"
+                                     + (" on CPU time" if threads is None else ":"))
+    (case,) = bench_suite(doc).cases
+    assert case.properties["per_op_cpu_ratio"] == f"{per_op['cpu_ratio']:.3g}"
+    assert case.properties["per_op_ratio"] == f"{per_op['ratio']:.3g}"

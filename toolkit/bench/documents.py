@@ -206,6 +206,7 @@ class PerOp(_Strict):
     ratio: float | None = Field(description="sum_ms / whole_ms: how far the per-op figures add up")
     ratio_spread: RatioSpread | None = Field(None, description="the ratio round by round (isolated-op)")
     rounds: int | None = Field(None, description="isolated-op: rounds the timed runs were interleaved in")
+    threads: int | None = Field(None, description="isolated-op: --threads (above 1 the note judges by wall clock)")
     cpu_sum_ms: float | None = Field(None, description="isolated-op: sum of the ops' median CPU times")
     cpu_whole_ms: float | None = Field(None, description="isolated-op: the whole model's median CPU time")
     cpu_ratio: float | None = Field(None, description="cpu_sum_ms / cpu_whole_ms: what machine load does not move")

@@ -144,7 +144,7 @@ def measure_per_op(transport: Transport, model_path: Path, runtime: str, options
             where, entry = timed(piece, body)
             part[where].append(entry)
         parts.append(body_profile(body, part, floor.get("ms"), main["ops"]))
-    return {"method": ISOLATED_METHOD, "source": "isolated-op", **main, "rounds": rounds,
+    return {"method": ISOLATED_METHOD, "source": "isolated-op", **main, "rounds": rounds, "threads": options.threads,
             "whole_interleaved": _timed_entry({}, WHOLE, outcomes, lost, failure),
             "invoke_floor_ms": floor.get("ms"), "bodies": parts}
 
@@ -232,12 +232,14 @@ def complete_per_op(per_op: dict[str, Any], whole_p50_ms: float | None, timing: 
                      cpu_ratio_spread=_spread(round_ratios(ops, interleaved.get("cpu_round_ms"), "cpu_round_ms")))
     return dict(per_op, timing=timing, sum_ms=total, whole_ms=whole_p50_ms, ratio=ratio, **extra,
                 counts={"timed": len(ops), "skipped": len(per_op["skipped"]), "failed": len(per_op["failed"])},
-                note=ratio_note(ratio, per_op.get("source", "isolated-op"), extra["cpu_ratio"]))
+                note=ratio_note(ratio, per_op.get("source", "isolated-op"),
+                                extra["cpu_ratio"] if (per_op.get("threads") or 1) <= 1 else None))
 
 
 def ratio_note(ratio: float | None, source: str, cpu_ratio: float | None = None) -> str:
     """What the sum-vs-whole ratio says about trusting the per-op figures (the CPU-time ratio when there is
-    one: wall time on a loaded machine also counts the waits for a core, longest for the whole model)."""
+    one: wall time on a loaded machine also counts the waits for a core, longest for the whole model; not
+    with --threads > 1, where CPU time adds up the threads)."""
     if ratio is None:
         return "no whole-model latency to compare with"
     if source == "profiler":

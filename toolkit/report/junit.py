@@ -227,6 +227,8 @@ def bench_suite(doc: dict) -> JUnitSuite:
             props.update({"per_op_source": str(per_op.get("source")), "per_op_timing": str(per_op.get("timing")),
                           "per_op_top": f"{top['op']} #{top['index']} {top['ms']:.4g} ms",
                           "per_op_ratio": "-" if per_op.get("ratio") is None else f"{per_op['ratio']:.3g}"})
+            if per_op.get("cpu_ratio") is not None:  # isolated-op: the ratio machine load does not move
+                props["per_op_cpu_ratio"] = f"{per_op['cpu_ratio']:.3g}"
         cases.append(JUnitCase(name=f"{model} on {target}", classname=f"edgetk.bench.{_ident(model)}",
                                failure=f"{model} on {target}: {errors[0]}" if errors else None,
                                details="\n".join(errors), properties=props))
