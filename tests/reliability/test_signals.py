@@ -41,6 +41,23 @@ def _wait_for(predicate, timeout: float = 60.0, what: str = "") -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def _sigterm_once_running(args: list[str], env: dict[str, str], cwd: Path, child: str) -> None:
+    """Start `edgetk ARGS`, SIGTERM it once a process mentioning ``child`` runs: exit 143, one line, and that
+    child is gone."""
+    proc = subprocess.Popen([sys.executable, "-m", "toolkit.cli", *args], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, env=env, cwd=cwd)
+    try:
+        _wait_for(lambda: _pids_with(child), what=child)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 143, err
+    assert cli_contract_problem(proc.returncode, out, err) is None, err
+    time.sleep(0.3)
+    assert _pids_with(child) == []
+
+
 CASES = [  # (name, seed, target, extra argv): a long LiteRT bench and a TFLM run that never ends
     ("litert", "tf-conv", "host-x86_64", ["--runs", "10000000", "--warmup", "0"]),
     ("tflm", "cyclic-cond-is-body", "cortex-m4", ["--runs", "1", "--warmup", "0"]),
@@ -86,19 +103,8 @@ def test_sigterm_during_convert_kills_the_worker_and_removes_its_temp_dir(tmp_pa
     )
     env = {**os.environ, "PYTHONPATH": f"{tmp_path}{os.pathsep}{os.environ.get('PYTHONPATH', '')}",
            "TMPDIR": str(tmp_path)}  # fmt: skip
-    argv = [sys.executable, "-m", "toolkit.cli", "convert", str(src) + ":build", "-o", str(tmp_path / "o.tflite")]
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=tmp_path)
-    try:
-        mine = f"toolkit.convert.worker {tmp_path}/edgetk-convert-"  # its request file is in our TMPDIR
-        _wait_for(lambda: _pids_with(mine), what="the TF worker")
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=60)
-    finally:
-        proc.kill()
-    assert proc.returncode == 143, err
-    assert cli_contract_problem(proc.returncode, out, err) is None, err
-    time.sleep(0.3)
-    assert _pids_with(mine) == []
+    mine = f"toolkit.convert.worker {tmp_path}/edgetk-convert-"  # its request file is in our TMPDIR
+    _sigterm_once_running(["convert", str(src) + ":build", "-o", str(tmp_path / "o.tflite")], env, tmp_path, mine)
     assert list(tmp_path.glob("edgetk-convert-*")) == []
 
 
@@ -124,3 +130,14 @@ def test_ctrl_c_of_a_fleet_bench_stops_every_device_at_once(tmp_path: Path, seed
     assert took < 5, took
     time.sleep(0.3)
     assert _pids_with(f"run-{proc.pid}-", cwd=True) == []
+
+
+@pytest.mark.slow  # a real LiteRT child kept busy by a 2e9-iteration WHILE, then stopped
+def test_sigterm_during_compare_numerics_kills_the_child_and_removes_its_temp_dir(tmp_path: Path) -> None:
+    from toolkit.model.builder import while_model
+
+    model = tmp_path / "loop.tflite"
+    model.write_bytes(while_model(2_000_000_000))
+    mine = f"{tmp_path}/edgetk-numerics-"  # the numerics child's arguments name its temp dir
+    _sigterm_once_running(["compare", str(model), str(model)], {**os.environ, "TMPDIR": str(tmp_path)}, tmp_path, mine)
+    assert list(tmp_path.glob("edgetk-numerics-*")) == []

@@ -1,7 +1,7 @@
 """Kernel parameter constraints: the variants of an op that a kernel exists for but rejects in practice.
 
 "Is there a kernel" is not enough: TFLM's STRIDED_SLICE refuses inputs of rank > 4 ("input dim should not
-exceed 4") and runtime begin/end tensors ("Non-constant >begin< tensor is not supported"); hybrid
+exceed 4"), TRANSPOSE above 5D (RANK_LIMITED_OPS), and runtime begin/end tensors ("Non-constant >begin< tensor is not supported"); hybrid
 FULLY_CONNECTED (float activations, int8 weights: what `--quantize dynamic` writes) has no TFLM kernel.
 Each constraint is an (op, feature) whose value ``op_features`` reads off a model's operator; the probe
 (toolkit/targets/probe_constraints.py) runs one valid model per (op, feature, value) in each real runtime
@@ -14,16 +14,32 @@ import math
 
 from toolkit.model import Operator, Tensor, TfliteModel
 
+#: Ops whose kernels limit the rank, measured (`edgetk targets probe`, ranks 1-8 and 16): TRANSPOSE 1D-5D in
+#: TFLM, 1D-6D in tflite-runtime 2.14, 1D-8D in LiteRT 2.3; CONCATENATION <= 6 in TFLM; LiteRT's XNNPACK
+#: delegate fails to prepare CONCATENATION, SOFTMAX and MEAN above rank 6 (the whole model fails to load);
+#: TFLM aborts in ADD at rank 8 and above and crashes in TANH at rank 16. Elementwise ABS / MUL ran at every
+#: probed rank in all three: rank alone is no reason, so rank is a per-op, per-runtime probed constraint.
+RANK_LIMITED_OPS = ("TRANSPOSE", "CONCATENATION", "SOFTMAX", "MEAN", "ADD", "MUL", "TANH", "ABS")
+#: ranks the probe builds; a higher rank is looked up as "9+" (probed at rank 16)
+PROBED_RANKS = tuple(range(1, 9))
+HIGH_RANK, HIGH_RANK_PROBED = "9+", 16
+
 #: op -> the features probed for it (see ``op_features``)
 CONSTRAINED_OPS: dict[str, tuple[str, ...]] = {
     "STRIDED_SLICE": ("input_rank", "begin", "end", "strides"),
     "FULLY_CONNECTED": ("quantization",),
     "CONV_2D": ("quantization",),
     "DEPTHWISE_CONV_2D": ("quantization",),
-    "ADD": ("broadcast",),
-    "MUL": ("broadcast",),
-    "SOFTMAX": ("input_scale",),
+    "ADD": ("broadcast", "rank"),
+    "MUL": ("broadcast", "rank"),
+    "SOFTMAX": ("input_scale", "rank"),
+    **{op: ("rank",) for op in ("TRANSPOSE", "CONCATENATION", "MEAN", "TANH", "ABS")},
 }
+
+
+def rank_value(rank: int) -> str:
+    """The constraint value of an operator whose first input has ``rank`` dimensions."""
+    return str(rank) if rank <= PROBED_RANKS[-1] else HIGH_RANK
 
 #: TFLM's int8 SOFTMAX prepares `beta * input_scale * 2**26` as a multiplier that must exceed 1
 #: (CalculateSoftmaxParams -> QuantizeMultiplierGreaterThanOne, a TFLITE_CHECK that aborts the process):
@@ -85,6 +101,9 @@ def op_features(model: TfliteModel, op: Operator) -> dict[str, str]:
     if "input_rank" in wanted:
         x = _tensor(model, op, 0)
         found["input_rank"] = str(len(x.shape)) if x is not None else None
+    if "rank" in wanted:
+        x = _tensor(model, op, 0)
+        found["rank"] = rank_value(len(x.shape)) if x is not None else None
     for position, feature in ((1, "begin"), (2, "end"), (3, "strides")):
         if feature in wanted:
             found[feature] = _const_or_runtime(_tensor(model, op, position))

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from toolkit.model.builder import ModelBuilder, schema
+from toolkit.targets.constraints import HIGH_RANK, HIGH_RANK_PROBED, PROBED_RANKS, RANK_LIMITED_OPS
 
 
 @dataclass(frozen=True)
@@ -108,6 +109,35 @@ def _softmax(kind: str) -> bytes:
     return b.build()
 
 
+def _ranked(op: str, rank: int) -> bytes:
+    """``op`` on a [1, ..., 1, 2] input of ``rank`` dimensions (a constant second operand where it takes one)."""
+    s = schema()
+    b = ModelBuilder(description=f"edgetk probe {op} rank {rank}")
+    shape = [1] * (rank - 1) + [2]
+    x, out_shape, inputs, opts = b.add_tensor(shape, name="x"), list(shape), [], None
+    if op in ("ADD", "MUL"):
+        inputs = [b.add_tensor(shape, name="c", data=np.ones(2, np.float32))]
+        opts = s.AddOptionsT() if op == "ADD" else s.MulOptionsT()
+    elif op == "TRANSPOSE":
+        inputs = [b.add_tensor([rank], "int32", name="perm", data=np.arange(rank - 1, -1, -1, dtype=np.int32))]
+        out_shape, opts = shape[::-1], s.TransposeOptionsT()
+    elif op == "CONCATENATION":
+        inputs = [b.add_tensor(shape, name="c", data=np.ones(2, np.float32))]
+        out_shape[-1], opts = 4, s.ConcatenationOptionsT()
+        opts.axis = rank - 1
+    elif op == "SOFTMAX":
+        opts = s.SoftmaxOptionsT()
+        opts.beta = 1.0
+    elif op == "MEAN":
+        inputs = [b.add_tensor([1], "int32", name="axis", data=np.array([rank - 1], np.int32))]
+        out_shape[-1], opts = 1, s.ReducerOptionsT()
+        opts.keepDims = True
+    out = b.add_tensor(out_shape, name="y")
+    b.add_op(op, [x, *inputs], [out], options=opts)
+    b.set_io([x], [out])
+    return b.build()
+
+
 def constraint_cases() -> list[ConstraintCase]:
     """Every (op, feature, value) the probe measures; values are what ``op_features`` reports."""
     cases = [ConstraintCase("STRIDED_SLICE", "input_rank", str(r), lambda r=r: _strided_slice(r)) for r in range(1, 7)]
@@ -121,4 +151,7 @@ def constraint_cases() -> list[ConstraintCase]:
                   for kind in ("same-shape", "scalar", "rank-4", "rank-5", "rank-6")]
     cases += [ConstraintCase("SOFTMAX", "input_scale", kind, lambda kind=kind: _softmax(kind))
               for kind in ("int8-normal", "int8-tiny")]
+    ranks = [(str(r), r) for r in PROBED_RANKS] + [(HIGH_RANK, HIGH_RANK_PROBED)]
+    cases += [ConstraintCase(op, "rank", value, lambda op=op, r=r: _ranked(op, r))
+              for op in RANK_LIMITED_OPS for value, r in ranks]
     return cases
