@@ -362,6 +362,39 @@ def while_model(iterations: int = 3) -> bytes:
     return b.build()
 
 
+def fc_loop_model(trips: int = 4, width: int = 512) -> bytes:
+    """WHILE (i < trips) { i += 1; x = tanh(x @ W) } with i starting at the constant 0: a loop whose trip
+    count is static and whose body op (a 512×512 FULLY_CONNECTED) costs well above an invoke's floor."""
+    s = schema()
+    b = ModelBuilder(description="edgetk fc loop")
+    cond, body = b.new_subgraph("cond"), b.new_subgraph("body")
+    i0 = b.add_tensor([], "int32", data=np.array(0, np.int32), name="i0")
+    x0 = b.add_tensor([1, width], name="x")
+    i_out, x_out = b.add_tensor([], "int32", name="i_out"), b.add_tensor([1, width], name="x_out")
+    opts = s.WhileOptionsT()
+    opts.condSubgraphIndex, opts.bodySubgraphIndex = cond, body
+    b.add_op("WHILE", [i0, x0], [i_out, x_out], options=opts)
+    b.set_io([x0], [x_out])
+
+    ci, cx = b.add_tensor([], "int32", subgraph=cond), b.add_tensor([1, width], subgraph=cond)
+    n = b.add_tensor([], "int32", data=np.array(trips, np.int32), subgraph=cond)
+    flag = b.add_tensor([], "bool", subgraph=cond)
+    b.add_op("LESS", [ci, n], [flag], options=s.LessOptionsT(), subgraph=cond)
+    b.set_io([ci, cx], [flag], subgraph=cond)
+
+    bi, bx = b.add_tensor([], "int32", subgraph=body), b.add_tensor([1, width], subgraph=body)
+    one = b.add_tensor([], "int32", data=np.array(1, np.int32), subgraph=body)
+    weights = (np.random.default_rng(0).standard_normal((width, width)) * 0.01).astype(np.float32)
+    w = b.add_tensor([width, width], data=weights, subgraph=body)
+    bi2, h, bx2 = (b.add_tensor([], "int32", subgraph=body), b.add_tensor([1, width], subgraph=body),
+                   b.add_tensor([1, width], subgraph=body))
+    b.add_op("ADD", [bi, one], [bi2], options=s.AddOptionsT(), subgraph=body)
+    b.add_op("FULLY_CONNECTED", [bx, w, -1], [h], options=s.FullyConnectedOptionsT(), subgraph=body)
+    b.add_op("TANH", [h], [bx2], subgraph=body)
+    b.set_io([bi, bx], [bi2, bx2], subgraph=body)
+    return b.build()
+
+
 def dynamic_batch_model() -> bytes:
     """ADD whose input has a dynamic batch dimension (shape_signature -1), as Keras 3 export writes."""
     s = schema()
