@@ -127,3 +127,16 @@ def test_per_op_note_judges_by_cpu_time_only_single_threaded_and_junit_carries_b
     (case,) = bench_suite(doc).cases
     assert case.properties["per_op_cpu_ratio"] == f"{per_op['cpu_ratio']:.3g}"
     assert case.properties["per_op_ratio"] == f"{per_op['ratio']:.3g}"
+
+
+def test_a_batch_takes_a_directory_and_files_too_and_refuses_duplicate_names(models: dict[str, Path],
+                                                                             tmp_path: Path) -> None:
+    folder = tmp_path / "slices"
+    folder.mkdir()
+    (folder / "x.tflite").write_bytes(models["relu"].read_bytes())
+    (folder / "notes.txt").write_text("not a model")
+    doc = _runner("--batch", str(folder), str(models["relu"]), "--runs", "2", "--warmup", "0")
+    assert [m["name"] for m in doc["models"]] == ["x.tflite", "relu.tflite"]
+    assert all(m["latency_ms"]["runs"] == 2 for m in doc["models"])
+    again = _runner("--batch", str(models["relu"]), str(models["relu"]), "--runs", "1")
+    assert again["error"]["kind"] == "bad-input" and "unique" in again["error"]["message"]
