@@ -135,3 +135,27 @@ def test_the_numerics_run_decides_litert_targets_only(models: dict[str, Path]) -
     assert (m4.new_verdict, m4.evidence, m4.prediction_wrong) == ("runs", "static", False)
     assert [f["target"] for f in cmp.findings if f["kind"] == "prediction-wrong"] == ["host-x86_64"]
     assert cmp.verdict == "regression"
+
+
+def test_a_model_that_hangs_the_numerics_run_is_blamed_and_not_benched(models: dict[str, Path]) -> None:
+    """The numerics child runs new then old and marks each on stderr: a hang is the model it was running when
+    the timeout hit. Before, compare said 'runs' and then hung in the bench for the bench's own timeout."""
+    from toolkit.model.builder import endless_while_model, while_model
+
+    endless, loop = models["relu"].with_name("endless.tflite"), models["relu"].with_name("while.tflite")
+    endless.write_bytes(endless_while_model())
+    loop.write_bytes(while_model())
+    cmp = compare_models(endless, loop, targets=["host-x86_64"], bench=BenchPlan(rounds=2, runs=1), timeout_s=3)
+    assert cmp.numerics.new_status == "hung: did not finish within 3 s" and cmp.numerics.old_status is None
+    [row] = cmp.targets
+    assert (row.new_verdict, row.evidence, row.predicted_new_verdict, row.change) == (
+        "does-not-run", "numerics", "runs", "regression")
+    [skip] = cmp.latency_skipped  # not benched: the numerics run already saw it hang
+    assert skip.side == "new" and not skip.observed and "hung" in skip.message
+    # the old model hanging: the new one had run to its end, the old side is the one that does not run
+    ends = models["relu"].with_name("ends.tflite")
+    ends.write_bytes(endless_while_model(step=1 << 29))  # same signature, returns
+    back = compare_models(ends, endless, targets=["host-x86_64"], timeout_s=3)
+    assert (back.numerics.new_status, back.numerics.old_status) == ("ok", "hung: did not finish within 3 s")
+    assert (back.targets[0].new_verdict, back.targets[0].old_verdict, back.targets[0].change) == (
+        "runs", "does-not-run", "improvement")

@@ -9,36 +9,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from benchmarks.evidence_cases import ensure_cases
 from toolkit.model import load_model
-from toolkit.model.builder import ModelBuilder, schema, while_model
+from toolkit.model.builder import ModelBuilder, endless_while_model, schema, while_model
 from toolkit.targets import check_model, load_registry
 from toolkit.targets.verify import VerifyOptions, tries_for, verify_report
-
-
-def endless_while_model() -> bytes:
-    """WHILE (i < 2**30) { i += 0 }: a loop no runtime ever leaves; nothing static says so."""
-    s = schema()
-    b = ModelBuilder(description="edgetk endless while")
-    cond, body = b.new_subgraph("cond"), b.new_subgraph("body")
-    opts = s.WhileOptionsT()
-    opts.condSubgraphIndex, opts.bodySubgraphIndex = cond, body
-    i0, i1 = b.add_tensor([1], "int32", name="i"), b.add_tensor([1], "int32", name="i_out")
-    b.add_op("WHILE", [i0], [i1], options=opts)
-    b.set_io([i0], [i1])
-    ci = b.add_tensor([1], "int32", subgraph=cond)
-    n = b.add_tensor([1], "int32", data=np.array([1 << 30], np.int32), subgraph=cond)
-    flag = b.add_tensor([1], "bool", subgraph=cond)
-    b.add_op("LESS", [ci, n], [flag], options=s.LessOptionsT(), subgraph=cond)
-    b.set_io([ci], [flag], subgraph=cond)
-    bi, bi2 = b.add_tensor([1], "int32", subgraph=body), b.add_tensor([1], "int32", subgraph=body)
-    zero = b.add_tensor([1], "int32", data=np.array([0], np.int32), subgraph=body)
-    b.add_op("ADD", [bi, zero], [bi2], options=s.AddOptionsT(), subgraph=body)
-    b.set_io([bi], [bi2], subgraph=body)
-    return b.build()
 
 
 def _verify(path: Path, targets: list[str], timeout: float = 20.0):  # noqa: ANN202 - a CheckReport

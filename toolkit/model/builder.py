@@ -213,6 +213,29 @@ def custom_op_model(custom_code: str = "EdgetkTestOp") -> bytes:
     return _unary_float("CUSTOM", custom_code=custom_code)
 
 
+def endless_while_model(step: int = 0) -> bytes:
+    """WHILE (i < 2**30) { i += step }: with step 0 a loop no runtime ever leaves, and nothing static says so (a
+    hang to test with); with step 2**29 the same graph returns after a couple of trips."""
+    s = schema()
+    b = ModelBuilder(description="edgetk endless while" if step == 0 else f"edgetk while, step {step}")
+    cond, body = b.new_subgraph("cond"), b.new_subgraph("body")
+    opts = s.WhileOptionsT()
+    opts.condSubgraphIndex, opts.bodySubgraphIndex = cond, body
+    i0, i1 = b.add_tensor([1], "int32", name="i"), b.add_tensor([1], "int32", name="i_out")
+    b.add_op("WHILE", [i0], [i1], options=opts)
+    b.set_io([i0], [i1])
+    ci = b.add_tensor([1], "int32", subgraph=cond)
+    n = b.add_tensor([1], "int32", data=np.array([1 << 30], np.int32), subgraph=cond)
+    flag = b.add_tensor([1], "bool", subgraph=cond)
+    b.add_op("LESS", [ci, n], [flag], options=s.LessOptionsT(), subgraph=cond)
+    b.set_io([ci], [flag], subgraph=cond)
+    bi, bi2 = b.add_tensor([1], "int32", subgraph=body), b.add_tensor([1], "int32", subgraph=body)
+    inc = b.add_tensor([1], "int32", data=np.array([step], np.int32), subgraph=body)
+    b.add_op("ADD", [bi, inc], [bi2], options=s.AddOptionsT(), subgraph=body)
+    b.set_io([bi], [bi2], subgraph=body)
+    return b.build()
+
+
 def detection_postprocess_model(boxes: int = 16, classes: int = 3, detections: int = 5) -> bytes:
     """An SSD detection head: TFLite's custom TFLite_Detection_PostProcess (box decoding + NMS) over constant
     anchors, with the flexbuffer options of TFLite's detection_postprocess kernel (what the TF Object Detection

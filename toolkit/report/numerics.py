@@ -16,6 +16,7 @@ import numpy as np
 
 from toolkit import children
 from toolkit.child_output import last_json_object
+from toolkit.report.run_pair import RUNNING_MARK
 from toolkit.report.verdicts import within_tolerance
 
 _RUN_PAIR = Path(__file__).with_name("run_pair.py")
@@ -77,6 +78,19 @@ def _compare_outputs(num: Numerics, arrays: dict, against: str, prefix: str) -> 
         i += 1
 
 
+def _dead_child(proc: children.ChildResult, seed: int, atol: float, rtol: float) -> Numerics:
+    """A child that hung or died natively: the model it was running when it did gets the blame (run_pair marks
+    each model on stderr before touching it); the new model, when it is the old one, had run to its end."""
+    marks = [line[len(RUNNING_MARK):].strip() for line in proc.stderr.splitlines() if line.startswith(RUNNING_MARK)]
+    if not marks:
+        return Numerics(seed, atol, rtol, new_status=f"child failed: {proc.why()}", old_status=None)
+    status = f"{'hung' if proc.timed_out else 'crashed'}: {proc.why()}"
+    if marks[-1] == "old":
+        return Numerics(seed, atol, rtol, new_status="ok", old_status=status,
+                        notes=["the new model ran, but its outputs were lost with the child"])
+    return Numerics(seed, atol, rtol, new_status=status, old_status=None)
+
+
 def compare_numerics(
     new_path: Path, old_path: Path | None, *, seed: int = 0, atol: float = 1e-4, rtol: float = 1e-3,
     reference: Path | None = None, timeout_s: float = 300.0,
@@ -87,9 +101,10 @@ def compare_numerics(
         argv = [sys.executable, str(_RUN_PAIR), str(new_path), str(old_path or "-"), str(out), str(seed),
                 str(reference or "-")]
         proc = children.run(argv, timeout=timeout_s, what="the numerics child")
-        if not proc.ok or not out.exists():
-            why = proc.why() if not proc.ok else "no outputs written"
-            return Numerics(seed, atol, rtol, new_status=f"child failed: {why}", old_status=None)
+        if not proc.ok:
+            return _dead_child(proc, seed, atol, rtol)
+        if not out.exists():
+            return Numerics(seed, atol, rtol, new_status="child failed: no outputs written", old_status=None)
         status = last_json_object(proc.stdout)
         if status is None:
             return Numerics(seed, atol, rtol, new_status="child failed: no result printed", old_status=None)

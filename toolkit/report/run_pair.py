@@ -74,6 +74,15 @@ def run_one(path: str, inputs: list[np.ndarray]) -> list[np.ndarray]:
     return _outputs(interp)
 
 
+#: written to stderr before each model is touched, so the parent can tell which model hung or crashed the child
+RUNNING_MARK = "edgetk-run-pair: running "
+
+
+def _running(tag: str) -> None:
+    sys.stderr.write(f"{RUNNING_MARK}{tag}\n")
+    sys.stderr.flush()
+
+
 def _why(exc: Exception) -> str:
     return f"{type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''}"
 
@@ -87,6 +96,7 @@ def main(argv: list[str]) -> int:
         ref = np.load(reference)
         inputs = [ref[f"input_{i}"] for i in range(sum(1 for k in ref.files if k.startswith("input_")))]
     for tag, path in models if inputs is None else ():  # seeded from the first model that loads
+        _running(tag)
         try:
             inputs = _seeded_inputs(_interpreter(path).get_input_details(), seed)
             break
@@ -96,6 +106,7 @@ def main(argv: list[str]) -> int:
     for tag, path in models:
         if tag in status:
             continue
+        _running(tag)
         try:
             for i, a in enumerate(run_one(path, inputs)):
                 arrays[f"{tag}_output_{i}"] = a
