@@ -37,6 +37,7 @@ from pydantic import Field
 
 from toolkit import children, fileio
 from toolkit.errors import BadInputError, DeviceError, HostKeyError, ToolkitError
+from toolkit.text import inert
 from toolkit.transports.base import ConnectOptions, RunResult, Transport, TransportEntry
 from toolkit.transports.blob_cache import BlobCachePuts, PutRecord, check_remote_name, printable
 from toolkit.transports.remote_sh import (
@@ -278,6 +279,7 @@ class SshTransport(BlobCachePuts, Transport):
         _load_known_hosts(client, known)
         policy = _TrustOnFirstUse(known) if trust_new else _RejectUnknownHost(endpoint, known)
         client.set_missing_host_key_policy(policy)
+        _check_identity_files(endpoint.identity_files, self.settings.label or endpoint.hostname)
         password = self._read_password(where)  # local only: never stored on self
         tried = [f"key {f}" for f in endpoint.identity_files] + ["ssh-agent"] + (["password"] if password else [])
         try:
@@ -586,6 +588,29 @@ class SshTransport(BlobCachePuts, Transport):
         except (EOFError, OSError, _ssh_exception()) as exc:
             tmp.unlink(missing_ok=True)
             raise self._link_error(exc, f"fetching {printable(remote)} from {self.where}") from None
+
+
+def _check_identity_files(files: tuple[str, ...], device: str) -> None:
+    """Each identity file that exists is a private key paramiko can read (an encrypted one counts): a garbage,
+    empty or public-key file is the user's mistake, one line naming it (paramiko itself fails deep inside
+    with a UnicodeDecodeError or ValueError, which was exit 70)."""
+    import paramiko
+
+    for name in files:
+        path = Path(name).expanduser()
+        if not path.is_file():
+            continue
+        try:
+            paramiko.PKey.from_path(path)
+        except paramiko.PasswordRequiredException:
+            continue  # encrypted: its passphrase comes at connect time
+        except (ValueError, TypeError, IndexError, paramiko.SSHException) as exc:
+            if "password" in str(exc).lower():  # cryptography's words for an encrypted OpenSSH key
+                continue
+            reason = inert(str(exc).split(" See https://", 1)[0].strip() or type(exc).__name__)[:100]
+            raise BadInputError(f"identity file {inert(str(path))} is not a private key edgetk can read "
+                                f"({reason}; device {inert(device)}): point identity_file at the private key "
+                                f"(not the .pub) that ssh-keygen wrote") from None
 
 
 def _ssh_exception() -> type[Exception]:
