@@ -265,3 +265,22 @@ def test_a_delegation_the_op_table_did_not_predict_is_said_loudly(phone, tmp_pat
     assert "PREDICTION WRONG (gpu delegate): the op table predicted full, the phone's GPU delegate did partial" \
         in res.stderr
     assert doc["headline"]["delegate"] == "GPU"  # it did run on the GPU, partly
+
+
+def test_a_gpu_delegate_that_refuses_the_model_is_a_verdict_not_a_crash(phone, tmp_path, run_cli):
+    refusing = _variant(tmp_path, STANDIN, "gpu_coverage=full", "gpu_coverage=refused")
+    inv = _inventory(tmp_path, phone, str(refusing), str(DIFF_STANDIN))
+    res = run_cli("bench", _model(tmp_path), "--device", "phone", "-t", "android-arm64", "--inventory", inv,
+                  "--accelerator", "gpu", "--runs", "3", "--json", "--no-store")
+    assert res.returncode == 1, res.stderr  # the verdict (exit 1), printed first; not a runtime crash (6)
+    doc = json.loads(res.stdout)
+    BenchDocument.model_validate(doc)
+    assert doc["headline"]["p50_ms"] is None and "latency_ms" not in doc["runner"]
+    assert doc["runner"]["delegates"][0]["coverage"] == "refused" and "numerics" not in doc["runner"]
+    (refused,) = [f for f in doc["findings"] if f["severity"] == "error"]
+    assert refused["rule"] == "gpu-refused" and "dynamic-sized tensors" in refused["message"]
+    assert doc["runner"]["gpu_prediction"]["observed"] == "refused"
+    text = run_cli("bench", _model(tmp_path), "--device", "phone", "-t", "android-arm64", "--inventory", inv,
+                   "--accelerator", "gpu", "--runs", "3", "--no-store")
+    assert text.returncode == 1 and "Traceback" not in text.stderr
+    assert "GPU delegate on the phone: REFUSED the model" in text.stdout

@@ -4,7 +4,7 @@
 # numbers are made up. It honours the flags it is given, so a test that passes the wrong ones fails:
 # --use_gpu=true prints the GPU delegate's lines and GPU timings (with gpu_support=no below, what a build or
 # phone without GPU support prints, then the CPU's timings, as the real tool does; with gpu_coverage=partial,
-# a partial delegation), --use_xnnpack=true
+# a partial delegation; with gpu_coverage=refused, the delegate refusing the graph), --use_xnnpack=true
 # the XNNPACK delegate line (false: slower built-in kernels), --num_threads the tool's threads line.
 # Used only by runtime_tests/test_adb_benchmark_model.py.
 gpu_support=yes gpu_coverage=full
@@ -43,7 +43,12 @@ elif [ "$gpu" = true ]; then
   echo "INFO: GPU delegate created."
   echo "INFO: Initialized OpenCL-based API."
   echo "INFO: Created 1 GPU delegate kernels."
-  if [ "$gpu_coverage" = partial ]; then
+  if [ "$gpu_coverage" = refused ]; then
+    echo "ERROR: Attempting to use a delegate that only supports static-sized tensors with a graph that has dynamic-sized tensors (tensor#3 is a dynamic-sized tensor)." >&2
+    echo "ERROR: Failed to apply GPU delegate." >&2
+    echo "ERROR: Benchmarking failed." >&2
+    exit 1
+  elif [ "$gpu_coverage" = partial ]; then
     echo "INFO: Explicitly applied GPU delegate, and the model graph will be partially executed by the delegate w/ 2 delegate kernels."
   else
     echo "INFO: Explicitly applied GPU delegate, and the model graph will be completely executed by the delegate."

@@ -18,7 +18,10 @@ tool's documented output (tflite/tools/benchmark/README.md and benchmark_model.c
   ``[start]`` column; ``[Name]`` ends with ``:NODE_INDEX``);
 * which delegate took the graph: ``Explicitly applied GPU delegate, and the model graph will be completely
   executed by the delegate.`` (``partially executed by the delegate w/ N delegate kernels.``; ``Though GPU
-  delegate is explicitly applied, the model graph will not be executed by the delegate.``). A build or phone
+  delegate is explicitly applied, the model graph will not be executed by the delegate.``); a delegate that
+  refuses the graph makes the tool stop with ``Failed to apply GPU delegate.`` after the reason (e.g.
+  "Attempting to use a delegate that only supports static-sized tensors with a graph that has dynamic-sized
+  tensors"): with ``--accelerator gpu`` that is the verdict "refused", a result without timings, not a crash. A build or phone
   without GPU support says ``GPU acceleration is unsupported on this platform.`` and runs on the CPU anyway,
   so ``bench --accelerator gpu`` reads these lines rather than trusting the flag it passed;
 * the parameters the tool reports using (``#threads used for CPU inference: [4]`` or, older,
@@ -55,6 +58,7 @@ _APPLIED = re.compile(r"Explicitly applied (\w+) delegate, and the model graph w
                       r"executed by the delegate(?: w/ (\d+) delegate kernels)?")
 _NOT_APPLIED = re.compile(r"Though (\w+) delegate is explicitly applied, the model graph will not be executed")
 _SETTING = re.compile(r"(#threads used for CPU inference|Num threads|Use gpu|Use xnnpack): \[([^\]]*)\]")
+_GPU_REFUSED = "Failed to apply GPU delegate"
 _SETTING_KEYS = {"#threads used for CPU inference": "num_threads", "Num threads": "num_threads",
                  "Use gpu": "use_gpu", "Use xnnpack": "use_xnnpack"}
 
@@ -216,11 +220,12 @@ def run_benchmark_model(transport: Transport, binary: str, model_path: Path, opt
     output = result.stdout + "\n" + result.stderr
     if result.signal:
         raise RuntimeCrashError(f"benchmark_model died running {Path(model_path).name}", signal_name=result.signal)
-    if result.returncode != 0:
+    refused = options.accelerator == "gpu" and result.returncode != 0 and _GPU_REFUSED in output
+    if result.returncode != 0 and not refused:
         tail = next((ln.strip() for ln in reversed(output.splitlines()) if ln.strip()), "no output")
         raise RuntimeCrashError(f"benchmark_model failed on {Path(model_path).name} (exit {result.returncode}): "
                                 f"{tail[:200]}")
-    parsed = parse_benchmark_output(output)
+    parsed = refused_output(output) if refused else parse_benchmark_output(output)
     return {"schema": SCHEMA, "tool": {"name": "benchmark_model", "binary": remote_binary, "argv": argv[1:]},
             "runtime": {"name": "litert", "version": "benchmark_model (the binary reports no version)"},
             "device": _device_facts(transport),
@@ -230,13 +235,28 @@ def run_benchmark_model(transport: Transport, binary: str, model_path: Path, opt
             **parsed}
 
 
+def refused_output(text: str) -> dict[str, Any]:
+    """A GPU delegate that refused the graph ("Failed to apply GPU delegate.", then "Benchmarking failed."):
+    a verdict, not a crash — the document of a run with no timings and the delegate's own reason line."""
+    lines = text.splitlines()
+    at = next(i for i, ln in enumerate(lines) if _GPU_REFUSED in ln)
+    reason = next((ln.split(": ", 1)[-1].strip() for ln in reversed(lines[:at]) if "ERROR" in ln), None)
+    return {"init_ms": None, "first_inference_ms": None, "warmup_mean_ms": None, "inference_avg_ms": None,
+            "memory_mb": {"init": None, "overall": None, "peak": None}, "op_profile": [],
+            "delegates": [{"name": "GPU", "coverage": "refused", "kernels": 0, "line": lines[at].split(": ", 1)[-1]}],
+            "tool_settings": _settings(lines), "gpu_note": reason}
+
+
 def gpu_delegate(doc: dict[str, Any]) -> dict[str, Any]:
     """What the phone's GPU delegate did in this run, from the tool's own lines (not from the flag passed):
-    {"requested", "applied", "coverage": "full" | "partial" | "none" | None, "kernels", "evidence"}."""
+    {"requested", "applied", "coverage": "full" | "partial" | "none" | "refused" | None, "kernels", "evidence"}
+    ("refused": the delegate failed to apply, so the tool stopped: an app enabling it gets an error at load)."""
     requested = bool((doc.get("options") or {}).get("gpu"))
     gpu = next((d for d in doc.get("delegates") or [] if d["name"].upper() == "GPU"), None)
     evidence = gpu["line"] if gpu else (doc.get("gpu_note") or "no 'Explicitly applied GPU delegate' line")
-    return {"requested": requested, "applied": bool(gpu and gpu["coverage"] != "none"),
+    if gpu and gpu["coverage"] == "refused" and doc.get("gpu_note"):
+        evidence = f"{evidence} {doc['gpu_note']}"
+    return {"requested": requested, "applied": bool(gpu and gpu["coverage"] in ("full", "partial")),
             "coverage": gpu["coverage"] if gpu else None, "kernels": gpu["kernels"] if gpu else None,
             "evidence": evidence}
 
@@ -246,7 +266,10 @@ def tool_findings(doc: dict[str, Any], where: str) -> list[tuple[str, str, str]]
     applied (the figures are then the CPU's: an error), applied to part of the graph, or settings that differ."""
     found = []
     gpu = gpu_delegate(doc)
-    if gpu["requested"] and not gpu["applied"]:
+    if gpu["coverage"] == "refused":
+        found.append(("gpu-refused", "error", f"the phone's GPU delegate REFUSED the model on {where} "
+                      f"({gpu['evidence']}): an app enabling it gets an error at load; no GPU latency exists"))
+    elif gpu["requested"] and not gpu["applied"]:
         found.append(("gpu-not-applied", "error", f"--accelerator gpu: benchmark_model did NOT run the GPU delegate on "
                       f"{where} ({gpu['evidence']}): these are CPU timings, not the GPU's"))
     elif gpu["coverage"] == "partial":
@@ -273,8 +296,7 @@ def gpu_prediction(doc: dict[str, Any], predicted: Any) -> tuple[dict[str, Any],
              "observed": observed, "agrees": None}
     if observed is None:
         return block, None
-    expected = {"full": "full", "partial": "partial", "refused": "none"}.get(predicted.coverage, predicted.coverage)
-    block["agrees"] = expected == observed
+    block["agrees"] = predicted.coverage == observed
     if block["agrees"]:
         return block, None
     cpu = f" {predicted.ops_on_cpu}" if predicted.ops_on_cpu else ""

@@ -100,11 +100,11 @@ class BenchmarkModelDocument(_Strict):
     runtime: dict[str, str]
     device: dict[str, Any] = Field(description="uname -m, getprop ro.product.model / ro.build.version.release")
     options: dict[str, Any]
-    init_ms: float
+    init_ms: float | None = Field(description="null when the GPU delegate refused the model (no run)")
     first_inference_ms: float | None
     warmup_mean_ms: float | None
-    inference_avg_ms: float
-    latency_ms: ToolLatency
+    inference_avg_ms: float | None
+    latency_ms: ToolLatency | None = Field(None, description="absent when the GPU delegate refused the model")
     memory_mb: dict[str, float | None] = Field(description="init / overall footprint delta, periodic peak")
     op_profile: list[dict[str, Any]] = Field(description="--enable_op_profiling: the regular runs' Run Order")
     delegates: list[dict[str, Any]] = Field(

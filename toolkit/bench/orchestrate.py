@@ -216,11 +216,13 @@ def _bench_with_benchmark_model(model: Any, target: Any, device: str | None, tra
         diff_tool = (inference_diff.install_inference_diff(transport, transport.inference_diff_binary)
                      if gpu and transport.inference_diff_binary else None)
         doc = tool.run_benchmark_model(transport, transport.benchmark_binary or "", Path(model.path), options)
-        if diff_tool:
+        if diff_tool and tool.gpu_delegate(doc)["coverage"] != "refused":  # a refusal leaves nothing to compare
             doc["numerics"] = inference_diff.run_inference_diff(transport, diff_tool, model, options)
     if doc.get("numerics"):  # after the device is released: the output range comes from a host-run LiteRT CPU
         inference_diff.add_reference_range(doc["numerics"], Path(model.path), options)
-    found = tool.tool_findings(doc, where) + (inference_diff.numerics_findings(doc.get("numerics"), where) if gpu else [])
+    refused = tool.gpu_delegate(doc)["coverage"] == "refused"
+    found = tool.tool_findings(doc, where) + (inference_diff.numerics_findings(doc.get("numerics"), where)
+                                              if gpu and not refused else [])
     if gpu:  # the phone's answer is the verdict; the op table's prediction stands beside it
         from toolkit.targets.delegates import delegate_verdicts
 
@@ -263,7 +265,8 @@ def _interpret(
     cost = estimate_cost(model)
     findings = list(_memory_findings(model, target, doc)) + list(extra or [])
     tool = doc.get("schema") == "edgetk.benchmark-model/1"  # its count line has no p90/p99
-    problems = stats_problems(doc.get("latency_ms") or {}, TOOL_STAT_KEYS if tool else STAT_KEYS)
+    refused = tool and not doc.get("latency_ms")  # the phone's GPU delegate refused the model: no run, no stats
+    problems = [] if refused else stats_problems(doc.get("latency_ms") or {}, TOOL_STAT_KEYS if tool else STAT_KEYS)
     if problems:
         findings.append(BenchFinding("latency-stats", "warning", "; ".join(problems)))
     runtime_name = (doc.get("runtime") or {}).get("name")

@@ -12,6 +12,9 @@ from typing import Any
 def phone_gpu_lines(runner: dict[str, Any]) -> list[str]:
     """The delegate line, then the numerics verdict and one line per output."""
     gpu = next((d for d in runner.get("delegates") or [] if d["name"].upper() == "GPU"), None)
+    if gpu is not None and gpu["coverage"] == "refused":
+        return [f"GPU delegate on the phone: REFUSED the model ({runner.get('gpu_note') or gpu['line']}); an app "
+                "enabling it gets an error at load"]
     if gpu is None or gpu["coverage"] == "none":
         why = gpu["line"] if gpu else runner.get("gpu_note") or "no 'Explicitly applied GPU delegate' line"
         lines = [f"GPU delegate on the phone: NOT APPLIED ({why}); the timings are the CPU's"]
