@@ -218,9 +218,9 @@ def bench_suite(doc: dict) -> JUnitSuite:
             props["gpu_numerics"] = {True: "pass", False: "FAIL"}.get(numerics.get("passed"), "not compared")
         mcu = rec.get("mcu_estimate")
         if mcu:  # the MCU estimate's kernels and how far its class's calibration can be trusted
-            props.update({"mcu_kernels": str(mcu.get("kernels")), "mcu_kernel_class": str(mcu.get("kernel_class")),
-                          "mcu_calibration_status": str(mcu.get("calibration_status") or "-"),
-                          "mcu_calibration_error": str(mcu.get("calibration_error") or "-")})
+            props.update({f"mcu_{key}": str(mcu[key]) for key in
+                          ("kernels", "kernel_class", "calibration_status", "calibration_error")
+                          if mcu.get(key) is not None})  # an older document without them gets no 'None'
         per_op = rec.get("per_op")
         if per_op and per_op.get("ops"):  # bench --per-op: the slowest op with the profile's provenance
             top = max(per_op["ops"], key=lambda op: op["ms"])
