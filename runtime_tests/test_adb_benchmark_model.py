@@ -284,3 +284,23 @@ def test_a_gpu_delegate_that_refuses_the_model_is_a_verdict_not_a_crash(phone, t
                    "--accelerator", "gpu", "--runs", "3", "--no-store")
     assert text.returncode == 1 and "Traceback" not in text.stderr
     assert "GPU delegate on the phone: REFUSED the model" in text.stdout
+
+
+def test_gpu_per_op_is_the_delegate_node_and_a_fleet_row_names_the_delegate(phone, tmp_path, run_cli):
+    inv = _inventory(tmp_path, phone, str(STANDIN))
+    res = run_cli("bench", _model(tmp_path), "--device", "phone", "-t", "android-arm64", "--inventory", inv,
+                  "--accelerator", "gpu", "--per-op", "--runs", "3", "--json", "--no-store")
+    assert res.returncode == 0, res.stderr
+    per_op = json.loads(res.stdout)["per_op"]
+    assert [(o["index"], o["op"], o["ms"]) for o in per_op["ops"]] == [(3, "TfLiteGpuDelegateV2", 1.45)]
+    assert per_op["source"] == "profiler" and per_op["timing"] == "measured"
+    fleet = run_cli("bench", _model(tmp_path), "--device", "phone", "--inventory", inv, "--accelerator", "gpu",
+                    "--runs", "3", "--no-store")
+    assert fleet.returncode == 0, fleet.stderr
+    row = next(ln for ln in fleet.stdout.splitlines() if "phone" in ln and "adb" in ln)
+    assert "1.520" in row and "0.000" not in row  # the tool prints no p90: "-", not a made-up 0
+    as_json = run_cli("bench", _model(tmp_path), "--device", "phone", "--inventory", inv, "--accelerator", "gpu",
+                      "--runs", "3", "--json", "--no-store")
+    assert as_json.returncode == 0, as_json.stderr
+    (one,) = json.loads(as_json.stdout)
+    assert one["result"]["headline"]["delegate"] == "GPU" and one["result"]["timing"] == "measured"

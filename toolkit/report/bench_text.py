@@ -35,9 +35,9 @@ def fleet_table(results: Sequence[Any]) -> Any:
         rt = runner.get("runtime") or {}
         table.add_row(
             r.device, r.target, r.transport, f"{rt.get('name')} {rt.get('version')}",
-            (runner.get("device") or {}).get("arch", ""), f"{lat.get('mean', 0):.3f}", f"{lat.get('p90', 0):.3f}",
-            str(lat.get("runs")), r.result.timing,
-        )
+            (runner.get("device") or {}).get("arch", ""), _ms(lat.get("mean")), _ms(lat.get("p90")),
+            str(lat.get("runs", "-")), r.result.timing + (f", {r.result.delegate}" if r.result.delegate else ""),
+        )  # benchmark_model prints no p90 and a refused GPU run no figures: "-", never a made-up 0
     return table
 
 
