@@ -18,7 +18,8 @@ from toolkit.convert.options import OutputError, RuntimeCheck
 
 
 def _check(runtime: str, *rels: float, ok: bool = True, error: str | None = None) -> RuntimeCheck:
-    return RuntimeCheck(runtime, ok, tuple(OutputError(f"out{i}", r * 2.0, r) for i, r in enumerate(rels)), error)
+    return RuntimeCheck(runtime=runtime, ok=ok, error=error,  # keywords: the record is a pydantic model now
+                        outputs=[OutputError(name=f"out{i}", max_abs=r * 2.0, max_rel=r) for i, r in enumerate(rels)])
 
 
 def test_within_the_modes_tolerance_passes_and_says_which_tolerance() -> None:

@@ -3,37 +3,55 @@
 docs/schemas/convert.schema.json is generated from ``ConvertDocument`` (`make docs`); a test validates real
 conversion reports and `report` validates its inputs with it. Prose: docs/schemas/convert.md. The failure
 document (``{"error", "note", "errors"}``, exit 5) has no schema name and is not a `report` input.
+``OutputError``, ``RuntimeCheck`` and ``NumericsVerdict`` are also what the conversion builds (one definition).
 """
 
 from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from toolkit.targets.documents import CheckFinding, Strict
 
 
-class OutputError(Strict):
+class _Record(Strict):
+    """A part the conversion itself builds (toolkit.convert.api / verdict): immutable once made."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class OutputError(_Record):
+    """Numerical difference of one output of the .tflite against the TensorFlow model."""
+
     name: str = Field(description="signature output key")
     max_abs: float
     max_rel: float = Field(description="max abs error / max abs reference")
 
 
-class RuntimeCheck(Strict):
+class RuntimeCheck(_Record):
+    """One run of the converted model in a runtime (its own child process) against TF's outputs."""
+
     runtime: str = Field(description='"litert", "litert-no-xnnpack", "tflm"')
     ok: bool = Field(description="false: the run crashed, failed or hung (error says which)")
-    outputs: list[OutputError]
-    error: str | None
+    outputs: list[OutputError] = Field(default_factory=list)
+    error: str | None = None
 
 
-class NumericsVerdict(Strict):
-    status: Literal["passed", "failed", "not-checked", "skipped"]
-    tolerance: float
-    tolerance_source: str
-    worst_rel: float | None
-    check_inputs: str | None
-    reasons: list[str]
+class NumericsVerdict(_Record):
+    """Whether the .tflite matches TF. Only "passed" and "skipped" exit 0."""
+
+    status: Literal["passed", "failed", "not-checked", "skipped"] = Field(
+        description="not-checked: TF's reference run failed; skipped: --no-verify")
+    tolerance: float = Field(description="max relative error allowed (max |tflite - TF| / max |TF| per output)")
+    tolerance_source: str = Field(description='"--tolerance" or "default for --quantize MODE"')
+    worst_rel: float | None = None
+    check_inputs: str | None = Field(None, description="where the check's inputs came from")
+    reasons: list[str] = Field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("passed", "skipped")
 
 
 class RunOfTarget(Strict):

@@ -1,18 +1,23 @@
 """What a conversion is asked to do (ConvertOptions) and what it gives back (ConversionReport).
 
-Both are plain frozen dataclasses that round-trip through JSON, because the TensorFlow work runs in a child
-process (toolkit.convert.worker) and the request/result cross the process boundary as JSON documents.
+Both are plain dataclasses that round-trip through JSON, because the TensorFlow work runs in a child process
+(toolkit.convert.worker) and the request/result cross the process boundary as JSON documents. The report's
+parts (OutputError, RuntimeCheck, NumericsVerdict) are the typed models of edgetk.convert/1
+(toolkit.convert.documents), re-exported here.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
+
+from toolkit.convert.documents import NumericsVerdict, OutputError, RuntimeCheck
 
 RNN_MODES = ("auto", "fused", "loop")
 QUANTIZE_MODES = ("none", "dynamic", "float16", "int8", "int16x8")
 FORMATS = ("auto", "saved_model", "keras", "python", "graphdef")
 REPORT_SCHEMA = "edgetk.convert/1"
+__all__ = ["ConversionReport", "ConvertOptions", "NumericsVerdict", "OutputError", "RuntimeCheck"]
 
 
 @dataclass(frozen=True)
@@ -53,42 +58,6 @@ class ConvertOptions:
         return cls(**data)
 
 
-@dataclass(frozen=True)
-class OutputError:
-    """Numerical difference of one output of the .tflite against the TensorFlow model."""
-
-    name: str
-    max_abs: float
-    max_rel: float
-
-
-@dataclass(frozen=True)
-class RuntimeCheck:
-    """One run of the converted model in a runtime (its own child process) against TF's outputs."""
-
-    runtime: str  # "litert", "litert-no-xnnpack", "tflm"
-    ok: bool
-    outputs: tuple[OutputError, ...] = ()
-    error: str | None = None
-
-
-@dataclass(frozen=True)
-class NumericsVerdict:
-    """Whether the .tflite matches TF: "passed" | "failed" | "not-checked" (TF's reference run failed) |
-    "skipped" (--no-verify). Only "passed" and "skipped" exit 0."""
-
-    status: str
-    tolerance: float  # max relative error allowed (max |tflite - TF| / max |TF| per output)
-    tolerance_source: str  # "--tolerance" or "default for --quantize MODE"
-    worst_rel: float | None = None
-    check_inputs: str | None = None  # where the check's inputs came from
-    reasons: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return self.status in ("passed", "skipped")
-
-
 @dataclass
 class ConversionReport:
     """The conversion report: printed by the CLI, written by --report as "edgetk.convert/1" JSON."""
@@ -113,4 +82,8 @@ class ConversionReport:
     targets: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        return {"schema": REPORT_SCHEMA, **asdict(self)}
+        doc = asdict(replace(self, numerics=[], numerics_verdict=None, quantization_error=[]))
+        doc.update(numerics=[c.model_dump() for c in self.numerics],
+                   numerics_verdict=self.numerics_verdict.model_dump() if self.numerics_verdict else None,
+                   quantization_error=[o.model_dump() for o in self.quantization_error])
+        return {"schema": REPORT_SCHEMA, **doc}

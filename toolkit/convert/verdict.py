@@ -43,9 +43,11 @@ def numerics_verdict(checks: list[RuntimeCheck], quantize: str, tolerance: float
     limit = tolerance if tolerance is not None else TOLERANCES[quantize]
     source = "--tolerance" if tolerance is not None else f"default for --quantize {quantize}"
     if not verify:
-        return NumericsVerdict("skipped", limit, source, reasons=["--no-verify: not checked against TF"])
+        return NumericsVerdict(status="skipped", tolerance=limit, tolerance_source=source,
+                               reasons=["--no-verify: not checked against TF"])
     if reference_error:
-        return NumericsVerdict("not-checked", limit, source, check_inputs=check_inputs, reasons=[
+        return NumericsVerdict(status="not-checked", tolerance=limit, tolerance_source=source,
+                               check_inputs=check_inputs, reasons=[
             f"TF's own reference run failed on the check inputs: {reference_error}; pass --inputs FILE.npz "
             "with valid samples (one array per input, first axis = samples)"])
     reasons: list[str] = []
@@ -62,7 +64,8 @@ def numerics_verdict(checks: list[RuntimeCheck], quantize: str, tolerance: float
     if not checks:
         reasons.append("no runtime ran the check")
     status = "failed" if reasons else "passed"
-    return NumericsVerdict(status, limit, source, worst_rel=worst, check_inputs=check_inputs, reasons=reasons)
+    return NumericsVerdict(status=status, tolerance=limit, tolerance_source=source, worst_rel=worst,
+                           check_inputs=check_inputs, reasons=reasons)
 
 
 def _memory_only(findings: list[dict[str, Any]]) -> bool:
