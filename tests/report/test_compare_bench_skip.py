@@ -159,3 +159,21 @@ def test_a_model_that_hangs_the_numerics_run_is_blamed_and_not_benched(models: d
     assert (back.numerics.new_status, back.numerics.old_status) == ("ok", "hung: did not finish within 3 s")
     assert (back.targets[0].new_verdict, back.targets[0].old_verdict, back.targets[0].change) == (
         "runs", "does-not-run", "improvement")
+
+
+def test_compare_timeout_bounds_each_bench_round_and_a_tflm_hang_is_the_verdict(run_cli, tmp_path: Path) -> None:
+    """--timeout covers every runtime child, the bench rounds too: TFLM never returning from the endless WHILE
+    is a does-not-run verdict (bench) after ~5 s, not a 600 s wait; check's 'runs' stays beside it."""
+    from toolkit.model.builder import endless_while_model
+
+    endless, ends = tmp_path / "endless.tflite", tmp_path / "ends.tflite"
+    endless.write_bytes(endless_while_model())
+    ends.write_bytes(endless_while_model(step=1 << 29))
+    proc = run_cli("compare", endless, ends, "-t", "cortex-m4", "--bench", *QUICK, "--timeout", "5", "--json")
+    assert proc.returncode == 1, proc.stderr
+    doc = json.loads(proc.stdout)
+    [row] = doc["targets"]
+    assert (row["new_verdict"], row["evidence"], row["predicted_new_verdict"], row["change"]) == (
+        "does-not-run", "bench", "runs", "regression")
+    skip = _skips(doc)["cortex-m4"]
+    assert skip["side"] == "new" and "did not finish within 5s" in skip["message"]

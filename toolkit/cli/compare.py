@@ -36,13 +36,13 @@ def compare(
     out_json: Path = typer.Option(None, "--out", "-o", help="Also write the JSON document to this file."),
     junit: Path = typer.Option(None, "--junit", help="Write JUnit XML (one test case per model x target)."),
     html: Path = typer.Option(None, "--html", help="Write a self-contained HTML report."),
-    timeout: float = seconds_option(300.0, "--timeout", "Seconds each runtime child (numerics) may take."),
+    timeout: float = seconds_option(300.0, "--timeout", "Seconds each runtime child (the numerics run, each bench round) may take."),
 ) -> int:
     """Compare NEW against OLD: ops, op support per target, numerics, latency; exit 1 on a regression."""
     from toolkit.report.compare_run import compare_with_old
     from toolkit.report.latency import BenchPlan
 
-    plan = BenchPlan(tuple(target), device, rounds, runs) if bench else None
+    plan = BenchPlan(tuple(target), device, rounds, runs, timeout=timeout) if bench else None
     result = compare_with_old(new, old=old, baseline=baseline, legacy_from=legacy_from, targets=target, bench=plan,
                               reference=reference, threshold=threshold, atol=atol, rtol=rtol, seed=seed,
                               quantized=quantized, timeout_s=timeout)

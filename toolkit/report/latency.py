@@ -31,6 +31,7 @@ class BenchPlan:
     rounds: int = 4
     runs: int = 20
     warmup: int = 3
+    timeout: float = 600.0  # seconds each bench round's child may take (a hang is then a finding, not a wait)
 
 
 @dataclass
@@ -93,7 +94,7 @@ def bench_round(model_path: str, target: Any, plan: BenchPlan, seed: int = 0) ->
     from toolkit.bench import BenchOptions, bench_model
 
     result = bench_model(model_path, target, device=plan.device,
-                         options=BenchOptions(runs=plan.runs, warmup=plan.warmup, seed=seed))
+                         options=BenchOptions(runs=plan.runs, warmup=plan.warmup, seed=seed, timeout=plan.timeout))
     lat = result.latency_ms
     samples = [float(s) for s in lat.get("samples", [])] or [float(lat["p50"])]
     estimate = (result.mcu_estimate or {}).get("latency_ms")
