@@ -177,3 +177,17 @@ def test_compare_timeout_bounds_each_bench_round_and_a_tflm_hang_is_the_verdict(
         "does-not-run", "bench", "runs", "regression")
     skip = _skips(doc)["cortex-m4"]
     assert skip["side"] == "new" and "did not finish within 5s" in skip["message"]
+
+
+def test_inputs_of_the_other_signature_are_not_a_verdict(tmp_path: Path) -> None:
+    """The numerics run feeds both models the new one's inputs: an old model with another signature cannot take
+    them, which says nothing about whether it runs, so check's verdict stands."""
+    from toolkit.model.builder import endless_while_model, while_model
+
+    one, two = tmp_path / "one_input.tflite", tmp_path / "two_inputs.tflite"
+    one.write_bytes(endless_while_model(step=1 << 29))
+    two.write_bytes(while_model())
+    cmp = compare_models(one, two, targets=["host-x86_64"])
+    assert cmp.numerics.new_status == "ok" and cmp.numerics.old_status.startswith("inputs do not fit: 2 inputs")
+    [row] = cmp.targets
+    assert (row.new_verdict, row.old_verdict, row.evidence, row.prediction_wrong) == ("runs", "runs", "static", False)

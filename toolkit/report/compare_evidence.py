@@ -39,11 +39,14 @@ def observed_failure(row: TargetRow, sides: tuple[str, ...], evidence: str, why:
 
 
 def numerics_evidence(rows: list[TargetRow], numerics: Any) -> list[TargetRow]:
-    """A model whose numerics run failed (its own error line, not a dead child) does not run on litert targets."""
+    """A model whose numerics run failed (its own error line or a hang/crash blamed on it; not a dead child of
+    unknown cause, nor inputs of the other model's signature that do not fit it) does not run on litert targets."""
     if numerics is None:
         return rows
+    from toolkit.report.run_pair import INPUTS_DO_NOT_FIT
+
     failed = {side: status for side, status in (("new", numerics.new_status), ("old", numerics.old_status))
-              if status not in (None, "ok", "not run") and not status.startswith("child failed")}
+              if status not in (None, "ok", "not run") and not status.startswith(("child failed", INPUTS_DO_NOT_FIT))}
     if not failed:
         return rows
     from toolkit.targets import load_registry

@@ -63,13 +63,24 @@ def _outputs(interp) -> list[np.ndarray]:
     return result
 
 
+class InputsDoNotFit(Exception):
+    """The shared inputs do not fit this model (another signature): the comparison's limit, not the model's fate."""
+
+
+#: the status prefix of a model the shared inputs do not fit (the parent does not count it as a failed run)
+INPUTS_DO_NOT_FIT = "inputs do not fit: "
+
+
 def run_one(path: str, inputs: list[np.ndarray]) -> list[np.ndarray]:
     interp = _interpreter(path)
     details = interp.get_input_details()
     if len(details) != len(inputs):
-        raise ValueError(f"{len(details)} inputs, expected {len(inputs)}")
-    for d, value in zip(details, inputs, strict=True):
-        _feed(interp, d, value)
+        raise InputsDoNotFit(f"{len(details)} inputs, expected {len(inputs)}")
+    try:
+        for d, value in zip(details, inputs, strict=True):
+            _feed(interp, d, value)
+    except Exception as exc:  # noqa: BLE001 - a shape or dtype the model does not take
+        raise InputsDoNotFit(_why(exc)) from exc
     interp.invoke()
     return _outputs(interp)
 
@@ -111,6 +122,8 @@ def main(argv: list[str]) -> int:
             for i, a in enumerate(run_one(path, inputs)):
                 arrays[f"{tag}_output_{i}"] = a
             status[tag] = "ok"
+        except InputsDoNotFit as exc:
+            status[tag] = f"{INPUTS_DO_NOT_FIT}{exc}"
         except Exception as exc:  # noqa: BLE001 - reported to the parent as this model's status
             status[tag] = _why(exc)
     np.savez(out, **arrays)
