@@ -211,6 +211,7 @@ def test_ask_password_prompts_and_never_shows_the_password(server: SshServer, mo
                             "--ask-password"], input=password + "\n", capture_output=True, text=True, cwd=REPO,
                            start_new_session=True, timeout=180)
     assert piped.returncode == 0 and "aarch64" in piped.stdout, piped.stderr
+    assert "GetPassWarning" not in piped.stderr and "Warning" not in piped.stderr  # issue 17: no TTY, no warning
     shown_wrong += piped.stdout + piped.stderr
 
     home = Path(os.environ["EDGETK_HOME"])
