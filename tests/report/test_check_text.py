@@ -137,9 +137,10 @@ def test_device_lines_show_prediction_next_to_observation_and_say_a_disagreement
     from toolkit.targets.check import TargetVerdict
 
     predicted = TargetVerdict("rpi4-arm64", "does-not-run", [], "tflite-runtime 2.14.0", "stale.json", 0)
-    checks = [DeviceCheck("old", "emulator", True, predicted, Observed("runs", "tflite-runtime", "aarch64",
-                                                                     first_inference_ms=3.25)),
-              DeviceCheck("gone", "ssh", False, predicted, Observed("not-checked", message="host unreachable"))]
+    checks = [DeviceCheck("old", "emulator", True, predicted, Observed(verdict="runs", runtime="tflite-runtime",
+                                                                     arch="aarch64", first_inference_ms=3.25)),
+              DeviceCheck("gone", "ssh", False, predicted, Observed(verdict="not-checked",
+                                                                      message="host unreachable"))]
     lines = render_device_checks(checks, width=80)
     assert lines[1].split() == ["device", "target", "via", "predicted", "observed"]
     assert lines[2].split() == ["old", "rpi4-arm64", "emulator*", "does-not-run", "runs", "DISAGREES"]

@@ -22,31 +22,10 @@ from toolkit.devices.connect import transport_for_device
 from toolkit.devices.inventory import Device, load_inventory
 from toolkit.errors import BadInputError, ExitCode, ToolkitError
 from toolkit.runtimes.protocol import Kind, RunnerOptions, classify, run_runner
+from toolkit.targets.documents import Observed
 from toolkit.transports.base import RunResult
 
 RUNS, DOES_NOT_RUN, NOT_CHECKED = "runs", "does-not-run", "not-checked"
-
-
-@dataclass(frozen=True)
-class Observed:
-    """What the device did with the model. ``message`` is the runtime's own error line when it failed."""
-
-    verdict: str  # "runs" | "does-not-run" | "not-checked"
-    runtime: str | None = None  # "tflite-runtime 2.14.0", as the runner reported it
-    arch: str | None = None
-    kind: str | None = None  # runner error kind ("missing-kernel", "init-failed", ...), "crashed", or the reason
-    message: str | None = None
-    op: str | None = None
-    signal: str | None = None
-    phase: str | None = None  # runner phase running when a signal killed it
-    init_ms: float | None = None
-    first_inference_ms: float | None = None
-    arena_bytes: int | None = None  # TFLM's measured arena total, when the runtime was TFLM
-    exit_code: int = 0  # the exit code this device alone would give (not-checked: the error's)
-    seconds: float = 0.0
-
-    def to_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
 
 
 @dataclass(frozen=True)
@@ -75,7 +54,7 @@ class DeviceCheck:
     def to_dict(self) -> dict[str, Any]:
         """One edgetk.check/1 result entry, with the device fields and the "observed" block added."""
         return {**self.predicted.to_dict(), "device": self.device, "transport": self.transport,
-                "emulated": self.emulated, "observed": self.observed.to_dict(), "agrees": self.agrees}
+                "emulated": self.emulated, "observed": self.observed.model_dump(), "agrees": self.agrees}
 
 
 def check_on_device(
@@ -108,15 +87,14 @@ def check_on_device(
     except BadInputError:
         raise
     except ToolkitError as exc:
-        observed = Observed(NOT_CHECKED, kind=type(exc).__name__, message=exc.message, exit_code=int(exc.exit_code))
+        observed = Observed(verdict=NOT_CHECKED, kind=type(exc).__name__, message=exc.message,
+                            exit_code=int(exc.exit_code))
     observed = _with_seconds(observed, time.monotonic() - start)
     return DeviceCheck(entry.name, transport.kind, transport.emulated, predicted, observed)
 
 
 def _with_seconds(observed: Observed, seconds: float) -> Observed:
-    from dataclasses import replace
-
-    return replace(observed, seconds=round(seconds, 3))
+    return observed.model_copy(update={"seconds": round(seconds, 3)})
 
 
 def _try_on_device(transport: Any, model_path: Path, descriptor: Any, timeout: float) -> Observed:
@@ -134,12 +112,12 @@ def observe(result: RunResult, target_name: str, runtime: str | None = None) -> 
     outcome = classify(result, target_name)
     if outcome.kind is Kind.OK:
         doc = outcome.document or {}
-        return Observed(RUNS, runtime=outcome.runtime_label, arch=(doc.get("device") or {}).get("arch"),
+        return Observed(verdict=RUNS, runtime=outcome.runtime_label, arch=(doc.get("device") or {}).get("arch"),
                         init_ms=doc.get("init_ms"), first_inference_ms=doc.get("first_inference_ms"),
                         arena_bytes=outcome.arena_bytes)
     if not outcome.is_model_fate:
         raise outcome.error("the model", target_name)
-    return Observed(DOES_NOT_RUN, runtime=runtime, kind=str(outcome.kind), message=outcome.message,
+    return Observed(verdict=DOES_NOT_RUN, runtime=runtime, kind=str(outcome.kind), message=outcome.message,
                     op=outcome.op, signal=outcome.signal, phase=outcome.phase if outcome.signal else None)
 
 

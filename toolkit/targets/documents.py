@@ -90,7 +90,10 @@ class RuntimeOutcome(Strict):
 
 
 class Observed(Strict):
-    """What a device did with the model (`check --device`)."""
+    """What a device did with the model (`check --device`; built by toolkit.devices.on_device). ``message`` is
+    the runtime's own error line when it failed; ``exit_code`` the code this device alone would give."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
 
     verdict: Literal["runs", "does-not-run", "not-checked"]
     runtime: str | None = None
