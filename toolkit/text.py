@@ -39,10 +39,3 @@ def xml_safe(text: str) -> str:
     escapes too (JUnit viewers print messages to consoles). Tabs and newlines stay."""
     return _UNSAFE_XML.sub(_escape, text)
 
-
-def markup_safe(text: object) -> str:
-    """``text`` for a rich markup string or table cell: inert, and its ``[`` escaped so a name such as
-    ``[link=…]`` or ``[/]`` is shown, not interpreted."""
-    from rich.markup import escape
-
-    return escape(inert(str(text)))

@@ -42,7 +42,7 @@ def fleet_table(results: Sequence[Any]) -> Any:
 
 
 def _render_accelerator(console: Any, acc: dict[str, Any]) -> None:
-    from toolkit.text import markup_safe as escape  # op names and messages: inert, never markup
+    from toolkit.report.markup import markup_safe as escape  # op names and messages: inert, never markup
 
     split = ("every op on the GPU" if acc["coverage"] == "full" else
              f"{acc['gpu_ops']} ops on the GPU, {acc['cpu_ops']} on the CPU" if acc["coverage"] == "partial" else
@@ -76,7 +76,7 @@ def render(doc: dict[str, Any]) -> None:
     from rich.table import Table
 
     from toolkit.provenance import SHORT_NOTES, with_delegate
-    from toolkit.text import markup_safe as m
+    from toolkit.report.markup import markup_safe as m
 
     console = Console(highlight=False)
     runner = doc["runner"]
@@ -140,7 +140,7 @@ def _render_mcu(console: Any, m: dict[str, Any]) -> None:
     """The MCU estimate: figure, kernel family and its calibration error, then the top ops by cycles."""
     from rich.table import Table
 
-    from toolkit.text import markup_safe
+    from toolkit.report.markup import markup_safe
 
     console.print(
         f"[bold]MCU latency (estimated)[/]: {m['latency_ms']:.1f} ms at {m['clock_hz'] / 1e6:g} MHz, "

@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING, Any
 
 from toolkit.convert.options import ConversionReport, NumericsVerdict
 from toolkit.convert.verdict import summary_line
+from toolkit.report.markup import markup_safe as escape
 from toolkit.report.progress import stage_spinner
 from toolkit.text import inert, inert_lines
-from toolkit.text import markup_safe as escape
 
 if TYPE_CHECKING:
     from toolkit.convert.convert_run import ConvertRun

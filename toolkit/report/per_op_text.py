@@ -9,7 +9,7 @@ from typing import Any
 
 from toolkit.bench.per_op import top_ops
 from toolkit.provenance import SHORT_NOTES
-from toolkit.text import markup_safe as m
+from toolkit.report.markup import markup_safe as m
 
 
 def per_op_lines(per_op: dict[str, Any]) -> list[str]:

@@ -20,7 +20,7 @@ def stage_spinner(console: Any, first: str, *, enabled: bool) -> Iterator[Callab
     if not enabled:
         yield None
         return
-    from toolkit.text import markup_safe
+    from toolkit.report.markup import markup_safe
 
     with console.status(markup_safe(first), spinner="dots") as status:
         yield lambda text: status.update(markup_safe(text))
@@ -31,7 +31,7 @@ def busy(message: str, *, enabled: bool = True) -> AbstractContextManager[Any]:
     from rich.console import Console
 
     console = Console(stderr=True)
-    from toolkit.text import markup_safe  # the message names the model file
+    from toolkit.report.markup import markup_safe  # the message names the model file
 
     return console.status(markup_safe(message)) if enabled and console.is_terminal else nullcontext()
 

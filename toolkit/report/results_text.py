@@ -10,7 +10,7 @@ from typing import Any
 
 from rich.console import Console
 
-from toolkit.text import markup_safe as m
+from toolkit.report.markup import markup_safe as m
 
 SPARK = "▁▂▃▄▅▆▇█"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from toolkit.text import markup_safe as m
+from toolkit.report.markup import markup_safe as m
 
 _SEVERITY_STYLE = {"regression": "bold red", "warning": "yellow", "improvement": "green", "info": "cyan"}
 
