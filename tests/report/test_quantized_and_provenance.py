@@ -109,3 +109,19 @@ def test_html_summary_of_a_quantized_comparison_shows_drift_not_failure(float_an
     page = render_html([dict(exact, _file="cmp.json")])
     summary = page[page.index("<h2>Summary</h2>"):page.index("<h2>Details</h2>")]
     assert 'class="fail"' in summary and "DIFFERS old" in summary
+
+
+def test_quantization_mode_follows_precision_not_the_number_of_outputs() -> None:
+    """A model with one more float output is not a quantized one: the automatic mode compares precisions."""
+    from types import SimpleNamespace
+
+    from toolkit.report.quantized import quantization_mode
+
+    def side(io: list[str], weights: str = "float32") -> SimpleNamespace:
+        tensors = [SimpleNamespace(dtype=d) for d in io]
+        return SimpleNamespace(inputs=tensors[:1], outputs=tensors[1:], weight_dtype=weights)
+
+    more_outputs = quantization_mode(None, side(["float32", "float32"]), side(["float32", "float32", "float32"]))
+    assert (more_outputs["active"], more_outputs["reason"]) == (False, "same precision")
+    int8_io = quantization_mode(None, side(["int8", "int8"], "int8"), side(["float32", "float32"]))
+    assert int8_io["active"] and "I/O dtypes int8/int8 vs float32/float32" in int8_io["reason"], int8_io

@@ -34,7 +34,7 @@ def quantization_mode(requested: bool | None, new: Any, old: Any | None) -> dict
     differs = []
     if new.weight_dtype != old.weight_dtype:
         differs.append(f"weights {new.weight_dtype} vs {old.weight_dtype}")
-    if io_new != io_old:
+    if sorted(set(io_new)) != sorted(set(io_old)):  # the precisions, not how many tensors each side has
         differs.append(f"I/O dtypes {'/'.join(io_new)} vs {'/'.join(io_old)}")
     active = bool(differs) if requested is None else requested
     reason = ("requested (--quantized)" if requested else "--exact requested") if requested is not None else (
