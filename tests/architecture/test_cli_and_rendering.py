@@ -11,6 +11,7 @@ Enforced on the source (every import counts, the lazy ones too):
 from __future__ import annotations
 
 import ast
+from functools import cache
 from pathlib import Path
 
 TOOLKIT = Path(__file__).resolve().parents[2] / "toolkit"
@@ -55,6 +56,7 @@ SHARED = ("toolkit.cli", "toolkit.report", "toolkit.errors", "toolkit.schemas", 
 MAX_CLI_FUNCTION_LINES = 35  # body lines, without the docstring and nested command functions
 
 
+@cache
 def _sources() -> dict[str, ast.Module]:
     return {p.relative_to(TOOLKIT).as_posix(): ast.parse(p.read_text()) for p in sorted(TOOLKIT.rglob("*.py"))}
 

@@ -6,10 +6,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from toolkit.bench.bench_run import BenchRun, FleetRun
 
-def print_bench_run(run: Any) -> None:
-    """A BenchRun or FleetRun (toolkit.bench.bench_run) on stdout."""
-    if hasattr(run, "results"):
+
+def print_bench_run(run: BenchRun | FleetRun) -> None:
+    """One target's result, or the fleet side by side, on stdout."""
+    if isinstance(run, FleetRun):
         from rich.console import Console
 
         Console(highlight=False).print(fleet_table(run.results))
