@@ -26,10 +26,8 @@ PROTOCOL_PRINTERS = {
     "convert/numcheck.py",  # the numerics-check child: JSON on stdout
     "schemas.py",  # `python -m toolkit.schemas` (make docs): "wrote PATH" per generated schema
 }
-RICH_OUTSIDE_HOMES = {
-    "transports/ssh.py",  # a transfer's byte progress, drawn while paramiko's callback runs inside put()
-    "text.py",  # markup_safe: rich.markup.escape as a pure string function (no output), shared by renderers
-}
+# A transfer's byte progress, drawn while paramiko's callback runs inside SshTransport.put.
+RICH_OUTSIDE_HOMES = {"transports/ssh.py"}
 
 # What the CLI may call in the library (module -> names); toolkit.report/cli and the shared helpers below are
 # always allowed.
