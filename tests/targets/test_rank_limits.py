@@ -84,3 +84,24 @@ def test_ranks_above_eight_are_looked_up_as_the_probed_high_rank(tmp_path: Path)
         assert op_features(model, model.main_subgraph.operators[0]) == {"rank": "9+"}
         report = check_model(model, ["host-x86_64"])
     assert report.results[0].verdict == "does-not-run"  # LiteRT: 1D-8D only
+
+
+def test_an_input_numpy_cannot_hold_is_not_tried_not_blamed_on_the_runtime(tmp_path: Path, run_cli) -> None:
+    """Above 32 dimensions numpy (1.x) cannot hold the input: the runner says so (exit 2), and --verify records
+    "not-tried" — before, bench said the runtime failed (exit 6) with numpy's ValueError."""
+    from toolkit.model.builder import build_single_op_model
+
+    path = tmp_path / "abs33.tflite"
+    path.write_bytes(build_single_op_model("ABS", shapes=[[1] * 32 + [2]]))
+    proc = run_cli("bench", path, "-t", "host-x86_64", "--no-store")
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stderr.strip() == ("error: input 0 'in0' has rank 33: numpy holds at most 32 dimensions, so this "
+                                   "runner cannot feed it (the runtime was not tried)")
+    with load_model(path) as model:
+        targets = [load_registry().get("cortex-m4")]
+        from toolkit.targets.verify import VerifyOptions, verify_report
+
+        verified = verify_report(model, check_model(model, targets), targets, VerifyOptions(emulated=False))
+    outcomes = verified.results[0].outcomes
+    assert outcomes and {o.outcome for o in outcomes} == {"not-tried"}
+    assert verified.results[0].evidence == "static"

@@ -33,6 +33,7 @@ import time
 
 SCHEMA = "edgetk.runner/2"  # 2: --batch (models[] document); a --model document is v1's fields
 EXIT_BAD_INPUT = 2
+NUMPY_MAX_DIMS = 32  # numpy 1.x (the runtimes here need numpy < 2); numpy 2 holds 64
 EXIT_MISSING_RUNTIME = 3
 EXIT_RUNTIME_FAILED = 4
 DEFAULT_TFLM_ARENA = 64 * 1024 * 1024  # untouched pages are never resident; the measured use is reported
@@ -313,6 +314,15 @@ def generate_input(spec: dict, rng: object) -> object:
 
 
 def load_inputs(path: str | None, specs: list, seed: int) -> list:
+    for position, spec in enumerate(specs):
+        if len(spec["shape"]) > NUMPY_MAX_DIMS:  # numpy cannot even hold the array: nothing to feed the runtime
+            raise RunnerError("bad-input", f"input {position} '{spec['name']}' has rank {len(spec['shape'])}: numpy "
+                              f"holds at most {NUMPY_MAX_DIMS} dimensions, so this runner cannot feed it (the "
+                              f"runtime was not tried)", EXIT_BAD_INPUT)
+    return _load_inputs(path, specs, seed)
+
+
+def _load_inputs(path: str | None, specs: list, seed: int) -> list:
     import numpy as np
 
     if path is None:
