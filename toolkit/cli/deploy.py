@@ -30,6 +30,8 @@ def register(app: typer.Typer) -> None:
 
             typer.echo(json.dumps(document("edgetk.deploy/1", result.to_dict()), indent=2))
             return
+        from toolkit.text import inert  # the model's file name and the device's path
+
         for f in result.files:
             state = "cached (not sent)" if f.cached else f"sent {f.bytes_sent} bytes"
-            typer.echo(f"{result.device}: {f.name} -> {f.remote_path} [sha256 {f.sha256[:12]}, {state}]")
+            typer.echo(inert(f"{result.device}: {f.name} -> {f.remote_path} [sha256 {f.sha256[:12]}, {state}]"))

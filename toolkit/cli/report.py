@@ -18,18 +18,19 @@ def report(
     """Render saved results: HTML with plots (latency, op support, per-op cost, new vs old) and/or JUnit."""
     from toolkit.report.html import write_html_report
     from toolkit.report.inputs import load_results
+    from toolkit.text import inert
 
     if not html_out and not junit:
         raise BadInputError("nothing to write: give --html FILE and/or --junit FILE")
     docs = load_results(results)
     if html_out:
         write_html_report(html_out, docs, title)
-        typer.echo(f"wrote {html_out}")
+        typer.echo(f"wrote {inert(str(html_out))}")
     if junit:
         from toolkit.report.junit import report_suites, write_junit
 
         write_junit(junit, report_suites(docs))
-        typer.echo(f"wrote {junit}")
+        typer.echo(f"wrote {inert(str(junit))}")
 
 
 def register(app: typer.Typer) -> None:
