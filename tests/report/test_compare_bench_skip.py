@@ -161,6 +161,33 @@ def test_a_model_that_hangs_the_numerics_run_is_blamed_and_not_benched(models: d
         "runs", "does-not-run", "improvement")
 
 
+def test_models_that_hang_the_numerics_run_never_pass_without_a_target(run_cli, tmp_path: Path) -> None:
+    """With no -t no target row carries the hang, yet the comparison's own run never finished: before, both models
+    hanging printed 'verdict: pass' (exit 0). A hang blamed on the new model is a regression, said as not compared;
+    the old model hanging after the new one ran is a warning (the new model runs)."""
+    from toolkit.model.builder import endless_while_model
+
+    endless, again, ends = tmp_path / "endless.tflite", tmp_path / "endless_again.tflite", tmp_path / "ends.tflite"
+    endless.write_bytes(endless_while_model())
+    again.write_bytes(endless_while_model())
+    ends.write_bytes(endless_while_model(step=1 << 29))
+    proc = run_cli("compare", endless, again, "--timeout", "3", "--json")
+    assert proc.returncode == 1, proc.stderr
+    doc = json.loads(proc.stdout)
+    assert doc["verdict"] == "regression" and doc["targets"] == []
+    [hang] = [f for f in doc["findings"] if f["kind"] == "numerics"]
+    assert hang == {"severity": "regression", "kind": "numerics",
+                    "message": "not compared: new model on the host hung: did not finish within 3 s"}
+    text = run_cli("compare", endless, again, "--timeout", "3")
+    assert text.returncode == 1 and "verdict: regression" in text.stdout and "verdict: pass" not in text.stdout
+    assert "not compared: new model on the host hung" in text.stdout
+    old_hangs = run_cli("compare", ends, endless, "--timeout", "3", "--json")
+    assert old_hangs.returncode == 0, old_hangs.stderr
+    numerics = [(f["severity"], f["message"]) for f in json.loads(old_hangs.stdout)["findings"] if f["kind"] == "numerics"]
+    assert numerics == [("warning", "old model did not run on the host: hung: did not finish within 3 s"),
+                        ("warning", "the new model ran, but its outputs were lost with the child")]
+
+
 def test_compare_timeout_bounds_each_bench_round_and_a_tflm_hang_is_the_verdict(run_cli, tmp_path: Path) -> None:
     """--timeout covers every runtime child, the bench rounds too: TFLM never returning from the endless WHILE
     is a does-not-run verdict (bench) after ~5 s, not a 600 s wait; check's 'runs' stays beside it."""

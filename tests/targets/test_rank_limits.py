@@ -105,3 +105,21 @@ def test_an_input_numpy_cannot_hold_is_not_tried_not_blamed_on_the_runtime(tmp_p
     outcomes = verified.results[0].outcomes
     assert outcomes and {o.outcome for o in outcomes} == {"not-tried"}
     assert verified.results[0].evidence == "static"
+
+
+def test_verify_text_says_the_verdict_is_the_prediction_when_no_runtime_was_tried(tmp_path: Path) -> None:
+    """No runtime tried: the verdict is check's prediction, said so — before, the text read "runs, predicted None"."""
+    from toolkit.model.builder import build_single_op_model
+    from toolkit.report.verify_text import verify_lines
+    from toolkit.targets.verify import VerifyOptions, verify_report
+
+    path = tmp_path / "abs33.tflite"
+    path.write_bytes(build_single_op_model("ABS", shapes=[[1] * 32 + [2]]))
+    with load_model(path) as model:
+        targets = [load_registry().get("cortex-m4")]
+        verified = verify_report(model, check_model(model, targets), targets, VerifyOptions(emulated=False))
+    lines = verify_lines(verified, width=80)
+    assert "  cortex-m4: runs (predicted: no runtime was tried)" in lines
+    assert not any("None" in line for line in lines) and all(len(line) <= 80 for line in lines)
+    doc = verified.to_dict()["results"][0]
+    assert doc["evidence"] == "static" and "predicted_verdict" not in doc  # the JSON verdict is the prediction

@@ -17,7 +17,7 @@ from toolkit.errors import ExitCode, ToolkitError
 from toolkit.report.compare_evidence import bench_evidence, numerics_evidence, prediction_findings
 from toolkit.report.documents import ModelSide, OpDiff, TargetRow, TensorRef
 from toolkit.report.latency import BenchPlan, LatencyRow, LatencySkip, bench_targets, compare_latency
-from toolkit.report.numerics import Numerics, compare_numerics
+from toolkit.report.numerics import STOPPED, Numerics, compare_numerics
 from toolkit.report.quantized import quantization_findings, quantization_mode, weight_dtype
 from toolkit.report.verdicts import RUNNING, overall_verdict, support_change
 
@@ -223,7 +223,12 @@ def _numerics_findings(num: Numerics | None, *, drift_only: bool = False) -> lis
         return []
     out = []
     for tag, status in (("new", num.new_status), ("old", num.old_status)):
-        if status not in (None, "ok"):
+        if status in (None, "ok"):
+            continue
+        if tag == "new" and status.startswith(STOPPED):  # the run never finished: nothing was compared
+            out.append({"severity": "regression", "kind": "numerics",
+                        "message": f"not compared: new model on the host {status}"})
+        else:
             out.append({"severity": "warning", "kind": "numerics", "message": f"{tag} model did not run on the host: {status}"})
     out += [{"severity": "warning", "kind": "numerics", "message": note} for note in num.notes]
     for d in num.diffs:

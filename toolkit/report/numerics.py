@@ -19,6 +19,9 @@ from toolkit.child_output import last_json_object
 from toolkit.report.run_pair import RUNNING_MARK
 from toolkit.report.verdicts import within_tolerance
 
+#: status prefixes of a model the numerics child was running when it hung or died: that run never finished
+STOPPED = ("hung: ", "crashed: ")
+
 _RUN_PAIR = Path(__file__).with_name("run_pair.py")
 
 
@@ -84,7 +87,7 @@ def _dead_child(proc: children.ChildResult, seed: int, atol: float, rtol: float)
     marks = [line[len(RUNNING_MARK):].strip() for line in proc.stderr.splitlines() if line.startswith(RUNNING_MARK)]
     if not marks:
         return Numerics(seed, atol, rtol, new_status=f"child failed: {proc.why()}", old_status=None)
-    status = f"{'hung' if proc.timed_out else 'crashed'}: {proc.why()}"
+    status = f"{STOPPED[0] if proc.timed_out else STOPPED[1]}{proc.why()}"
     if marks[-1] == "old":
         return Numerics(seed, atol, rtol, new_status="ok", old_status=status,
                         notes=["the new model ran, but its outputs were lost with the child"])

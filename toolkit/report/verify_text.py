@@ -17,7 +17,9 @@ def verify_lines(report: Any, width: int | None = None) -> list[str]:
     lines = ["", "runtimes tried here (--verify; the first that could run decides the verdict):"]
     for r in results:
         arena = field_of(r, "arena_measured_bytes")
-        head = f"{field_of(r, 'target')}: {field_of(r, 'verdict')}, predicted {field_of(r, 'predicted_verdict')}"
+        predicted = field_of(r, "predicted_verdict")  # None: no runtime was tried, the verdict is the prediction
+        head = f"{field_of(r, 'target')}: {field_of(r, 'verdict')}" + (
+            f", predicted {predicted}" if predicted else " (predicted: no runtime was tried)")
         lines += wrap_text(head + (f"; TFLM arena measured {arena:,} B" if arena else ""), width, indent="    ",
                        first="  ")
         for o in field_of(r, "outcomes") or field_of(r, "runtime_outcomes") or []:
