@@ -10,37 +10,53 @@ from toolkit.bench.bench_run import BenchRun, FleetRun
 
 
 def print_bench_run(run: BenchRun | FleetRun) -> None:
-    """One target's result, or the fleet side by side, on stdout."""
+    """One target's result, or the fleet side by side (each failed device's reason below it), on stdout."""
     if isinstance(run, FleetRun):
         from rich.console import Console
 
-        Console(highlight=False).print(fleet_table(run.results))
+        console = Console(highlight=False)
+        console.print(fleet_table(run.results))
+        for line in fleet_failures(run.results):
+            console.print(line)
     else:
         render(run.document())
 
 
+#: the fleet's columns; the figures and their provenance never wrap, the names fold (nothing is cut off)
+FLEET_COLUMNS = (("device", "fold"), ("target", "fold"), ("runtime", "fold"), ("mean ms", None),
+                 ("p90 ms", None), ("runs", None), ("timing", None))
+
+
 def fleet_table(results: Sequence[Any]) -> Any:
-    """The fleet side by side: one row per device (a rich Table)."""
-    from rich.markup import escape
+    """The fleet side by side: one row per device (a rich Table) that an 80-column CI log shows whole."""
     from rich.table import Table
 
-    from toolkit.text import inert
+    from toolkit.report.markup import markup_safe as m
 
     table = Table(title="fleet", title_justify="left")
-    for col in ("device", "target", "via", "runtime", "arch", "mean ms", "p90 ms", "runs", "timing"):
-        table.add_column(col, justify="right" if col.endswith(("ms", "runs")) else "left")
+    for col, overflow in FLEET_COLUMNS:
+        table.add_column(col, justify="right" if col.endswith(("ms", "runs")) else "left",
+                         overflow=overflow or "ellipsis", no_wrap=overflow is None)
     for r in results:
+        who = f"{m(r.device)} ({m(r.transport)})"
         if not r.ok:
-            table.add_row(r.device, r.target, r.transport, "", "", "", "", "", f"[red]{escape(inert(r.error or ''))}[/]")
+            table.add_row(who, m(r.target), "", "-", "-", "-", "[red]FAILED[/]")
             continue
         lat, runner = r.result.latency_ms, r.result.runner
-        rt = runner.get("runtime") or {}
+        rt, arch = runner.get("runtime") or {}, (runner.get("device") or {}).get("arch")
         table.add_row(
-            r.device, r.target, r.transport, f"{rt.get('name')} {rt.get('version')}",
-            (runner.get("device") or {}).get("arch", ""), _ms(lat.get("mean")), _ms(lat.get("p90")),
-            str(lat.get("runs", "-")), r.result.timing + (f", {r.result.delegate}" if r.result.delegate else ""),
+            who, m(r.target), m(f"{rt.get('name')} {rt.get('version')}" + (f" on {arch}" if arch else "")),
+            _ms(lat.get("mean")), _ms(lat.get("p90")), str(lat.get("runs", "-")),
+            m(r.result.timing + (f", {r.result.delegate}" if r.result.delegate else "")),
         )  # benchmark_model prints no p90 and a refused GPU run no figures: "-", never a made-up 0
     return table
+
+
+def fleet_failures(results: Sequence[Any]) -> list[str]:
+    """One line per failed device, below the table: its reason whole (a table cell would cut it)."""
+    from toolkit.report.markup import markup_safe as m
+
+    return [f"[red]{m(r.device)}: FAILED[/]: {m(r.error or 'no reason given')}" for r in results if not r.ok]
 
 
 def _render_accelerator(console: Any, acc: dict[str, Any]) -> None:
@@ -79,14 +95,18 @@ def render(doc: dict[str, Any]) -> None:
 
     from toolkit.provenance import SHORT_NOTES, with_delegate
     from toolkit.report.markup import markup_safe as m
+    from toolkit.text import inert
 
     console = Console(highlight=False)
     runner = doc["runner"]
     rt, dev = runner.get("runtime", {}), runner.get("device", {})
-    console.print(
-        f"[bold]{m(Path(doc['model']['path']).name)}[/] on [bold]{m(doc['target'])}[/] via {m(doc['transport'])}"
-        f" — {m(rt.get('name'))} {m(rt.get('version'))}, {m(dev.get('arch'))} {m(dev.get('cpu_model') or '')}".rstrip()
-    )
+    name, target, transport = (inert(str(x)) for x in (Path(doc["model"]["path"]).name, doc["target"], doc["transport"]))
+    where = f"{name} on {target} via {transport}"
+    first, *rest = _phrase_lines([where, inert(f"— {rt.get('name')} {rt.get('version')},"),
+                                  inert(f"{dev.get('arch')} {dev.get('cpu_model') or ''}".rstrip())], console.width)
+    console.print(f"[bold]{m(name)}[/] on [bold]{m(target)}[/] via {m(transport)}{m(first[len(where):])}")
+    for line in rest:
+        console.print(m(line))
     head = doc.get("headline") or {}
     short = with_delegate(SHORT_NOTES.get(head.get("timing"), head.get("timing")), head.get("delegate"))
     console.print(f"[bold]latency p50 {_ms(head.get('p50_ms'))} ms[/] ({short})")
@@ -136,6 +156,18 @@ def render(doc: dict[str, Any]) -> None:
     if change:
         style = "bold red" if change["regression"] else "green" if change["verdict"] == "faster" else "dim"
         console.print(f"[{style}]vs previous[/]: {m(change['message'])}")
+
+
+def _phrase_lines(phrases: list[str], width: int, indent: str = "  ") -> list[str]:
+    """``phrases`` packed into lines of ``width``, a break falling between two phrases only: a CI log at 80
+    columns reads "(the binary reports no version)" whole. A phrase wider than a line is left to the console."""
+    lines = [phrases[0]]
+    for phrase in phrases[1:]:
+        if len(lines[-1]) + 1 + len(phrase) <= width:
+            lines[-1] += " " + phrase
+        else:
+            lines.append(indent + phrase)
+    return lines
 
 
 def _render_mcu(console: Any, m: dict[str, Any]) -> None:
