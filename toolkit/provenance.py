@@ -25,6 +25,9 @@ from typing import Any
 
 MEASURED, EMULATED, HOST_RUN, ESTIMATED, SOFTWARE_GPU = "measured", "emulated", "host-run", "estimated", "software-gpu"
 TIMINGS = (MEASURED, EMULATED, HOST_RUN, ESTIMATED, SOFTWARE_GPU)
+#: Shown for a figure of a document written by an edgetk that did not record its provenance yet; never written
+#: into a new document (it is not one of TIMINGS) and never a gating figure.
+UNKNOWN = "unknown"
 #: Figures that say something about the device's own speed; the others are for relative comparisons only.
 ABSOLUTE_TIMINGS = frozenset({MEASURED, ESTIMATED})
 #: A CI gate may fail on these (a regression on emulated or host-run time is only a hint).
@@ -37,6 +40,7 @@ TIMING_NOTES = {
     ESTIMATED: "estimated by the MCU cycle model (docs/MCU_ESTIMATE.md), not a measurement",
     SOFTWARE_GPU: "software GPU (SwiftShader) — not a phone's latency: LiteRT's GPU accelerator on this host's "
                   "CPU, for relative comparisons only",
+    UNKNOWN: "unknown (written by an older edgetk that did not record where the figure came from)",
 }
 
 #: The few words a terminal line or a table cell has room for.
@@ -46,6 +50,7 @@ SHORT_NOTES = {
     HOST_RUN: "host-run: relative comparisons only",
     ESTIMATED: "estimated by the MCU cycle model",
     SOFTWARE_GPU: "software GPU (SwiftShader) — not a phone's latency",
+    UNKNOWN: "unknown (written by an older edgetk)",
 }
 
 
@@ -91,11 +96,23 @@ def timing_from_stored(transport: str, bench: Mapping[str, Any] | None, runtime:
     return runner, headline
 
 
+def unrecorded_timing(transport_kind: str, emulated: bool, runtime: str | None = None) -> str:
+    """The timing of a figure an older edgetk wrote without recording it: what its own fields say when that makes
+    it relative-only (``"emulated": true``, a TFLM transport or runtime: host-run), else ``unknown`` -- a figure
+    whose provenance was not recorded is never promoted to ``measured``."""
+    timing = runner_timing(transport_kind, emulated, runtime)
+    return UNKNOWN if timing == MEASURED else timing
+
+
 def document_latency(rec: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
-    """(runner timing, headline) of one bench result in its JSON form, also one written before edgetk
-    recorded them (then derived from its transport, "emulated" flag and MCU estimate)."""
+    """(runner timing, headline) of one bench result in its JSON form, also one an older edgetk wrote before it
+    recorded them (then ``unrecorded_timing``; its MCU estimate stays ``estimated``, as the document says)."""
     runner = rec.get("runner") or {}
-    timing, _ = timing_from_stored(rec.get("transport") or "", rec, (runner.get("runtime") or {}).get("name"))
+    if rec.get("timing") in TIMINGS:
+        timing = str(rec["timing"])
+    else:
+        timing = unrecorded_timing(rec.get("transport") or "", bool(rec.get("emulated")),
+                                   (runner.get("runtime") or {}).get("name"))
     head = rec.get("headline") or headline_latency(runner.get("latency_ms") or {}, timing, rec.get("mcu_estimate"))
     return timing, dict(head)
 

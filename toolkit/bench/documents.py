@@ -16,6 +16,9 @@ from toolkit.provenance import TIMINGS
 from toolkit.runtimes.documents import Latency, RunnerDocument
 
 Timing = Literal[TIMINGS]  # type: ignore[valid-type]
+#: Fields added after edgetk.bench/1 was first published are optional: a document from an older edgetk loads,
+#: and report fills what it did not record with "unknown" (toolkit.report.older_documents), never a guess.
+OLDER = "absent in a document written by an edgetk before it recorded this"
 
 
 class _Strict(BaseModel):
@@ -39,7 +42,7 @@ class Options(_Strict):
     timeout: float
     runtime: str | None
     arena_bytes: int | None
-    kernels: str | None
+    kernels: str | None = Field(None, description="--kernels; absent in a document written before edgetk recorded it")
     per_op: bool = Field(False, description="bench --per-op: every op also timed alone")
     accelerator: str | None = Field(None, description='"gpu": LiteRT\'s GPU accelerator here (software-gpu), or '
                                     "the phone's GPU delegate through benchmark_model --use_gpu (measured)")
@@ -277,16 +280,17 @@ class McuEstimate(_Strict):
     target: str
     clock_hz: float
     kernels: str
-    kernel_class: str
+    kernel_class: str | None = Field(None, description=OLDER)
     total_cycles: float
     latency_ms: float
     calibration_status: str = Field("", description="calibrated · single-board · transfer "
                                                     "(toolkit.bench.mcu_estimate.CALIBRATION_STATUSES)")
     calibration_error: str
-    note: str
-    top_ops: list[McuTopOp]
+    note: str | None = Field(None, description=OLDER)
+    top_ops: list[McuTopOp] = Field([], description="the costliest ops; empty in a document written before edgetk "
+                                                    "recorded them")
     per_op: list[McuOp]
-    timing: Literal["estimated"]
+    timing: Literal["estimated"] = "estimated"
 
 
 def _runner_kind(doc: Any) -> str:
@@ -313,9 +317,10 @@ class BenchDocument(_Strict):
     device: str | None
     transport: str
     emulated: bool
-    timing: Timing = Field(description="where the latency comes from")
+    timing: Timing | None = Field(None, description="where the latency comes from; absent in a document written "
+                                  "before edgetk recorded it: report says 'unknown (written by an older edgetk)'")
     timing_note: str
-    headline: Headline
+    headline: Headline | None = Field(None, description=OLDER)
     options: Options
     findings: list[Finding]
     roofline: Roofline | None

@@ -63,9 +63,10 @@ class RunOfTarget(Strict):
 class TargetRow(Strict):
     target: str
     verdict: Literal["runs", "delegate-fallback", "does-not-run"]
-    runtime: str
+    runtime: str | None = Field(None, description="absent in a document written before edgetk recorded it")
     findings: list[str]
-    finding_details: list[CheckFinding]
+    finding_details: list[CheckFinding] = Field([], description="empty in a document written before edgetk "
+                                                                "recorded them")
     predicted: Literal["runs", "delegate-fallback", "does-not-run"] | None = None
     evidence: Literal["static", "verified"] | None = None
     prediction_wrong: bool | None = None
@@ -107,7 +108,8 @@ class ConvertDocument(Strict):
     warnings: list[str]
     notes: list[str] = Field(default_factory=list)
     numerics: list[RuntimeCheck]
-    numerics_verdict: NumericsVerdict | None
+    numerics_verdict: NumericsVerdict | None = Field(None, description="absent in a document written before "
+                                                                   "edgetk gave a verdict")
     quantization_error: list[OutputError]
     targets: list[TargetRow]
     legacy: Legacy | None = None

@@ -93,7 +93,7 @@ def render(doc: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from toolkit.provenance import SHORT_NOTES, with_delegate
+    from toolkit.provenance import SHORT_NOTES, UNKNOWN, with_delegate
     from toolkit.report.markup import markup_safe as m
     from toolkit.text import inert
 
@@ -110,7 +110,7 @@ def render(doc: dict[str, Any]) -> None:
     head = doc.get("headline") or {}
     short = with_delegate(SHORT_NOTES.get(head.get("timing"), head.get("timing")), head.get("delegate"))
     console.print(f"[bold]latency p50 {_ms(head.get('p50_ms'))} ms[/] ({short})")
-    timing = doc.get("timing", "measured")
+    timing = doc.get("timing") or UNKNOWN
     source = "benchmark_model" if runner.get("tool") else "runner"
     where = f"{timing}, {head['delegate']} delegate" if head.get("delegate") else SHORT_NOTES.get(timing, timing)
     table = Table(title=f"{source} latency, ms ({where})", title_justify="left")

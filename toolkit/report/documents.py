@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from toolkit.bench.documents import Timing
 from toolkit.targets.documents import Strict
 
 CheckVerdict = Literal["runs", "delegate-fallback", "does-not-run", "not-converted"]
@@ -132,11 +133,14 @@ class LatencyRow(Strict):
     target: str
     device: str | None
     emulated: bool
-    timing: Literal["measured", "emulated", "host-run", "software-gpu"] = Field(
-        description="provenance of the timed rounds")
-    verdict_timing: Literal["measured", "emulated", "host-run", "software-gpu", "estimated"] = Field(
-        description="provenance of the figure the verdict is on (estimated: the MCU cycle model)")
-    estimate: Estimate | None
+    timing: Literal["measured", "emulated", "host-run", "software-gpu"] | None = Field(
+        None, description="provenance of the timed rounds; absent in a document written before edgetk recorded it "
+                          "(report says 'unknown (written by an older edgetk)')")
+    verdict_timing: Timing | None = Field(
+        None, description="provenance of the figure the verdict is on (estimated: the MCU cycle model); absent in "
+                          "a document written before edgetk recorded it")
+    estimate: Estimate | None = Field(None, description="the MCU estimates; absent in a document written before "
+                                                        "edgetk compared them")
     ratio: float
     verdict: Literal["slower", "faster", "same"]
     new: RoundStats

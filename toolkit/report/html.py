@@ -76,8 +76,14 @@ def _doc_verdict(doc: dict) -> str:
 
 
 def _inputs(docs: list[dict]) -> str:
-    rows = [[doc["_file"], doc["schema"], _doc_verdict(doc)] for doc in docs]
+    rows = [[doc["_file"], doc["schema"] + _unrecorded(doc), _doc_verdict(doc)] for doc in docs]
     return _table_html(Table(["results file", "schema", "verdict"], rows, caption="inputs"))
+
+
+def _unrecorded(doc: dict) -> str:
+    """" (written by an older edgetk: timing, headline not recorded)" for a document report filled in."""
+    fields = doc.get("_unrecorded")
+    return f" (written by an older edgetk: {', '.join(fields)} not recorded)" if fields else ""
 
 
 def _summary_html(docs: list[dict]) -> str:

@@ -3,7 +3,8 @@
 A file is refused with one line naming the file and the first wrong field (exit 2) when it is not JSON, not
 an edgetk document, of a schema version this edgetk does not read, or when any field has the wrong type or
 value for its typed model (toolkit.*.documents). Validation is strict (no "3" for 3) so every renderer reads
-the types the models promise; fields a newer edgetk added within the same major version are ignored.
+the types the models promise; fields a newer edgetk added within the same major version are ignored, and
+fields an older edgetk did not record yet are filled with "unknown" (toolkit.report.older_documents).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 
 from toolkit import __version__
 from toolkit.errors import BadInputError
+from toolkit.report.older_documents import fill_unrecorded
 from toolkit.text import inert
 
 #: schema family -> (module, typed model, the command that writes it); the version read is the model's
@@ -73,7 +75,7 @@ def read_document(path: Path) -> dict[str, Any]:
                             f"`edgetk {command}`") from None
     except RecursionError:
         raise BadInputError(f"{path}: not a results file (JSON nested too deeply)") from None
-    return doc
+    return fill_unrecorded(doc)
 
 
 def describe(exc: ValidationError) -> str:

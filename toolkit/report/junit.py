@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from toolkit.provenance import UNKNOWN
 from toolkit.report.check_text import field_of
 
 
@@ -187,7 +188,7 @@ def compare_suite(doc: dict) -> JUnitSuite:
 def latency_properties(row: dict) -> dict[str, str]:
     """A compare latency row as JUnit properties: the figures the verdict is on, each with its provenance."""
     estimate = row.get("estimate")
-    timing = row.get("verdict_timing") or row.get("timing") or ("emulated" if row.get("emulated") else "measured")
+    timing = row.get("verdict_timing") or row.get("timing") or UNKNOWN
     new = estimate["new_ms"] if estimate else row["new"]["median_ms"]
     old = estimate["old_ms"] if estimate else row["old"]["median_ms"]
     props = {"latency_timing": timing, "new_p50_ms": f"{new:.4g}", "old_p50_ms": f"{old:.4g}",

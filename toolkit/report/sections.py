@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from toolkit.provenance import UNKNOWN
 from toolkit.report import plots
 from toolkit.report.verdicts import target_cells
 
@@ -62,19 +63,6 @@ class LatencyEntry:
         return [self.label, self.timing, _fmt(self.min), _fmt(self.p50), _fmt(self.max), n]
 
 
-def _target_timing(target: str, emulated: bool) -> str:
-    """The provenance of a document that predates the `timing` field: emulated, else the target's transport."""
-    if emulated:
-        return "emulated"
-    from toolkit.errors import ToolkitError
-    from toolkit.targets import load_registry
-
-    try:
-        return "host-run" if load_registry().get(target).reach.transport == "tflm" else "measured"
-    except ToolkitError:
-        return "measured"
-
-
 def bench_entries(doc: dict) -> list[LatencyEntry]:
     """The figures of an edgetk.bench document (one result or a fleet's list): the runner's, and for an MCU
     target the estimate (its headline) beside the host-run TFLM time."""
@@ -105,7 +93,7 @@ def bench_entries(doc: dict) -> list[LatencyEntry]:
 def compare_entries(doc: dict) -> list[LatencyEntry]:
     out = []
     for row in doc["latency"]:
-        timing = row.get("timing") or _target_timing(row["target"], row["emulated"])
+        timing = row.get("timing") or UNKNOWN
         for tag in ("new", "old"):
             label = f"{tag} {_name(doc[tag]['path'])} @ {row['target']}"
             st = row[tag]
@@ -157,6 +145,9 @@ def latency_sections(docs: list[dict]) -> list[Section]:
             "These are not the device's latency: emulated = qemu-user on this host, host-run = the target's "
             "runtime (e.g. TFLM) on this host's CPU, software-gpu = LiteRT's GPU accelerator on SwiftShader. "
             "Compare them with each other, never with a device."])
+        if any(e.timing == UNKNOWN for e in relative):
+            section.notes.append("unknown: written by an older edgetk that did not record where the figure came "
+                                 "from, so it is not taken for the device's latency.")
         drawn = [e for e in relative if e.samples]
         if drawn:
             section.svgs.append(plots.latency_plot([(f"{e.label} [{e.timing}]", e.samples) for e in drawn],
@@ -257,7 +248,7 @@ def cost_section(docs: list[dict], top_n: int = 12) -> Section | None:
 def headline_row(row: dict) -> tuple[float, float, str]:
     """(new ms, old ms, timing) a compare latency row's verdict is on: the MCU estimates for an MCU target."""
     estimate = row.get("estimate")
-    timing = row.get("verdict_timing") or row.get("timing") or _target_timing(row["target"], row["emulated"])
+    timing = row.get("verdict_timing") or row.get("timing") or UNKNOWN
     if estimate:
         return estimate["new_ms"], estimate["old_ms"], timing
     return row["new"]["median_ms"], row["old"]["median_ms"], timing

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from toolkit.provenance import UNKNOWN
 from toolkit.report.markup import markup_safe as m
 
 _SEVERITY_STYLE = {"regression": "bold red", "warning": "yellow", "improvement": "green", "info": "cyan"}
@@ -64,7 +65,7 @@ def render_comparison(doc: dict, console: Any = None) -> None:
         for row in doc["latency"]:
             fmt = "{min_ms:.3f} / {median_ms:.3f} / {max_ms:.3f}"
             new, old = fmt.format(**row["new"]), fmt.format(**row["old"])
-            timing = row.get("timing") or ("emulated" if row["emulated"] else "measured")
+            timing = row.get("timing") or UNKNOWN
             estimate = row.get("estimate")
             if estimate:  # an MCU target: the estimate is the headline, the host-run rounds under the table
                 notes.append(f"{m(row['target'])}: {timing} TFLM rounds new {new}, old {old} ms (relative only)")
