@@ -62,11 +62,15 @@ class LinkProxy:
         except OSError:
             pass
         finally:
-            self.cut()
+            self._drop(src, dst)  # this connection only: a client's reconnect through the proxy is its own
 
     def cut(self) -> None:
         """Drop every connection as a pulled cable followed by a reset would."""
-        for s in self.sockets:
+        self._drop(*self.sockets)
+
+    @staticmethod
+    def _drop(*sockets: socket.socket) -> None:
+        for s in sockets:
             try:
                 s.shutdown(socket.SHUT_RDWR)
                 s.close()

@@ -28,7 +28,7 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
@@ -38,6 +38,7 @@ from pydantic import Field
 from toolkit import children, fileio
 from toolkit.errors import BadInputError, DeviceError, HostKeyError, ToolkitError
 from toolkit.text import inert
+from toolkit.transports import ssh_upload
 from toolkit.transports.base import ConnectOptions, RunResult, Transport, TransportEntry
 from toolkit.transports.blob_cache import BlobCachePuts, PutRecord, check_remote_name, printable
 from toolkit.transports.remote_sh import (
@@ -237,6 +238,8 @@ class SshTransport(BlobCachePuts, Transport):
         self._sftp: Any = None
         self._holder: Any = None
         self._endpoint: Endpoint | None = None
+        self._aborted = False  # the link was dropped on purpose (Ctrl-C mid-upload): close() cleans up anew
+        self._leftovers: list[str] = []  # device paths the aborted session left (partial uploads)
 
     def __repr__(self) -> str:
         return f"SshTransport({self.settings.label or self.settings.host!r})"
@@ -248,6 +251,7 @@ class SshTransport(BlobCachePuts, Transport):
 
     # ---- connection -------------------------------------------------------------------------------------
     def connect(self) -> None:
+        self._aborted, self._leftovers = False, []
         self._endpoint = endpoint = resolve_endpoint(self.settings)
         sock = self._jump_sock(endpoint.proxy_jump, endpoint) if endpoint.proxy_jump else None
         self._client = self._open_client(endpoint, sock, self.settings.trust_new_host_key)
@@ -397,8 +401,11 @@ class SshTransport(BlobCachePuts, Transport):
         self._holder = chan
 
     def close(self) -> None:
+        if self._aborted and self.run_dir:
+            self._remove_through_a_new_link([*self._leftovers, self.run_dir])
+            self._aborted, self._leftovers = False, []
         try:
-            if self._holder is not None and self.run_dir and self._client is not None:
+            if self._holder is not None and self.run_dir and self._client is not None and self._link_alive():
                 self.run(["rm", "-rf", "--", self.run_dir], timeout=60, cwd=False)
         except Exception:  # noqa: BLE001 - a dead link: the next connect removes the directory
             pass
@@ -410,6 +417,24 @@ class SshTransport(BlobCachePuts, Transport):
                 pass
         self._holder = self._sftp = self._client = None
         self._jumps = []
+
+    def _remove_through_a_new_link(self, paths: list[str]) -> None:
+        """After ``_abort_link``: remove ``paths`` (the partial upload, the run directory) through a new
+        connection, bounded (this runs while the CLI exits on Ctrl-C). Not with --ask-password (it would prompt
+        again): the next connect removes them then, as it does if this fails (toolkit.transports.remote_sh)."""
+        if self.settings.ask_password:
+            return
+        fresh = SshTransport(replace(self.settings, connect_timeout=min(self.settings.connect_timeout, 3.0),
+                                     trust_new_host_key=False))
+
+        def login() -> Any:
+            fresh._endpoint = endpoint = resolve_endpoint(fresh.settings)
+            sock = fresh._jump_sock(endpoint.proxy_jump, endpoint) if endpoint.proxy_jump else None
+            fresh._client = fresh._open_client(endpoint, sock, False)
+            return fresh._client
+
+        ssh_upload.remove_through_a_new_link(login, fresh.close, quote_argv(["rm", "-rf", "--", *paths]),
+                                             fresh.settings.connect_timeout)
 
     def python_argv(self) -> list[str]:
         return [self.settings.python]
@@ -526,7 +551,9 @@ class SshTransport(BlobCachePuts, Transport):
         self._sftp.symlink(blob, dest)
 
     def _discard_partial(self, tmp: str) -> None:
-        if self._link_alive():
+        if self._aborted:
+            self._leftovers.append(tmp)  # removed by close() through a new connection
+        elif self._link_alive():
             try:
                 self._sftp.remove(tmp)
             except Exception:  # noqa: BLE001 - never there, or already gone
@@ -558,22 +585,29 @@ class SshTransport(BlobCachePuts, Transport):
             return None
 
     def _upload_blob(self, local: Path, remote: str, label: str) -> int:
+        """Cancellable (toolkit.transports.ssh_upload): Ctrl-C mid-transfer drops the link at once."""
         size = local.stat().st_size
         show = self.settings.progress if self.settings.progress is not None else sys.stderr.isatty()
+        what = f"upload of {printable(label)} to {self.where}"
         with open(local, "rb") as fh:
             if not show:
-                self._sftp.putfo(fh, remote, file_size=size)
+                ssh_upload.upload(self._sftp, fh, remote, size, what=what, abort=self._abort_link)
                 return size
             from rich.markup import escape
             from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
             with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
                           transient=True) as bar:
-                what = escape(f"{self.settings.label or self.where}: {printable(label)}")  # names are not markup
-                task = bar.add_task(what, total=size)
-                cb: Callable[[int, int], None] = lambda done, _total: bar.update(task, completed=done)  # noqa: E731
-                self._sftp.putfo(fh, remote, file_size=size, callback=cb)
+                name = escape(f"{self.settings.label or self.where}: {printable(label)}")  # names are not markup
+                task = bar.add_task(name, total=size)
+                ssh_upload.upload(self._sftp, fh, remote, size, what=what, abort=self._abort_link,
+                                  progress=lambda done: bar.update(task, completed=done))
         return size
+
+    def _abort_link(self) -> None:
+        """Drop the connection now (Ctrl-C mid-transfer); ``close()`` then cleans up through a new one."""
+        self._aborted = True
+        ssh_upload.reset_and_close([*self._jumps, self._client])  # the first jump host holds a ProxyJump's socket
 
     def get(self, remote: str, local: Path) -> None:
         """Fetch ``remote`` (relative: in this run's directory, where the runner writes --outputs-npz) to ``local``
