@@ -1,8 +1,8 @@
 """`check_model`: run every compatibility rule for a model against each target and give a verdict.
 
 Verdicts: "does-not-run" (any error finding), "delegate-fallback" (runs, but some ops leave a delegate),
-"runs". The JSON form (`CheckReport.to_dict`, schema "edgetk.check/1") is documented in
-docs/schemas/check.md.
+"runs". The JSON form (`CheckReport.to_dict`, schema "edgetk.check/1") is emitted by its typed model
+(toolkit.targets.documents.CheckDocument) and documented in docs/schemas/check.md.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from toolkit.model import TfliteModel
+from toolkit.targets import documents
 from toolkit.targets.gpu_verdict import DelegateVerdict
 from toolkit.targets.optable import load_op_table, table_path
 from toolkit.targets.rules import CheckContext, Finding, estimated_arena, run_rules
@@ -52,19 +53,23 @@ class TargetVerdict:
     def arena_source(self) -> str:
         return "measured" if self.arena_measured_bytes is not None else "estimated"
 
-    def to_dict(self) -> dict[str, Any]:
-        doc = {
+    def to_model(self) -> documents.TargetResult:
+        """Its part of ``edgetk.check/1``; the --verify fields only when a runtime was tried."""
+        fields: dict[str, Any] = {
             "target": self.target, "verdict": self.verdict, "evidence": self.evidence, "runtime": self.runtime,
             "op_table": self.op_table, "arena_estimate_bytes": self.arena_estimate_bytes,
-            "arena_source": self.arena_source, "findings": [f.to_dict() for f in self.findings],
-            "delegates": [d.to_dict() for d in self.delegates],
+            "arena_source": self.arena_source, "findings": [f.to_model() for f in self.findings],
+            "delegates": [d.to_model() for d in self.delegates],
         }  # fmt: skip
         if self.evidence == VERIFIED:
-            doc.update(predicted_verdict=self.predicted_verdict, prediction_wrong=self.prediction_wrong,
-                       arena_measured_bytes=self.arena_measured_bytes)
+            fields.update(predicted_verdict=self.predicted_verdict, prediction_wrong=self.prediction_wrong,
+                          arena_measured_bytes=self.arena_measured_bytes)
         if self.outcomes:
-            doc["runtime_outcomes"] = [o.to_dict() for o in self.outcomes]
-        return doc
+            fields["runtime_outcomes"] = [o.to_model() for o in self.outcomes]
+        return documents.TargetResult(**fields)
+
+    def to_dict(self) -> dict[str, Any]:
+        return documents.dump(self.to_model())
 
 
 @dataclass(frozen=True)
@@ -82,14 +87,16 @@ class CheckReport:
     def predictions_wrong(self) -> list[TargetVerdict]:
         return [r for r in self.results if r.prediction_wrong]
 
+    def to_model(self) -> documents.CheckDocument:
+        return documents.CheckDocument(
+            schema=CHECK_SCHEMA, model=documents.ModelRef(path=self.model, sha256=self.sha256,
+                                                          size_bytes=self.size_bytes),
+            all_run=self.all_run, predictions_wrong=[r.target for r in self.predictions_wrong],
+            results=[r.to_model() for r in self.results])
+
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "schema": CHECK_SCHEMA,
-            "model": {"path": self.model, "sha256": self.sha256, "size_bytes": self.size_bytes},
-            "all_run": self.all_run,
-            "predictions_wrong": [r.target for r in self.predictions_wrong],
-            "results": [r.to_dict() for r in self.results],
-        }
+        """The ``edgetk.check/1`` document, emitted by its typed model (toolkit.targets.documents)."""
+        return documents.dump(self.to_model())
 
 
 def verdict_of(findings: Sequence[Finding]) -> str:

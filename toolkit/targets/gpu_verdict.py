@@ -12,13 +12,14 @@ accelerator run ("accelerator-run") and keeps this prediction beside it.
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
 
 from toolkit.errors import DescriptorError
 from toolkit.model import Operator, TfliteModel
+from toolkit.targets import documents
 
 STATIC_ONLY = ("the GPU delegate takes only static-sized tensors and this graph has dynamic-sized ones: "
                "it refuses the whole model (an app gets an error, not a CPU fallback)")
@@ -166,14 +167,27 @@ class DelegateVerdict:
         p = self.predicted
         return p is not None and (p.coverage, p.ops_on_cpu) != (self.coverage, self.ops_on_cpu)
 
-    def to_dict(self) -> dict[str, Any]:
-        doc = asdict(self)
+    def to_model(self) -> documents.Delegate:
+        """Its part of ``edgetk.check/1``: an op-table verdict alone, or an accelerator run with the prediction
+        (every field of it), its numerics and whether the prediction was wrong."""
         if self.predicted is None:
-            doc.pop("predicted")
-            doc.pop("numerics")
-        else:
-            doc["prediction_wrong"] = self.prediction_wrong
-        return doc
+            return documents.Delegate(**self._common())
+        return documents.Delegate(**self._common(), predicted=self.predicted._whole(), numerics=self.numerics,
+                                  prediction_wrong=self.prediction_wrong)
+
+    def to_dict(self) -> dict[str, Any]:
+        return documents.dump(self.to_model())
+
+    def _common(self) -> dict[str, Any]:
+        return {"name": self.name, "coverage": self.coverage, "ops_on_cpu": list(self.ops_on_cpu),
+                "partitions": self.partitions, "evidence": self.evidence,
+                "reasons": [documents.DelegateReason(op=r.op, message=r.message) for r in self.reasons],
+                "source": self.source}
+
+    def _whole(self) -> documents.Delegate:
+        """Every field set (a prediction nested in a run carries its own predicted / numerics, null)."""
+        return documents.Delegate(**self._common(), numerics=self.numerics,
+                                  predicted=self.predicted._whole() if self.predicted else None)
 
 
 def predict_gpu(model: TfliteModel, table: GpuOpTable) -> DelegateVerdict:

@@ -15,6 +15,7 @@ from typing import Any
 
 from toolkit.model import Operator, TfliteModel
 from toolkit.targets.arena import estimate_arena_bytes
+from toolkit.targets.documents import CheckFinding, dump
 from toolkit.targets.gpu_verdict import DelegateVerdict
 from toolkit.targets.optable import OpSupportTable
 from toolkit.targets.schema import TargetDescriptor
@@ -31,11 +32,14 @@ class Finding:
     subgraph: int | None = None
     op_index: int | None = None
 
-    def to_dict(self) -> dict[str, Any]:
-        """The finding, plus ``fix``: what to do about it (toolkit/targets/fixes.py)."""
+    def to_model(self) -> CheckFinding:
+        """The finding as its part of ``edgetk.check/1``, plus ``fix``: what to do about it (targets/fixes.py)."""
         from toolkit.targets.fixes import fix_hint
 
-        return {**asdict(self), "fix": fix_hint(self.rule, self.message)}
+        return CheckFinding(**asdict(self), fix=fix_hint(self.rule, self.message))
+
+    def to_dict(self) -> dict[str, Any]:
+        return dump(self.to_model())
 
 
 @dataclass(frozen=True)

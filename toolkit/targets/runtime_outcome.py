@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from toolkit.targets import documents
+
 NOT_TRIED = "not-tried"
 
 
@@ -27,5 +29,9 @@ class RuntimeOutcome:
     #: the runner's output summaries (shape, dtype, min/max/mean, quantization) of a run that returned
     outputs: tuple[dict[str, Any], ...] = field(default=(), compare=False)
 
+    def to_model(self) -> documents.RuntimeOutcome:
+        """Its part of ``edgetk.check/1`` (``outputs`` stays in memory: the JSON does not carry it)."""
+        return documents.RuntimeOutcome(**{k: getattr(self, k) for k in self.__dataclass_fields__ if k != "outputs"})
+
     def to_dict(self) -> dict[str, Any]:
-        return {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "outputs"}
+        return documents.dump(self.to_model())
