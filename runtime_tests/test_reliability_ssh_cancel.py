@@ -1,6 +1,6 @@
 """Ctrl-C in the middle of an upload over SSH, against a real OpenSSH sshd on loopback behind a 256 kB/s link
 (the throttling proxy of test_reliability_ssh): issue 17 reported 8 s, once over a minute, from SIGINT to exit,
-because paramiko waited for the queued upload to cross the link (toolkit/transports/ssh_upload.py). Each
+because paramiko waited for the queued upload to cross the link (toolkit/transports/ssh_transfer.py). Each
 case asserts exit 130 with the one interrupted line within 3 s, and that nothing is left on the device: no
 partial upload, no run directory, no process of the device user."""
 
@@ -138,3 +138,84 @@ def test_ctrl_c_of_a_fleet_bench_mid_upload_stops_every_device_at_once(server, t
     assert took < 3, f"exit took {took:.1f}s after SIGINT"
     print(f"fleet bench: exit 130 {took:.1f} s after SIGINT")
     _assert_nothing_left(2)
+
+
+def _cancel_in(seconds: float, thread_body):
+    """Run ``thread_body()`` in a thread (as a fleet device runs), set ``children.CANCEL`` after ``seconds``
+    (what the CLI's handler does); (exception it raised or None, seconds from the cancel to its end)."""
+    import threading
+
+    from toolkit import children
+
+    outcome: list[BaseException | None] = []
+
+    def body() -> None:
+        try:
+            thread_body()
+            outcome.append(None)
+        except BaseException as exc:  # noqa: BLE001 - the test asserts on it
+            outcome.append(exc)
+
+    t = threading.Thread(target=body, daemon=True)
+    t.start()
+    time.sleep(seconds)
+    children.CANCEL.set()
+    sent = time.monotonic()
+    try:
+        t.join(30)
+        return (outcome[0] if outcome else TimeoutError("still running")), time.monotonic() - sent
+    finally:
+        children.CANCEL.clear()
+
+
+def test_a_cancelled_upload_with_the_progress_bar_resets_the_link_and_cleans_up(server, tmp_path: Path,
+                                                                               big_model) -> None:
+    """The transport itself, with its progress bar on (the path a terminal takes): a cancel mid-upload is
+    ``Cancelled`` naming the upload within a second, and ``close()`` removes the partial upload and the run
+    directory through a new connection."""
+    from toolkit.children import Cancelled
+    from toolkit.devices.connect import transport_for_device
+    from toolkit.devices.inventory import load_inventory
+
+    inv, proxies = _slow_devices(server, tmp_path, 1)
+    tr = transport_for_device(load_inventory(inv).get("pi0"), progress=True)
+    try:
+        tr.connect()
+        run_dir = Path(tr.run_dir)
+        error, took = _cancel_in(3.0, lambda: tr.put(big_model))
+        tr.close()
+    finally:
+        for p in proxies:
+            p.close()
+    assert isinstance(error, Cancelled) and "upload of big.tflite to " in str(error), repr(error)
+    assert took < 2, f"the cancel took {took:.1f}s"
+    assert not run_dir.exists()
+    _assert_nothing_left(1)
+
+
+def test_a_cancelled_fetch_keeps_no_half_file(server, tmp_path: Path) -> None:
+    """``get`` (how --outputs-npz comes back) is cancellable too: an 8 MB device file over the 256 kB/s link,
+    cancelled mid-transfer: ``Cancelled`` within a second, no partial file under the local name or a temporary
+    one, the run directory removed on the device."""
+    from toolkit.children import Cancelled
+    from toolkit.devices.connect import transport_for_device
+    from toolkit.devices.inventory import load_inventory
+
+    inv, proxies = _slow_devices(server, tmp_path, 1)
+    tr = transport_for_device(load_inventory(inv).get("pi0"), progress=False)
+    dest = tmp_path / "got" / "outputs.npz"
+    dest.parent.mkdir()
+    try:
+        tr.connect()
+        run_dir = Path(tr.run_dir)
+        assert tr.run(["dd", "if=/dev/zero", "of=outputs.npz", "bs=1M", "count=8"]).ok
+        error, took = _cancel_in(3.0, lambda: tr.get("outputs.npz", dest))
+        tr.close()
+    finally:
+        for p in proxies:
+            p.close()
+    assert isinstance(error, Cancelled) and "fetching " in str(error), repr(error)
+    assert took < 2, f"the cancel took {took:.1f}s"
+    assert list(dest.parent.iterdir()) == []
+    assert not run_dir.exists()
+    _assert_nothing_left(1)

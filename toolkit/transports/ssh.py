@@ -28,7 +28,7 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import Any, Literal
@@ -38,7 +38,7 @@ from pydantic import Field
 from toolkit import children, fileio
 from toolkit.errors import BadInputError, DeviceError, HostKeyError, ToolkitError
 from toolkit.text import inert
-from toolkit.transports import ssh_upload
+from toolkit.transports import ssh_transfer
 from toolkit.transports.base import ConnectOptions, RunResult, Transport, TransportEntry
 from toolkit.transports.blob_cache import BlobCachePuts, PutRecord, check_remote_name, printable
 from toolkit.transports.remote_sh import (
@@ -433,7 +433,7 @@ class SshTransport(BlobCachePuts, Transport):
             fresh._client = fresh._open_client(endpoint, sock, False)
             return fresh._client
 
-        ssh_upload.remove_through_a_new_link(login, fresh.close, quote_argv(["rm", "-rf", "--", *paths]),
+        ssh_transfer.remove_through_a_new_link(login, fresh.close, quote_argv(["rm", "-rf", "--", *paths]),
                                              fresh.settings.connect_timeout)
 
     def python_argv(self) -> list[str]:
@@ -585,13 +585,16 @@ class SshTransport(BlobCachePuts, Transport):
             return None
 
     def _upload_blob(self, local: Path, remote: str, label: str) -> int:
-        """Cancellable (toolkit.transports.ssh_upload): Ctrl-C mid-transfer drops the link at once."""
+        """Cancellable (toolkit.transports.ssh_transfer): Ctrl-C mid-transfer drops the link at once."""
         size = local.stat().st_size
         show = self.settings.progress if self.settings.progress is not None else sys.stderr.isatty()
         what = f"upload of {printable(label)} to {self.where}"
         with open(local, "rb") as fh:
+            def copy(callback: Callable[[int, int], None]) -> None:
+                self._sftp.putfo(fh, remote, file_size=size, callback=callback)
+
             if not show:
-                ssh_upload.upload(self._sftp, fh, remote, size, what=what, abort=self._abort_link)
+                ssh_transfer.transfer(copy, what=what, abort=self._abort_link)
                 return size
             from rich.markup import escape
             from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
@@ -600,14 +603,14 @@ class SshTransport(BlobCachePuts, Transport):
                           transient=True) as bar:
                 name = escape(f"{self.settings.label or self.where}: {printable(label)}")  # names are not markup
                 task = bar.add_task(name, total=size)
-                ssh_upload.upload(self._sftp, fh, remote, size, what=what, abort=self._abort_link,
-                                  progress=lambda done: bar.update(task, completed=done))
+                ssh_transfer.transfer(copy, what=what, abort=self._abort_link,
+                                      progress=lambda done: bar.update(task, completed=done))
         return size
 
     def _abort_link(self) -> None:
         """Drop the connection now (Ctrl-C mid-transfer); ``close()`` then cleans up through a new one."""
         self._aborted = True
-        ssh_upload.reset_and_close([*self._jumps, self._client])  # the first jump host holds a ProxyJump's socket
+        ssh_transfer.reset_and_close([*self._jumps, self._client])  # the first jump host holds a ProxyJump's socket
 
     def get(self, remote: str, local: Path) -> None:
         """Fetch ``remote`` (relative: in this run's directory, where the runner writes --outputs-npz) to ``local``
@@ -616,12 +619,17 @@ class SshTransport(BlobCachePuts, Transport):
             remote = str(PurePosixPath(self.run_dir) / remote)
         local = Path(local)
         tmp = local.with_name(f".{local.name}.part-{secrets.token_hex(4)}")
+        doing = f"fetching {printable(remote)} from {self.where}"
         try:
-            self._sftp.get(remote, str(tmp))
+            ssh_transfer.transfer(lambda callback: self._sftp.get(remote, str(tmp), callback=callback),
+                                  what=doing, abort=self._abort_link)
             os.replace(tmp, local)
         except (EOFError, OSError, _ssh_exception()) as exc:
             tmp.unlink(missing_ok=True)
-            raise self._link_error(exc, f"fetching {printable(remote)} from {self.where}") from None
+            raise self._link_error(exc, doing) from None
+        except BaseException:  # Ctrl-C / SIGTERM / a fleet cancel: the link was reset, no half file kept
+            tmp.unlink(missing_ok=True)
+            raise
 
 
 def _check_identity_files(files: tuple[str, ...], device: str) -> None:

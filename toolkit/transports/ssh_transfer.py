@@ -1,4 +1,5 @@
-"""An SFTP upload that Ctrl-C, SIGTERM or a fleet cancel stops within a fraction of a second (issue 17).
+"""SFTP transfers (uploads, fetches) that Ctrl-C, SIGTERM or a fleet cancel stops within a fraction of a second
+(issue 17).
 
 Why not paramiko's ``putfo`` in the calling thread, as before: Ctrl-C during a deploy over a slow link took
 8 s, and sometimes over a minute, to exit. Two causes, both measured (a 4 MB model over a 256 kB/s link):
@@ -16,7 +17,7 @@ in the wait (the CLI's ``Stopped``), the caller calls ``abort``: the transport d
 with a reset, so nothing queued is sent and the worker's paramiko calls fail at once; the worker is given a
 moment to unwind and the exception goes on. What the aborted session left on the device (the partial
 upload, the run directory) is removed through a new connection (``SshTransport.close``) or by the next
-connect.
+connect. A fetch is the same story in the other direction (paramiko's prefetch queue).
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ import struct
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import IO, Any
+from typing import Any
 
 from toolkit import children
 
@@ -37,9 +38,10 @@ POLL_S = 0.1
 UNWIND_S = 2.0
 
 
-def upload(sftp: Any, fh: IO[bytes], remote: str, size: int, *, what: str, abort: Callable[[], None],
-           progress: Callable[[int], None] | None = None) -> None:
-    """Copy ``fh`` (``size`` bytes) to the device path ``remote`` over ``sftp``; see the module docstring.
+def transfer(copy: Callable[[Callable[[int, int], None]], None], *, what: str, abort: Callable[[], None],
+             progress: Callable[[int], None] | None = None) -> None:
+    """Run ``copy(callback)`` (a paramiko ``putfo`` / ``get`` given its progress ``callback``) in a worker
+    thread; see the module docstring.
 
     Raises what the transfer raised (paramiko / OSError: the transport turns them into one line), or
     ``children.Cancelled`` when ``CANCEL`` was set, or whatever interrupted the wait (``Stopped``), after
@@ -47,13 +49,13 @@ def upload(sftp: Any, fh: IO[bytes], remote: str, size: int, *, what: str, abort
     done = [0]
     failed: list[BaseException] = []
 
-    def send() -> None:
+    def work() -> None:
         try:
-            sftp.putfo(fh, remote, file_size=size, callback=lambda n, _total: done.__setitem__(0, n))
+            copy(lambda n, _total: done.__setitem__(0, n))
         except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread, which raises it
             failed.append(exc)
 
-    worker = threading.Thread(target=send, name=f"edgetk-upload {remote}", daemon=True)
+    worker = threading.Thread(target=work, name=f"edgetk-sftp {what}", daemon=True)
     worker.start()
     try:
         while worker.is_alive():
