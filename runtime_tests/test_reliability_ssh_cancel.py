@@ -219,3 +219,43 @@ def test_a_cancelled_fetch_keeps_no_half_file(server, tmp_path: Path) -> None:
     assert list(dest.parent.iterdir()) == []
     assert not run_dir.exists()
     _assert_nothing_left(1)
+
+
+def test_with_ask_password_the_next_connect_removes_what_the_interrupted_deploy_left(server, tmp_path: Path,
+                                                                                    big_model) -> None:
+    """With --ask-password the clean-up through a new connection is skipped (it would prompt again while the
+    CLI exits): Ctrl-C still exits at once, without a second prompt, and the next connect removes the partial
+    upload and the dead run directory (toolkit.transports.remote_sh)."""
+    from toolkit.model.builder import build_single_op_model
+
+    inv, proxies = _slow_devices(server, tmp_path, 1)
+    argv = ["deploy", str(big_model), "-d", "pi0", "--inventory", str(inv), "--ask-password"]
+    proc = subprocess.Popen([sys.executable, "-m", "toolkit.cli", *argv], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+    try:
+        proc.stdin.write("not-needed-the-key-logs-in\n")  # no terminal: the password is one line of stdin
+        proc.stdin.flush()
+        deadline = time.monotonic() + 60
+        while _partial_bytes(0) < UNDER_WAY and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)  # poll interval while the upload starts
+        assert proc.poll() is None and _partial_bytes(0) >= UNDER_WAY, proc.communicate()
+        proc.send_signal(signal.SIGINT)
+        sent = time.monotonic()
+        _, err = proc.communicate(timeout=60)
+        took = time.monotonic() - sent
+    finally:
+        proc.kill()
+        for p in proxies:
+            p.close()
+    assert proc.returncode == 130 and err.count("password for ") == 1, err
+    assert took < 3, f"exit took {took:.1f}s after SIGINT"
+    base = _remote_base(0)
+    assert list((base / "blobs").glob("*.tmp-*")) != [] and list((base / "runs").iterdir()) != []  # left, as said
+    small = tmp_path / "small.tflite"
+    small.write_bytes(build_single_op_model("RELU"))
+    inv.write_text(inv.read_text().replace(f"port = {proxies[0].port}", f"port = {server.port}"))
+    (tmp_path / "known_hosts").write_text(server.known_hosts_line())
+    again = subprocess.run([sys.executable, "-m", "toolkit.cli", "deploy", str(small), "-d", "pi0", "--inventory",
+                            str(inv)], capture_output=True, text=True, env=os.environ.copy(), timeout=120)
+    assert again.returncode == 0, again.stderr
+    _assert_nothing_left(1)
