@@ -146,7 +146,8 @@ def test_a_model_that_hangs_the_numerics_run_is_blamed_and_not_benched(models: d
     endless.write_bytes(endless_while_model())
     loop.write_bytes(while_model())
     cmp = compare_models(endless, loop, targets=["host-x86_64"], bench=BenchPlan(rounds=2, runs=1), timeout_s=3)
-    assert cmp.numerics.new_status == "hung: did not finish within 3 s" and cmp.numerics.old_status is None
+    # the old model, never reached in the shared child, is then run alone: its own outcome, not check's guess
+    assert cmp.numerics.new_status == "hung: did not finish within 3 s" and cmp.numerics.old_status == "ok"
     [row] = cmp.targets
     assert (row.new_verdict, row.evidence, row.predicted_new_verdict, row.change) == (
         "does-not-run", "numerics", "runs", "regression")
@@ -175,9 +176,10 @@ def test_models_that_hang_the_numerics_run_never_pass_without_a_target(run_cli, 
     assert proc.returncode == 1, proc.stderr
     doc = json.loads(proc.stdout)
     assert doc["verdict"] == "regression" and doc["targets"] == []
-    [hang] = [f for f in doc["findings"] if f["kind"] == "numerics"]
+    hang, old_alone = [f for f in doc["findings"] if f["kind"] == "numerics"]
     assert hang == {"severity": "regression", "kind": "numerics",
                     "message": "not compared: new model on the host hung: did not finish within 3 s"}
+    assert old_alone["message"] == "old model did not run on the host: hung: did not finish within 3 s"
     text = run_cli("compare", endless, again, "--timeout", "3")
     assert text.returncode == 1 and "verdict: regression" in text.stdout and "verdict: pass" not in text.stdout
     assert "not compared: new model on the host hung" in text.stdout
@@ -186,6 +188,33 @@ def test_models_that_hang_the_numerics_run_never_pass_without_a_target(run_cli, 
     numerics = [(f["severity"], f["message"]) for f in json.loads(old_hangs.stdout)["findings"] if f["kind"] == "numerics"]
     assert numerics == [("warning", "old model did not run on the host: hung: did not finish within 3 s"),
                         ("warning", "the new model ran, but its outputs were lost with the child")]
+
+
+def test_both_models_hanging_the_numerics_run_is_the_verdict_of_both_sides(run_cli, tmp_path: Path) -> None:
+    """The new model hanging stopped the shared child before the old one was reached; the old model is then run
+    alone and its hang is the old side's verdict too. Before, the old cell kept check's 'runs' and a finding said
+    'old model runs, new model does not run' about a model no runtime had finished."""
+    from toolkit.model.builder import endless_while_model
+
+    endless, again = tmp_path / "endless.tflite", tmp_path / "endless_again.tflite"
+    endless.write_bytes(endless_while_model())
+    again.write_bytes(endless_while_model())
+    proc = run_cli("compare", endless, again, "-t", "host-x86_64", "--timeout", "3", "--json")
+    assert proc.returncode == 1, proc.stderr
+    doc = json.loads(proc.stdout)
+    [row] = doc["targets"]
+    assert (row["new_verdict"], row["old_verdict"], row["predicted_new_verdict"], row["predicted_old_verdict"]) == (
+        "does-not-run", "does-not-run", "runs", "runs")
+    assert (row["evidence"], row["prediction_wrong"], row["change"]) == ("numerics", True, "unchanged")
+    assert doc["numerics"]["old_status"] == "hung: did not finish within 3 s"
+    [wrong] = [f for f in doc["findings"] if f["kind"] == "prediction-wrong"]
+    assert "check predicted the new model runs and the old model runs; LiteRT on this host (the numerics run) " \
+           "failed to run them" in wrong["message"]
+    assert not [f for f in doc["findings"] if "old model runs, new model does not run" in f["message"]]
+    text = " ".join(run_cli("compare", endless, again, "-t", "host-x86_64", "--timeout", "3").stdout.split())
+    # both cells of the row (at 80 columns each folds after 'numerics;'), and no cell left saying 'runs'
+    assert text.count("does-not-run (numerics;") == 2 and text.count("predicted runs)") == 2
+    assert "│ runs │" not in text
 
 
 def test_compare_timeout_bounds_each_bench_round_and_a_tflm_hang_is_the_verdict(run_cli, tmp_path: Path) -> None:

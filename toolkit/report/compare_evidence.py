@@ -15,8 +15,8 @@ from toolkit.report.latency import LatencySkip
 from toolkit.report.verdicts import RUNNING, support_change
 
 #: what each kind of evidence saw, as the PREDICTION WRONG finding says it
-SAW = {"bench": "the bench ran it here and it failed",
-       "numerics": "LiteRT on this host (the numerics run) failed to run it"}
+SAW = {"bench": "the bench ran {it} here and {it_} failed",
+       "numerics": "LiteRT on this host (the numerics run) failed to run {it}"}
 
 
 def observed_failure(row: TargetRow, sides: tuple[str, ...], evidence: str, why: str = "") -> TargetRow:
@@ -81,6 +81,8 @@ def prediction_findings(row: TargetRow) -> list[dict]:
     sides = [f"the {side} model {predicted}" for side, predicted, seen in (
         ("new", row.predicted_new_verdict, row.new_verdict), ("old", row.predicted_old_verdict, row.old_verdict))
         if predicted != seen]
+    pronouns = {"it": "them", "it_": "they"} if len(sides) > 1 else {"it": "it", "it_": "it"}
+    saw = SAW.get(row.evidence, row.evidence).format(**pronouns)
     return [{"severity": "warning", "kind": "prediction-wrong", "target": row.target,
              "message": f"PREDICTION WRONG on {row.target}: check predicted {' and '.join(sides)}; "
-                        f"{SAW.get(row.evidence, row.evidence)} (that outcome is the verdict)"}]
+                        f"{saw} (that outcome is the verdict)"}]

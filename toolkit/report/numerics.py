@@ -94,6 +94,20 @@ def _dead_child(proc: children.ChildResult, seed: int, atol: float, rtol: float)
     return Numerics(seed, atol, rtol, new_status=status, old_status=None)
 
 
+def _old_alone(old_path: Path, seed: int, timeout_s: float, tmp: Path) -> str:
+    """The old model's own outcome when the new one hung or crashed the shared child before the old was reached.
+
+    Without it the old side would keep check's prediction although the comparison never ran it (both models
+    hanging printed 'runs' for the old one). Run alone, the old model gets inputs seeded from its own signature
+    (nothing is compared: the new model never finished); a hang or crash there is blamed on it as well."""
+    argv = [sys.executable, str(_RUN_PAIR), str(old_path), "-", str(tmp / "old_alone.npz"), str(seed), "-"]
+    proc = children.run(argv, timeout=timeout_s, what="the numerics child (the old model alone)")
+    if not proc.ok:
+        return _dead_child(proc, seed, 0.0, 0.0).new_status  # the old model ran in the child's "new" slot
+    status = last_json_object(proc.stdout)
+    return "child failed: no result printed" if status is None else status.get("new", "not run")
+
+
 def compare_numerics(
     new_path: Path, old_path: Path | None, *, seed: int = 0, atol: float = 1e-4, rtol: float = 1e-3,
     reference: Path | None = None, timeout_s: float = 300.0,
@@ -105,7 +119,10 @@ def compare_numerics(
                 str(reference or "-")]
         proc = children.run(argv, timeout=timeout_s, what="the numerics child")
         if not proc.ok:
-            return _dead_child(proc, seed, atol, rtol)
+            num = _dead_child(proc, seed, atol, rtol)
+            if old_path is not None and num.old_status is None and num.new_status.startswith(STOPPED):
+                num.old_status = _old_alone(old_path, seed, timeout_s, Path(tmp))
+            return num
         if not out.exists():
             return Numerics(seed, atol, rtol, new_status="child failed: no outputs written", old_status=None)
         status = last_json_object(proc.stdout)
