@@ -17,6 +17,7 @@ from typing import Any
 
 from toolkit.errors import RuntimeCrashError
 from toolkit.provenance import EMULATED, ESTIMATED, GATING_TIMINGS, MEASURED
+from toolkit.report import documents
 from toolkit.report.verdicts import LatencyStats, latency_verdict
 
 DEFAULT_BENCH_TARGET = "host-x86_64"
@@ -71,12 +72,16 @@ class LatencyRow:
         tail = "" if self.gating else f" — {self.timing} timing: relative comparison only, not a regression"
         return f"{where}: {figures} (x{self.ratio:.2f}, threshold {threshold:.0%}): {self.verdict}{tail}"
 
+    def to_model(self) -> documents.LatencyRow:
+        """Its part of ``edgetk.compare/1``."""
+        return documents.LatencyRow(
+            target=self.target, device=self.device, emulated=self.emulated, timing=self.timing,
+            verdict_timing=self.verdict_timing, estimate=documents.Estimate(**self.estimate) if self.estimate else None,
+            ratio=self.ratio, verdict=self.verdict, new=documents.RoundStats(**self.new.to_dict()),
+            old=documents.RoundStats(**self.old.to_dict()), samples_ms=self.samples)
+
     def to_dict(self) -> dict:
-        return {
-            "target": self.target, "device": self.device, "emulated": self.emulated, "timing": self.timing,
-            "verdict_timing": self.verdict_timing, "estimate": self.estimate, "ratio": self.ratio,
-            "verdict": self.verdict, "new": self.new.to_dict(), "old": self.old.to_dict(), "samples_ms": self.samples,
-        }
+        return self.to_model().model_dump()
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ import numpy as np
 
 from toolkit import children
 from toolkit.child_output import last_json_object
+from toolkit.report import documents
 from toolkit.report.run_pair import RUNNING_MARK
 from toolkit.report.verdicts import within_tolerance
 
@@ -49,13 +50,21 @@ class Numerics:
         rows = [d for d in self.diffs if d.against == against]
         return max(rows, key=lambda d: d.max_abs) if rows else None
 
-    def to_dict(self) -> dict:
-        data = asdict(self)
+    def to_model(self) -> documents.Numerics:
+        """Its part of ``edgetk.compare/1``: the diffs and, per side compared against, the worst of them."""
+        extremes: dict[str, float | None] = {}
         for against in ("old", "reference"):
             worst = self.worst(against)
-            data[f"max_abs_vs_{against}"] = worst.max_abs if worst else None
-            data[f"max_rel_vs_{against}"] = max((d.max_rel for d in self.diffs if d.against == against), default=None)
-        return data
+            extremes[f"max_abs_vs_{against}"] = worst.max_abs if worst else None
+            extremes[f"max_rel_vs_{against}"] = max((d.max_rel for d in self.diffs if d.against == against),
+                                                    default=None)
+        return documents.Numerics(seed=self.seed, atol=self.atol, rtol=self.rtol, new_status=self.new_status,
+                                  old_status=self.old_status, diffs=[documents.OutputDiff(**asdict(d)) for d in
+                                                                     self.diffs],
+                                  notes=list(self.notes), **extremes)
+
+    def to_dict(self) -> dict:
+        return self.to_model().model_dump()
 
 
 def _diff(index: int, against: str, actual: np.ndarray, expected: np.ndarray, atol: float, rtol: float) -> OutputDiff:
