@@ -107,6 +107,30 @@ def test_an_input_numpy_cannot_hold_is_not_tried_not_blamed_on_the_runtime(tmp_p
     assert verified.results[0].evidence == "static"
 
 
+def test_check_verify_exits_2_when_no_runtime_could_be_fed_the_model(tmp_path: Path, run_cli) -> None:
+    """A CI gating on `check --verify` must not read 'verified OK' when nothing was verified: the runner refusing
+    the model's own inputs for every runtime of a target is the runner's bad-input outcome, exit 2
+    (docs/EXIT_CODES.md), after the report is printed and written; before, exit 0. Without --verify the
+    prediction alone exits 0, as before."""
+    from toolkit.model.builder import build_single_op_model
+
+    path = tmp_path / "abs33.tflite"
+    path.write_bytes(build_single_op_model("ABS", shapes=[[1] * 32 + [2]]))
+    junit = tmp_path / "check.xml"
+    proc = run_cli("check", path, "-t", "cortex-m4", "--verify", "--json", "--junit", junit)
+    assert proc.returncode == 2, proc.stderr
+    [outcome] = json.loads(proc.stdout)["results"][0]["runtime_outcomes"]
+    assert (outcome["outcome"], outcome["kind"]) == ("not-tried", "bad-input")
+    assert junit.exists()  # written before the exit
+    [line] = proc.stderr.strip().splitlines()
+    assert line.startswith("error: --verify tried no runtime for cortex-m4: input 0 'in0' has rank 33") and \
+           line.endswith("the verdict shown is check's prediction (run check without --verify to gate on the "
+                         "prediction alone)")
+    text = run_cli("check", path, "-t", "cortex-m4", "--verify")
+    assert text.returncode == 2 and "cortex-m4: runs (predicted: no runtime was tried)" in text.stdout
+    assert run_cli("check", path, "-t", "cortex-m4").returncode == 0
+
+
 def test_verify_text_says_the_verdict_is_the_prediction_when_no_runtime_was_tried(tmp_path: Path) -> None:
     """No runtime tried: the verdict is check's prediction, said so — before, the text read "runs, predicted None"."""
     from toolkit.model.builder import build_single_op_model

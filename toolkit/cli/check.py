@@ -9,8 +9,9 @@ device through its transport (toolkit.devices.on_device): the predicted verdict 
 shown next to the observed one, and a disagreement is printed loudly (the op table is stale).
 
 Exit 0 when every target runs the model (delegate fallback included), 1 (VERDICT_FAILED) when any
-target cannot (or any device was observed not to), 2 for bad input; a device that could not be checked
-gives its error's code (3 no runtime, 4 unreachable). No TensorFlow and no runtime is imported here.
+target cannot (or any device was observed not to), 2 for bad input (also when --verify could try no runtime
+for a target because the runner cannot feed the model's own inputs: nothing was verified); a device that could
+not be checked gives its error's code (3 no runtime, 4 unreachable). No TensorFlow and no runtime is imported here.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from toolkit.cli.options import (
     seconds_option,
     trust_new_host_key_option,
 )
+from toolkit.errors import BadInputError, ExitCode
 
 
 def register(app: typer.Typer) -> None:
@@ -78,4 +80,6 @@ def register(app: typer.Typer) -> None:
                 typer.echo(line, err=True)
         else:
             check_run_text.print_check_run(run, verbose=verbose)
+        if run.exit_code == ExitCode.BAD_INPUT and run.unverified_reason:  # printed (and written) first
+            raise BadInputError(run.unverified_reason)
         return run.exit_code

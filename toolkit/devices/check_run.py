@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit.devices.on_device import DeviceCheck, check_document, check_exit_code, check_on_device
-from toolkit.errors import BadInputError
+from toolkit.errors import BadInputError, ExitCode
 
 
 @dataclass(frozen=True)
@@ -50,9 +50,18 @@ class CheckRun:
         return self.report.to_dict()
 
     @property
+    def unverified_reason(self) -> str | None:
+        """--verify could try no runtime for a target because of the model's own inputs (else None)."""
+        from toolkit.targets.verify import unverified_reason
+
+        return unverified_reason(self.report)
+
+    @property
     def exit_code(self) -> int:
-        """1 when a target (or a device) cannot run the model, else a device's error code, else 0."""
-        return check_exit_code(self.report, self.device_checks)
+        """1 when a target (or a device) cannot run the model, else a device's error code, else 2 when --verify
+        could try no runtime for a target because of the model's own inputs, else 0."""
+        code = check_exit_code(self.report, self.device_checks)
+        return code or (int(ExitCode.BAD_INPUT) if self.unverified_reason else int(ExitCode.OK))
 
 
 def device_names(devices: tuple[str, ...], on_device: bool, inventory: Path | None) -> list[str]:

@@ -16,6 +16,8 @@ child process with a timeout, through the same transports and device-side runner
 
 Tries shared by several targets (LiteRT for host and phone) run once. A runtime that is not installed, or
 an emulator image that is not built, is recorded as "not-tried" with the reason; it never fails the check.
+A try the runner refused because it cannot feed the model's own inputs is "not-tried" too (kind bad-input);
+when that left a target with no try at all, `check --verify` exits 2 (``unverified_reason``): nothing was verified.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from toolkit.errors import DeviceError, MissingDependencyError, ToolkitError
+from toolkit.errors import BadInputError, DeviceError, MissingDependencyError, ToolkitError
 from toolkit.targets.check import DOES_NOT_RUN, RUNS, CheckReport, TargetVerdict
 from toolkit.targets.rules import Finding
 from toolkit.targets.runtime_outcome import NOT_TRIED, RuntimeOutcome
@@ -155,6 +157,8 @@ def run_with_runner(t: RuntimeTry, model_path: Path, options: VerifyOptions) -> 
         if stderr is not None:
             return t.outcome(DOES_NOT_RUN, kind="hung", message=_hang_line(t, stderr, timeout))
         return t.outcome(NOT_TRIED, kind="device-error", message=exc.message)
+    except BadInputError as exc:  # the runner cannot feed the model's own inputs (e.g. rank > 32)
+        return t.outcome(NOT_TRIED, kind=UNFED, message=exc.message)
     except ToolkitError as exc:
         return t.outcome(NOT_TRIED, kind=type(exc).__name__, message=exc.message)
     if seen.kind is Kind.OK:
@@ -249,6 +253,24 @@ def smaller_arena_outcome(t: RuntimeTry, tried: RuntimeTry, seen: RuntimeOutcome
         return replace(seen, key=t.key, label=t.label, outcome=DOES_NOT_RUN, kind="arena-over-ram",
                        message=message)
     return replace(seen, key=t.key, label=t.label)
+
+
+#: the kind of a try the runner refused because of the model's own inputs (the runner's bad-input outcome)
+UNFED = "bad-input"
+
+
+def unverified_reason(report: CheckReport) -> str | None:
+    """Why ``--verify`` verified nothing for some target: every runtime it has was refused the model's own
+    inputs by the runner, so that target's verdict is only check's prediction (docs/EXIT_CODES.md: exit 2; a
+    CI gating on --verify must not read 'verified' when nothing was). None when each target had a try or only
+    lacked a runtime here."""
+    unfed = [r for r in report.results if r.outcomes and all(o.outcome == NOT_TRIED for o in r.outcomes)
+             and any(o.kind == UNFED for o in r.outcomes)]
+    if not unfed:
+        return None
+    why = next(o.message for o in unfed[0].outcomes if o.kind == UNFED)
+    return (f"--verify tried no runtime for {', '.join(r.target for r in unfed)}: {why}; the verdict shown is "
+            "check's prediction (run check without --verify to gate on the prediction alone)")
 
 
 def evidence_for(target: TargetDescriptor, outcomes: dict[str, RuntimeOutcome]) -> Evidence:
