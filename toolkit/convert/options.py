@@ -8,10 +8,10 @@ parts (OutputError, RuntimeCheck, NumericsVerdict) are the typed models of edget
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from toolkit.convert.documents import NumericsVerdict, OutputError, RuntimeCheck
+from toolkit.convert.documents import ConvertDocument, NumericsVerdict, OutputError, RuntimeCheck, TargetRow
 
 RNN_MODES = ("auto", "fused", "loop")
 QUANTIZE_MODES = ("none", "dynamic", "float16", "int8", "int16x8")
@@ -81,9 +81,15 @@ class ConversionReport:
     quantization_error: list[OutputError] = field(default_factory=list)
     targets: list[dict[str, Any]] = field(default_factory=list)
 
+    def to_model(self) -> ConvertDocument:
+        """The ``edgetk.convert/1`` document as its typed model (toolkit.convert.documents)."""
+        fields = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        fields["targets"] = [TargetRow.model_validate(row) for row in self.targets]
+        return ConvertDocument(schema=REPORT_SCHEMA, **fields)
+
     def to_json(self) -> dict[str, Any]:
-        doc = asdict(replace(self, numerics=[], numerics_verdict=None, quantization_error=[]))
-        doc.update(numerics=[c.model_dump() for c in self.numerics],
-                   numerics_verdict=self.numerics_verdict.model_dump() if self.numerics_verdict else None,
-                   quantization_error=[o.model_dump() for o in self.quantization_error])
-        return {"schema": REPORT_SCHEMA, **doc}
+        """The document, emitted by its model: every field, a target row with the fields it has."""
+        model = self.to_model()
+        doc = model.model_dump(by_alias=True, exclude={"targets", "legacy"})
+        doc["targets"] = [row.model_dump(exclude_unset=True) for row in model.targets]
+        return doc
