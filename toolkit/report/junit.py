@@ -15,6 +15,7 @@ from typing import Any
 
 from toolkit.provenance import UNKNOWN
 from toolkit.report.check_text import field_of
+from toolkit.targets.runtime_outcome import unfed_message
 
 
 @dataclass(frozen=True)
@@ -118,13 +119,15 @@ def check_suite(report: Any, model_name: str) -> JUnitSuite:
         verdict = str(field_of(result, "verdict"))
         groups = result_groups(result)
         details = "\n".join(line for g in groups for line in render_group(g, 100, show_targets=False))
-        failure = None
+        failure = skipped = None
         if verdict == "does-not-run":
             top = f"{groups[0].summary()}: {groups[0].messages[0]}" if groups else "see details"
             failure = f"{model_name} does not run on {target}: {top}"
+        elif (unfed := unfed_message(result)) is not None:  # --verify could try nothing: not a pass
+            skipped = f"not verified on {target} (the verdict is the prediction): {unfed}"
         cases.append(JUnitCase(
             name=f"{model_name} on {target}", classname=f"edgetk.check.{_ident(model_name)}",
-            failure=failure, details=details, properties=_check_properties(result, verdict),
+            failure=failure, details=details, skipped=skipped, properties=_check_properties(result, verdict),
         ))
     return JUnitSuite(name=f"edgetk check {model_name}", cases=cases)
 

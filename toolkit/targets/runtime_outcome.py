@@ -35,3 +35,19 @@ class RuntimeOutcome:
 
     def to_dict(self) -> dict[str, Any]:
         return documents.dump(self.to_model())
+
+
+#: the kind of a try the runner refused because of the model's own inputs (the runner's bad-input outcome)
+UNFED = "bad-input"
+
+
+def unfed_message(result: Any) -> str | None:
+    """The runner's line when it could be fed to NO runtime tried for this target (a ``TargetVerdict`` or its
+    JSON dict): every try not-tried, one because the runner cannot feed the model's own inputs (e.g. rank > 32).
+    Then --verify verified nothing there; None otherwise (a try ran, or runtimes were only missing)."""
+    raw = result.get("runtime_outcomes") if isinstance(result, dict) else result.outcomes
+    outcomes = [o if isinstance(o, dict) else {"outcome": o.outcome, "kind": o.kind, "message": o.message}
+                for o in raw or ()]
+    if not outcomes or any(o["outcome"] != NOT_TRIED for o in outcomes):
+        return None
+    return next((o["message"] for o in outcomes if o["kind"] == UNFED), None)

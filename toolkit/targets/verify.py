@@ -33,7 +33,7 @@ from typing import Any
 from toolkit.errors import BadInputError, DeviceError, MissingDependencyError, ToolkitError
 from toolkit.targets.check import DOES_NOT_RUN, RUNS, CheckReport, TargetVerdict
 from toolkit.targets.rules import Finding
-from toolkit.targets.runtime_outcome import NOT_TRIED, RuntimeOutcome
+from toolkit.targets.runtime_outcome import NOT_TRIED, UNFED, RuntimeOutcome, unfed_message
 from toolkit.targets.schema import TargetDescriptor
 
 DEFAULT_TIMEOUT = 20.0
@@ -255,21 +255,15 @@ def smaller_arena_outcome(t: RuntimeTry, tried: RuntimeTry, seen: RuntimeOutcome
     return replace(seen, key=t.key, label=t.label)
 
 
-#: the kind of a try the runner refused because of the model's own inputs (the runner's bad-input outcome)
-UNFED = "bad-input"
-
-
 def unverified_reason(report: CheckReport) -> str | None:
-    """Why ``--verify`` verified nothing for some target: every runtime it has was refused the model's own
-    inputs by the runner, so that target's verdict is only check's prediction (docs/EXIT_CODES.md: exit 2; a
-    CI gating on --verify must not read 'verified' when nothing was). None when each target had a try or only
+    """Why ``--verify`` verified nothing for some target: the runner could feed the model's own inputs to none
+    of its runtimes, so that target's verdict is only check's prediction (docs/EXIT_CODES.md: exit 2; a CI
+    gating on --verify must not read 'verified' when nothing was). None when each target had a try or only
     lacked a runtime here."""
-    unfed = [r for r in report.results if r.outcomes and all(o.outcome == NOT_TRIED for o in r.outcomes)
-             and any(o.kind == UNFED for o in r.outcomes)]
+    unfed = [(r.target, why) for r in report.results if (why := unfed_message(r)) is not None]
     if not unfed:
         return None
-    why = next(o.message for o in unfed[0].outcomes if o.kind == UNFED)
-    return (f"--verify tried no runtime for {', '.join(r.target for r in unfed)}: {why}; the verdict shown is "
+    return (f"--verify tried no runtime for {', '.join(t for t, _ in unfed)}: {unfed[0][1]}; the verdict shown is "
             "check's prediction (run check without --verify to gate on the prediction alone)")
 
 
