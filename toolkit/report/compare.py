@@ -15,7 +15,16 @@ from typing import Any
 
 from toolkit.errors import ExitCode, ToolkitError
 from toolkit.report.compare_evidence import bench_evidence, numerics_evidence, prediction_findings
-from toolkit.report.documents import ModelSide, OpDiff, TargetRow, TensorRef
+from toolkit.report.documents import (
+    CompareDocument,
+    CompareFinding,
+    ModelSide,
+    OldFailure,
+    OpDiff,
+    Quantization,
+    TargetRow,
+    TensorRef,
+)
 from toolkit.report.latency import BenchPlan, LatencyRow, LatencySkip, bench_targets, compare_latency
 from toolkit.report.numerics import STOPPED, Numerics, compare_numerics
 from toolkit.report.quantized import quantization_findings, quantization_mode, weight_dtype
@@ -48,22 +57,25 @@ class Comparison:
     def exit_code(self) -> ExitCode:
         return ExitCode.VERDICT_FAILED if self.verdict == "regression" else ExitCode.OK
 
+    def to_model(self) -> CompareDocument:
+        """The ``edgetk.compare/1`` document as its typed model (toolkit.report.documents)."""
+        return CompareDocument(
+            schema=COMPARE_SCHEMA, verdict=self.verdict, threshold=self.threshold, new=self.new, old=self.old,
+            old_failure=OldFailure.model_validate(self.old_failure) if self.old_failure else None, ops=self.ops,
+            targets=self.targets, numerics=self.numerics.to_model() if self.numerics else None,
+            latency=[row.to_model() for row in self.latency],
+            findings=[CompareFinding.model_validate(f) for f in self.findings],
+            quantization=Quantization.model_validate(self.quantization) if self.quantization else None)
+
     def to_dict(self) -> dict:
-        """The ``edgetk.compare/1`` JSON document (docs/schemas/compare.md)."""
-        return {
-            "schema": COMPARE_SCHEMA,
-            "verdict": self.verdict,
-            "threshold": self.threshold,
-            "new": self.new.model_dump(),
-            "old": self.old.model_dump() if self.old else None,
-            "old_failure": self.old_failure,
-            "ops": self.ops.model_dump() if self.ops else None,
-            "targets": [t.model_dump() for t in self.targets],
-            "numerics": self.numerics.to_dict() if self.numerics else None,
-            "latency": [row.to_dict() for row in self.latency],
-            "findings": self.findings,
-            "quantization": self.quantization,
-        }
+        """The ``edgetk.compare/1`` JSON document (docs/schemas/compare.md), emitted by its model: the parts
+        built from findings and the quantization mode carry the fields they have."""
+        model = self.to_model()
+        doc = model.model_dump(by_alias=True)
+        doc.update(old_failure=model.old_failure.model_dump(exclude_unset=True) if model.old_failure else None,
+                   findings=[f.model_dump(exclude_unset=True) for f in model.findings],
+                   quantization=model.quantization.model_dump(exclude_unset=True) if model.quantization else None)
+        return doc
 
 
 def _tensor_specs(model: Any, indices: Any) -> list[dict]:
