@@ -15,7 +15,8 @@ import numpy as np
 import pytest
 
 from toolkit.report.compare import compare_models
-from toolkit.report.html import load_results, write_html_report
+from toolkit.report.html import write_html_report
+from toolkit.report.inputs import load_results
 
 CHROMIUM = Path("/usr/bin/chromium")
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -42,10 +43,9 @@ def _report(tmp_path: Path, run_cli) -> Path:
     check = run_cli("check", new, "--target", "cortex-m4", "--target", "host-x86_64", "--json")
     assert check.returncode in (0, 1), check.stderr
     (tmp_path / "check.json").write_text(check.stdout)
-    bench = {"schema": "edgetk.bench/1", "target": "host-x86_64", "model": {"path": str(new)},
-             "runner": {"latency_ms": {"runs": 8, "min": 0.9, "p50": 1.1, "max": 1.6,
-                                       "samples": [0.9, 1.0, 1.05, 1.1, 1.1, 1.2, 1.3, 1.6]}}}
-    (tmp_path / "bench.json").write_text(json.dumps(bench))
+    bench = run_cli("bench", new, "--target", "host-x86_64", "--runs", "8", "--warmup", "1", "--json", "--no-store")
+    assert bench.returncode == 0, bench.stderr  # a real document: report validates what it reads
+    (tmp_path / "bench.json").write_text(bench.stdout)
     docs = load_results([tmp_path / "cmp.json", tmp_path / "check.json", tmp_path / "bench.json"])
     return write_html_report(tmp_path / "report.html", docs)
 
