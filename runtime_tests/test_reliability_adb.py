@@ -112,7 +112,8 @@ def test_adb_disconnect_mid_run_is_a_device_error(adb_server, tmp_path: Path) ->
             time.sleep(0.05)
         connect_serial(serial)
         with AdbTransport(serial, remote_dir=str(tmp_path / "edgetk")) as again:  # the dead run is cleaned
-            assert not run_dir.exists() and Path(again.run_dir).is_dir()
+            assert not run_dir.exists() and Path(again.run_dir).is_dir(), (
+                running(holder), sorted(p.name for p in run_dir.iterdir()), again.run_dir)
             assert not running(left)  # and what still ran there was killed first
     finally:
         adb("disconnect", serial)

@@ -487,8 +487,8 @@ def test_next_connect_reaps_a_dead_session_whose_run_dir_is_gone(server: SshServ
         assert any(_stat(p)[1] == "1" for p in left)  # orphaned: PPID 1
         time.sleep(1.0)
         assert [p for p in left if not is_dead(p)] == left  # nothing stopped them
-        with SshTransport(settings(server)) as tr2:
-            assert [p for p in left if not is_dead(p)] == [] and _sleepers(tag) == []
+        with SshTransport(settings(server)) as tr2:  # the connect sent SIGKILL; death is the kernel's, async
+            wait_for(lambda: [p for p in left if not is_dead(p)] == [] and _sleepers(tag) == [], timeout=10)
             assert list((remote_base() / "pids").iterdir()) == [] and tr2.run(["true"]).ok
     finally:
         for p in _group(pgid):
