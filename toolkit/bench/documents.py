@@ -10,8 +10,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
+from pydantic import Discriminator, Field, Tag
 
+from toolkit.documents import Strict
 from toolkit.provenance import TIMINGS
 from toolkit.runtimes.documents import Latency, RunnerDocument
 
@@ -21,17 +22,13 @@ Timing = Literal[TIMINGS]  # type: ignore[valid-type]
 OLDER = "absent in a document written by an edgetk before it recorded this"
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ModelRef(_Strict):
+class ModelRef(Strict):
     path: str
     sha256: str
     size_bytes: int
 
 
-class Options(_Strict):
+class Options(Strict):
     runs: int
     warmup: int
     threads: int | None
@@ -48,24 +45,24 @@ class Options(_Strict):
                                     "the phone's GPU delegate through benchmark_model --use_gpu (measured)")
 
 
-class Finding(_Strict):
+class Finding(Strict):
     rule: str = Field(description='"arena-exceeds-ram", "model-exceeds-flash", "latency-stats", ...')
     severity: Literal["error", "warning", "info"]
     message: str
 
 
-class GpuRuntime(_Strict):
+class GpuRuntime(Strict):
     name: Literal["litert-gpu"]
     version: str
     backend: str = Field(description='"litert-gpu-webgpu (SwiftShader)": the accelerator backend that ran it')
 
 
-class GpuDevice(_Strict):
+class GpuDevice(Strict):
     arch: str
     cpu_model: str = Field(description="the WebGPU adapter (SwiftShader Device (Subzero))")
 
 
-class GpuRunnerDocument(_Strict):
+class GpuRunnerDocument(Strict):
     """`bench --accelerator gpu`: LiteRT's GPU accelerator child in the runner's place
     (toolkit.runtimes.gpu_accelerator.GpuRun.to_dict() under ``accelerator``)."""
 
@@ -78,7 +75,7 @@ class GpuRunnerDocument(_Strict):
     latency_ms: Latency | None = Field(None, description="absent when the delegate refused the model")
 
 
-class ToolLatency(_Strict):
+class ToolLatency(Strict):
     """benchmark_model's timed-runs line (no samples: the tool prints none; p50 is its ``median=``)."""
 
     runs: int
@@ -94,7 +91,7 @@ class ToolLatency(_Strict):
     timing: str | None = None
 
 
-class BenchmarkModelDocument(_Strict):
+class BenchmarkModelDocument(Strict):
     """The adb path for phones without Python: LiteRT's benchmark_model output, parsed
     (toolkit.bench.benchmark_model; all times in ms, measured on the phone)."""
 
@@ -123,7 +120,7 @@ class BenchmarkModelDocument(_Strict):
                           "output on the phone, with tolerance and verdict (toolkit.bench.inference_diff)")
 
 
-class OpTime(_Strict):
+class OpTime(Strict):
     index: int = Field(description="operator index in the main subgraph (the profiler's node index)")
     op: str
     ms: float = Field(description="median (p50) time of the op, in the document's timing")
@@ -137,14 +134,14 @@ class OpTime(_Strict):
     cpu_round_ms: list[float] | None = Field(None, description="isolated-op: the op's median CPU time per round")
 
 
-class OpNotTimed(_Strict):
+class OpNotTimed(Strict):
     index: int
     op: str
     reason: str
     kind: str | None = None
 
 
-class WholeInterleaved(_Strict):
+class WholeInterleaved(Strict):
     """The whole model as one more model of the slices' batch (its timings, or why it has none)."""
 
     ms: float | None = None
@@ -158,7 +155,7 @@ class WholeInterleaved(_Strict):
     reason: str | None = None
 
 
-class RatioSpread(_Strict):
+class RatioSpread(Strict):
     min: float
     median: float
     max: float
@@ -173,7 +170,7 @@ class BodyOp(OpTime):
     label: str = Field(description='e.g. "WHILE#1 body op 5 FULLY_CONNECTED × 6"')
 
 
-class BodyProfile(_Strict):
+class BodyProfile(Strict):
     """The ops of one subgraph a control-flow op of the main subgraph runs, each timed alone."""
 
     parent_index: int = Field(description="the WHILE / IF in the main subgraph")
@@ -193,7 +190,7 @@ class BodyProfile(_Strict):
     counts: dict[str, int]
 
 
-class PerOp(_Strict):
+class PerOp(Strict):
     method: str
     source: Literal["isolated-op", "profiler"] = Field(
         description="isolated-op: each op run alone; profiler: the runtime's op profiler (benchmark_model)")
@@ -220,7 +217,7 @@ class PerOp(_Strict):
     note: str
 
 
-class Headline(_Strict):
+class Headline(Strict):
     """THE latency of the result with its provenance (toolkit.provenance.headline_latency)."""
 
     p50_ms: float | None
@@ -231,7 +228,7 @@ class Headline(_Strict):
                                  "benchmark_model said (absent otherwise)")
 
 
-class Roofline(_Strict):
+class Roofline(Strict):
     """How close the latency comes to the descriptor's peak MAC rate (compute roof only)."""
 
     total_macs: int
@@ -246,14 +243,14 @@ class Roofline(_Strict):
     latency_source: str | None = None
 
 
-class EstimatedOp(_Strict):
+class EstimatedOp(Strict):
     subgraph: int
     index: int
     op: str
     ms: float
 
 
-class PerOpEstimate(_Strict):
+class PerOpEstimate(Strict):
     """The measured p50 shared among ops by static cost: an estimate, labelled so."""
 
     estimated: Literal[True]
@@ -261,7 +258,7 @@ class PerOpEstimate(_Strict):
     ops: list[EstimatedOp]
 
 
-class McuOp(_Strict):
+class McuOp(Strict):
     index: int
     op: str
     cycles: float
@@ -272,7 +269,7 @@ class McuTopOp(McuOp):
     share: float = Field(description="of the total cycles")
 
 
-class McuEstimate(_Strict):
+class McuEstimate(Strict):
     """The MCU cycle model's latency (docs/MCU_ESTIMATE.md): always an estimate."""
 
     estimated: Literal[True]
@@ -307,7 +304,7 @@ RunnerPart = Annotated[Annotated[RunnerDocument, Tag("RunnerDocument")]
                        | Annotated[BenchmarkModelDocument, Tag("BenchmarkModelDocument")], Discriminator(_runner_kind)]
 
 
-class BenchDocument(_Strict):
+class BenchDocument(Strict):
     schema_: Literal["edgetk.bench/1"] = Field(alias="schema")
     id: int | None = Field(description="results-store record id (null before it is stored)")
     created_at: str

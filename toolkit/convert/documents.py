@@ -10,18 +10,13 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
-from toolkit.targets.documents import CheckFinding, Strict
-
-
-class _Record(Strict):
-    """A part the conversion itself builds (toolkit.convert.api / verdict): immutable once made."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
+from toolkit.documents import Record, Strict
+from toolkit.targets.documents import CheckFinding
 
 
-class OutputError(_Record):
+class OutputError(Record):
     """Numerical difference of one output of the .tflite against the TensorFlow model."""
 
     name: str = Field(description="signature output key")
@@ -29,7 +24,7 @@ class OutputError(_Record):
     max_rel: float = Field(description="max abs error / max abs reference")
 
 
-class RuntimeCheck(_Record):
+class RuntimeCheck(Record):
     """One run of the converted model in a runtime (its own child process) against TF's outputs."""
 
     runtime: str = Field(description='"litert", "litert-no-xnnpack", "tflm"')
@@ -38,7 +33,7 @@ class RuntimeCheck(_Record):
     error: str | None = None
 
 
-class NumericsVerdict(_Record):
+class NumericsVerdict(Record):
     """Whether the .tflite matches TF. Only "passed" and "skipped" exit 0."""
 
     status: Literal["passed", "failed", "not-checked", "skipped"] = Field(

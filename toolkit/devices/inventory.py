@@ -27,8 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import Field, TypeAdapter, ValidationError
 
+from toolkit.documents import Record
 from toolkit.errors import BadInputError, DescriptorError, UnknownNameError
 from toolkit.paths import config_dir
 from toolkit.transports.adb import AdbEntry
@@ -41,10 +42,9 @@ NAME_RE = re.compile(r"[A-Za-z0-9_-]{1,64}")  # used with fullmatch
 NAME_RULE = "device names may only contain letters, digits, '-' and '_' (at most 64)"
 
 
-class _Device(BaseModel):
+class _Device(Record):
     """What every entry has besides its transport's settings."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
     name: str = Field("", description="filled from the table name")
     target: str = Field(description="target descriptor name, e.g. rpi4-arm64")
     description: str = ""

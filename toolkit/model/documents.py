@@ -9,20 +9,18 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from toolkit.documents import Strict
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class Quantization(_Strict):
+class Quantization(Strict):
     scales: list[float]
     zero_points: list[int]
     quantized_dimension: int
 
 
-class Tensor(_Strict):
+class Tensor(Strict):
     index: int
     name: str
     dtype: str
@@ -34,7 +32,7 @@ class Tensor(_Strict):
     is_variable: bool
 
 
-class Operator(_Strict):
+class Operator(Strict):
     index: int
     name: str = Field(description="builtin name, or the custom code for custom ops")
     builtin_code: int | None = Field(description="max(deprecated_builtin_code, builtin_code); null when custom")
@@ -48,7 +46,7 @@ class Operator(_Strict):
     options: dict[str, Any] = Field(description="builtin options, snake_case, enums as ints")
 
 
-class Subgraph(_Strict):
+class Subgraph(Strict):
     index: int
     name: str | None
     inputs: list[int]
@@ -57,24 +55,24 @@ class Subgraph(_Strict):
     operators: list[Operator]
 
 
-class Signature(_Strict):
+class Signature(Strict):
     key: str
     subgraph_index: int
     inputs: dict[str, int]
     outputs: dict[str, int]
 
 
-class MetadataEntry(_Strict):
+class MetadataEntry(Strict):
     bytes: int
     text: str | None = Field(description="the text when it is printable UTF-8")
 
 
-class Buffers(_Strict):
+class Buffers(Strict):
     count: int
     total_bytes: int = Field(description="weight data")
 
 
-class OpCost(_Strict):
+class OpCost(Strict):
     subgraph: int
     index: int
     name: str
@@ -87,7 +85,7 @@ class OpCost(_Strict):
     trip_count: int | None = Field(description="runs per inference, already applied; null = unknown")
 
 
-class Cost(_Strict):
+class Cost(Strict):
     total_macs: int
     total_flops: int
     total_bytes: int
@@ -96,7 +94,7 @@ class Cost(_Strict):
     ops: list[OpCost]
 
 
-class InspectDocument(_Strict):
+class InspectDocument(Strict):
     """`inspect --json`."""
 
     schema_: Literal["edgetk.inspect/1"] = Field(alias="schema")
@@ -126,7 +124,7 @@ class OpWithCost(Operator):
     trip_count: int | None
 
 
-class InspectOpsDocument(_Strict):
+class InspectOpsDocument(Strict):
     """`inspect --json --ops-only`."""
 
     schema_: Literal["edgetk.inspect/1"] = Field(alias="schema")

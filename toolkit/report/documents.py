@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import Field
 
 from toolkit.bench.documents import Timing
-from toolkit.targets.documents import Strict
+from toolkit.documents import Strict
 
 CheckVerdict = Literal["runs", "delegate-fallback", "does-not-run", "not-converted"]
 

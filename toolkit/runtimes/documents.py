@@ -14,12 +14,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+from toolkit.documents import Strict
 
 
-class RuntimeInfo(_Strict):
+class RuntimeInfo(Strict):
     name: Literal["litert", "tflite-runtime", "tflm"]
     version: str = Field(description="the distribution's version (or 'unknown (...)')")
 
@@ -37,7 +35,7 @@ class DeviceFacts(BaseModel):
     system: str
 
 
-class TensorSpec(_Strict):
+class TensorSpec(Strict):
     index: int
     name: str
     shape: list[int]
@@ -55,7 +53,7 @@ class OutputSummary(TensorSpec):
     finite: bool
 
 
-class RunOptions(_Strict):
+class RunOptions(Strict):
     runs: int
     warmup: int
     threads: int | None
@@ -65,7 +63,7 @@ class RunOptions(_Strict):
     arena_bytes: int | None
 
 
-class Latency(_Strict):
+class Latency(Strict):
     """Over the timed invoke()s (inputs set once; percentiles linear). Only ``runs`` when none completed."""
 
     runs: int
@@ -83,7 +81,7 @@ class Latency(_Strict):
     round_p50: list[float] | None = Field(None, description="--batch: the median of each round's timed runs")
 
 
-class Arena(_Strict):
+class Arena(Strict):
     """TFLM only: parsed from print_allocations() (fd 2 captured)."""
 
     raw: str
@@ -95,7 +93,7 @@ class Arena(_Strict):
 RunnerSchema = Literal["edgetk.runner/2", "edgetk.runner/1"]
 
 
-class RunnerDocument(_Strict):
+class RunnerDocument(Strict):
     """A successful run (exit 0)."""
 
     schema_: RunnerSchema = Field(alias="schema")
@@ -114,13 +112,13 @@ class RunnerDocument(_Strict):
     outputs_npz: str | None = None
 
 
-class RunnerErrorDetail(_Strict):
+class RunnerErrorDetail(Strict):
     kind: Literal["bad-input", "missing-runtime", "missing-kernel", "init-failed", "invoke-failed", "internal"]
     message: str
     op: str | None = None
 
 
-class RunnerErrorDocument(_Strict):
+class RunnerErrorDocument(Strict):
     """A failed run (exit 2 bad input, 3 runtime missing, 4 runtime failed)."""
 
     schema_: RunnerSchema = Field(alias="schema")
@@ -132,7 +130,7 @@ class BatchOptions(RunOptions):
     runs_per_round: int = Field(description="timed runs of each model per round (ceil(runs / rounds))")
 
 
-class CpuTime(_Strict):
+class CpuTime(Strict):
     """The process's CPU time per timed run (time.process_time): immune to other processes holding the core."""
 
     p50: float
@@ -141,7 +139,7 @@ class CpuTime(_Strict):
     round_p50: list[float] = Field(description="the median of each round's runs")
 
 
-class BatchModel(_Strict):
+class BatchModel(Strict):
     """One model of a batch: its timings, or the error it alone met (the others went on)."""
 
     name: str = Field(description="the model's file name in the batch")
@@ -155,7 +153,7 @@ class BatchModel(_Strict):
     error: RunnerErrorDetail | None = None
 
 
-class RunnerBatchDocument(_Strict):
+class RunnerBatchDocument(Strict):
     """``--batch``: every model in one runner process (exit 0 even when some models failed)."""
 
     schema_: Literal["edgetk.runner/2"] = Field(alias="schema")

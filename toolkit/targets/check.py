@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from toolkit.documents import dump
 from toolkit.model import TfliteModel
 from toolkit.targets import documents
 from toolkit.targets.gpu_verdict import DelegateVerdict
@@ -69,7 +70,7 @@ class TargetVerdict:
         return documents.TargetResult(**fields)
 
     def to_dict(self) -> dict[str, Any]:
-        return documents.dump(self.to_model())
+        return dump(self.to_model())
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ class CheckReport:
 
     def to_dict(self) -> dict[str, Any]:
         """The ``edgetk.check/1`` document, emitted by its typed model (toolkit.targets.documents)."""
-        return documents.dump(self.to_model())
+        return dump(self.to_model())
 
 
 def verdict_of(findings: Sequence[Finding]) -> str:

@@ -8,17 +8,13 @@ first release have defaults, so documents written before them still validate.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from toolkit.documents import Record, Strict
 
 Verdict = Literal["runs", "delegate-fallback", "does-not-run"]
-
-
-class Strict(BaseModel):
-    """A document part: unknown fields are refused (tests), `report` reads with ``extra="ignore"``."""
-
-    model_config = ConfigDict(extra="forbid")
 
 
 class ModelRef(Strict):
@@ -89,11 +85,9 @@ class RuntimeOutcome(Strict):
     seconds: float = 0.0
 
 
-class Observed(Strict):
+class Observed(Record):
     """What a device did with the model (`check --device`; built by toolkit.devices.on_device). ``message`` is
     the runtime's own error line when it failed; ``exit_code`` the code this device alone would give."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
     verdict: Literal["runs", "does-not-run", "not-checked"]
     runtime: str | None = None
@@ -139,7 +133,3 @@ class CheckDocument(Strict):
     results: list[TargetResult]
     disagreements: list[str] = Field(default_factory=list, description="--device: devices contradicting it")
 
-
-def dump(model: BaseModel) -> dict[str, Any]:
-    """A validated document as its JSON (only the fields it had)."""
-    return model.model_dump(mode="json", by_alias=True, exclude_unset=True)

@@ -17,6 +17,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from toolkit.documents import dump
 from toolkit.errors import DescriptorError
 from toolkit.model import Operator, TfliteModel
 from toolkit.targets import documents
@@ -176,7 +177,7 @@ class DelegateVerdict:
                                   prediction_wrong=self.prediction_wrong)
 
     def to_dict(self) -> dict[str, Any]:
-        return documents.dump(self.to_model())
+        return dump(self.to_model())
 
     def _common(self) -> dict[str, Any]:
         return {"name": self.name, "coverage": self.coverage, "ops_on_cpu": list(self.ops_on_cpu),

@@ -13,9 +13,10 @@ from dataclasses import asdict, dataclass
 from functools import cached_property
 from typing import Any
 
+from toolkit.documents import dump
 from toolkit.model import Operator, TfliteModel
 from toolkit.targets.arena import estimate_arena_bytes
-from toolkit.targets.documents import CheckFinding, dump
+from toolkit.targets.documents import CheckFinding
 from toolkit.targets.gpu_verdict import DelegateVerdict
 from toolkit.targets.optable import OpSupportTable
 from toolkit.targets.schema import TargetDescriptor

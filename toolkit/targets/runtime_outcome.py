@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from toolkit.documents import dump
 from toolkit.targets import documents
 
 NOT_TRIED = "not-tried"
@@ -34,7 +35,7 @@ class RuntimeOutcome:
         return documents.RuntimeOutcome(**{k: getattr(self, k) for k in self.__dataclass_fields__ if k != "outputs"})
 
     def to_dict(self) -> dict[str, Any]:
-        return documents.dump(self.to_model())
+        return dump(self.to_model())
 
 
 #: the kind of a try the runner refused because of the model's own inputs (the runner's bad-input outcome)

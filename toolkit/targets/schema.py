@@ -8,17 +8,15 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from toolkit.documents import Record
 
 RuntimeName = Literal["litert", "tflite-runtime", "tflm"]
 KernelFamily = Literal["reference", "cmsis-nn", "esp-nn"]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class RuntimeSpec(_Strict):
+class RuntimeSpec(Record):
     name: RuntimeName
     version: str
     op_table: str = Field(description="file name under toolkit/targets/shipped/optables/ (or the user's "
@@ -35,7 +33,7 @@ class RuntimeSpec(_Strict):
         return self
 
 
-class CpuSpec(_Strict):
+class CpuSpec(Record):
     arch: str
     cores: int = Field(ge=1)
     clock_hz: float = Field(ge=1e3, le=1e11, allow_inf_nan=False, description="1 kHz .. 100 GHz")
@@ -43,18 +41,18 @@ class CpuSpec(_Strict):
                                   description="peak multiply-accumulates per cycle per core")
 
 
-class MemorySpec(_Strict):
+class MemorySpec(Record):
     ram_bytes: int | None = Field(default=None, gt=0)
     flash_bytes: int | None = Field(default=None, gt=0)
     notes: str = ""
 
 
-class DtypeSpec(_Strict):
+class DtypeSpec(Record):
     unsupported: list[str] = Field(default_factory=list, description="tensor dtypes the target cannot run")
     notes: str = ""
 
 
-class DelegateSpec(_Strict):
+class DelegateSpec(Record):
     name: Literal["xnnpack", "gpu", "nnapi"]
     ops: list[str] | None = Field(default=None, description="ops the delegate takes per its docs (predicted from "
                                   "docs); others fall back to CPU")
@@ -64,17 +62,17 @@ class DelegateSpec(_Strict):
     note: str = ""
 
 
-class ReachSpec(_Strict):
+class ReachSpec(Record):
     transport: Literal["local", "emulator", "tflm", "ssh", "adb"]
     image: str | None = None
     cpu: str | None = None  # emulator: qemu -cpu model of the real core (None = the image's default)
 
 
-class RnnSpec(_Strict):
+class RnnSpec(Record):
     prefer: Literal["fused", "loop"] | None = None
 
 
-class TargetDescriptor(_Strict):
+class TargetDescriptor(Record):
     """One target: runtime + op table, CPU, memory budgets, dtype limits, delegates and how to reach it."""
 
     name: str

@@ -17,8 +17,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-
+from toolkit.documents import Record
 from toolkit.errors import BadInputError
 
 
@@ -50,11 +49,10 @@ class PutRecord:
     bytes_sent: int
 
 
-class TransportEntry(BaseModel):
+class TransportEntry(Record):
     """The settings of one way to reach a device, as a devices.toml entry stores them. Each transport module
     declares its own subclass (``SshEntry``, ``AdbEntry``, ...); the inventory's entry types are built from them."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
     transport: str  # each subclass narrows it to its kind (a Literal): the inventory's discriminator
 
 
