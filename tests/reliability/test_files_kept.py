@@ -66,7 +66,7 @@ def test_devices_add_refuses_an_unknown_target_and_unsafe_names(tmp_path: Path, 
 def test_known_hosts_append_adds_the_missing_newline(tmp_path: Path) -> None:
     import paramiko
 
-    from toolkit.transports.ssh import _load_known_hosts, _TrustOnFirstUse
+    from toolkit.transports.ssh_host_keys import TrustOnFirstUse, load_known_hosts
 
     key = subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "k")], check=True)
     pub = (tmp_path / "k.pub").read_text().split()
@@ -74,13 +74,13 @@ def test_known_hosts_append_adds_the_missing_newline(tmp_path: Path) -> None:
     known.write_text(f"old.example {pub[0]} {pub[1]}")  # hand-edited: no final newline
     key = paramiko.Ed25519Key.from_private_key_file(str(tmp_path / "k"))
     client = paramiko.SSHClient()
-    _TrustOnFirstUse(known).missing_host_key(client, "[127.0.0.1]:2222", key)
+    TrustOnFirstUse(known).missing_host_key(client, "[127.0.0.1]:2222", key)
     listed = subprocess.run(["ssh-keygen", "-lf", str(known)], capture_output=True, text=True)
     assert listed.returncode == 0, listed.stderr
     assert len(listed.stdout.splitlines()) == 2 and "old.example" in listed.stdout
     known.write_text("bad.example ssh-ed25519 AAAA!!!notbase64\n" + known.read_text())  # OpenSSH skips this
     fresh = paramiko.SSHClient()
-    _load_known_hosts(fresh, known)
+    load_known_hosts(fresh, known)
     assert sorted(fresh.get_host_keys().keys()) == ["[127.0.0.1]:2222", "old.example"]
 
 

@@ -1,4 +1,9 @@
-"""Reach a Linux board (Raspberry Pi, Jetson, any SBC) over SSH with paramiko.
+"""Reach a Linux board (Raspberry Pi, Jetson, any SBC) over SSH with paramiko: the transport class.
+
+Where the parts live: the devices.toml entry, settings and ~/.ssh/config resolution in
+``toolkit.transports.ssh_config``; known_hosts and the host-key policy in ``ssh_host_keys``; logging in
+(identity files, password, ProxyJump) in ``ssh_login``; cancellable SFTP transfers in ``ssh_transfer``; the
+remote shell snippets SSH and adb share in ``remote_sh``. The names other modules import are re-exported here.
 
 Why it is built this way:
 - Host keys are checked against known_hosts and an unknown or changed key is refused (a device on a lab
@@ -24,20 +29,15 @@ import os
 import secrets
 import select
 import shlex
-import socket
 import sys
-import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
-from typing import Any, Literal
+from typing import Any
 
-from pydantic import Field
-
-from toolkit import children, fileio
-from toolkit.errors import BadInputError, DeviceError, HostKeyError, ToolkitError
-from toolkit.text import inert
+from toolkit import children
+from toolkit.errors import BadInputError, DeviceError, ToolkitError
 from toolkit.transports import ssh_transfer
 from toolkit.transports.base import ConnectOptions, RunResult, Transport, TransportEntry
 from toolkit.transports.blob_cache import BlobCachePuts, PutRecord, check_remote_name, printable
@@ -51,167 +51,11 @@ from toolkit.transports.remote_sh import (
     strip_pgid_marker,
     tracked_command,
 )
+from toolkit.transports.ssh_config import Endpoint, SshEntry, SshSettings, resolve_endpoint
+from toolkit.transports.ssh_login import jump_sock, open_client
 
-__all__ = ["PutRecord", "SshSettings", "SshTransport", "check_remote_dir", "check_remote_name", "printable",
-           "quote_argv", "signal_from_status"]
-
-DEFAULT_REMOTE_DIR = "~/.cache/edgetk"
-_PROMPT_LOCK = threading.Lock()
-
-
-class SshEntry(TransportEntry):
-    """An SSH device as devices.toml stores it (the inventory's ssh entries are this model)."""
-
-    transport: Literal["ssh"] = "ssh"
-    host: str = Field(description="host name, address, or ~/.ssh/config alias")
-    port: int | None = Field(None, ge=1, le=65535)
-    user: str | None = None
-    identity_file: str | None = None
-    known_hosts: str | None = None
-    password_env: str | None = Field(None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$",
-                                     description="the NAME of an environment variable, never the password")
-    connect_timeout: float = Field(10.0, gt=0)
-    run_timeout: float = Field(600.0, gt=0)
-    remote_dir: str = DEFAULT_REMOTE_DIR
-    python: str = "python3"
-
-
-@dataclass(frozen=True)
-class SshSettings:
-    """How to reach one SSH device. ``host`` may be a ~/.ssh/config alias; explicit fields win over the config."""
-
-    host: str
-    port: int | None = None
-    user: str | None = None
-    identity_file: str | None = None
-    known_hosts: str | None = None  # default ~/.ssh/known_hosts
-    password_env: str | None = None  # the NAME of an environment variable holding the password
-    ask_password: bool = False  # prompt on the terminal at connect time
-    connect_timeout: float = 10.0
-    run_timeout: float = 600.0
-    remote_dir: str = DEFAULT_REMOTE_DIR
-    python: str = "python3"
-    trust_new_host_key: bool = False
-    ssh_config: str | None = None  # default ~/.ssh/config
-    keepalive_s: int = 15
-    progress: bool | None = None  # None: show upload bars when stderr is a terminal
-    label: str = ""  # device name for messages
-
-
-@dataclass(frozen=True)
-class Endpoint:
-    """The address a settings entry resolves to after ~/.ssh/config is applied."""
-
-    hostname: str
-    port: int
-    user: str
-    identity_files: tuple[str, ...]
-    proxy_jump: str | None
-
-    @property
-    def known_hosts_name(self) -> str:
-        return self.hostname if self.port == 22 else f"[{self.hostname}]:{self.port}"
-
-
-def resolve_endpoint(settings: SshSettings) -> Endpoint:
-    """Apply ~/.ssh/config (HostName, Port, User, IdentityFile, ProxyJump) under the explicit settings."""
-    import paramiko
-
-    cfg_path = Path(settings.ssh_config or "~/.ssh/config").expanduser()
-    conf: dict[str, Any] = {}
-    if cfg_path.is_file():
-        conf = dict(paramiko.SSHConfig.from_path(str(cfg_path)).lookup(settings.host))
-    hostname = conf.get("hostname", settings.host)
-    try:
-        port = settings.port or int(conf.get("port", 22))
-    except ValueError:
-        raise BadInputError(f"{cfg_path}: Port {conf.get('port')!r} for host {settings.host} is not a number; "
-                            f"fix the ssh config or pass --port") from None
-    if not 0 < port < 65536:
-        raise BadInputError(f"{cfg_path}: Port {port} for host {settings.host} is out of range 1-65535")
-    user = settings.user or conf.get("user") or _local_user()
-    files = [settings.identity_file] if settings.identity_file else list(conf.get("identityfile", []))
-    files = [str(Path(f).expanduser()) for f in files]
-    if settings.identity_file and not Path(files[0]).is_file():
-        raise BadInputError(f"identity file {files[0]} does not exist (device {settings.label or settings.host})")
-    files = [f for f in files if Path(f).is_file()]  # ssh skips missing defaults from the config too
-    jump = conf.get("proxyjump")
-    return Endpoint(hostname, port, user, tuple(files), None if jump in (None, "none") else jump)
-
-
-def _local_user() -> str:
-    import getpass
-
-    return getpass.getuser()
-
-
-def _has_terminal() -> bool:
-    try:
-        os.close(os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY))
-    except OSError:
-        return False
-    return True
-
-
-def _load_known_hosts(client: Any, known: Path) -> None:
-    """Load known_hosts as OpenSSH does: a line it cannot parse (bad base64, an unknown key type) is skipped,
-    not a reason to refuse every host. paramiko's own loader raises on the first bad line."""
-    from paramiko.hostkeys import HostKeyEntry
-
-    if not known.is_file():
-        return
-    keys = client.get_host_keys()
-    try:
-        lines = known.read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError as exc:
-        raise BadInputError(f"cannot read known_hosts {known}: {exc.strerror}") from None
-    for line in lines:
-        if not line.strip() or line.lstrip().startswith("#"):
-            continue
-        try:
-            entry = HostKeyEntry.from_line(line)
-        except Exception:  # noqa: BLE001 - paramiko raises several types for one malformed line
-            continue
-        if entry is not None:
-            keys._entries.append(entry)
-
-
-def key_fingerprint(key: Any) -> str:
-    return f"{key.get_name()} {key.fingerprint}"
-
-
-def _verify_hint(endpoint: Endpoint, known_hosts: Path) -> str:
-    return (
-        f"verify the fingerprint on the device (ssh-keygen -lf /etc/ssh/ssh_host_ed25519_key.pub) or with "
-        f"`ssh-keyscan -p {endpoint.port} {endpoint.hostname} | ssh-keygen -lf -`, then add it to {known_hosts} "
-        f"or re-run with --trust-new-host-key"
-    )
-
-
-class _RejectUnknownHost:
-    """paramiko MissingHostKeyPolicy (duck-typed): refuse, saying how to verify the key."""
-
-    def __init__(self, endpoint: Endpoint, known_hosts: Path) -> None:
-        self.endpoint, self.known_hosts = endpoint, known_hosts
-
-    def missing_host_key(self, client: Any, hostname: str, key: Any) -> None:
-        raise HostKeyError(
-            f"unknown host key for {hostname} ({key_fingerprint(key)}) not in {self.known_hosts}; "
-            + _verify_hint(self.endpoint, self.known_hosts)
-        )
-
-
-class _TrustOnFirstUse:
-    """Accept an unknown (never a changed) key and append it to known_hosts — only with an explicit flag."""
-
-    def __init__(self, known_hosts: Path) -> None:
-        self.known_hosts = known_hosts
-
-    def missing_host_key(self, client: Any, hostname: str, key: Any) -> None:
-        self.known_hosts.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        # under the file's lock, atomically, adding the newline a hand-edited file may lack
-        fileio.append_line(self.known_hosts, f"{hostname} {key.get_name()} {key.get_base64()}", mode=0o600)
-        client.get_host_keys().add(hostname, key.get_name(), key)
+__all__ = ["Endpoint", "PutRecord", "SshEntry", "SshSettings", "SshTransport", "check_remote_dir",
+           "check_remote_name", "printable", "quote_argv", "resolve_endpoint", "signal_from_status"]
 
 
 class SshTransport(BlobCachePuts, Transport):
@@ -253,8 +97,8 @@ class SshTransport(BlobCachePuts, Transport):
     def connect(self) -> None:
         self._aborted, self._leftovers = False, []
         self._endpoint = endpoint = resolve_endpoint(self.settings)
-        sock = self._jump_sock(endpoint.proxy_jump, endpoint) if endpoint.proxy_jump else None
-        self._client = self._open_client(endpoint, sock, self.settings.trust_new_host_key)
+        sock = jump_sock(self.settings, endpoint.proxy_jump, endpoint, self._jumps) if endpoint.proxy_jump else None
+        self._client = open_client(self.settings, endpoint, sock, self.settings.trust_new_host_key)
         try:
             self._client.get_transport().set_keepalive(self.settings.keepalive_s)
             self._sftp = self._client.open_sftp()
@@ -273,103 +117,6 @@ class SshTransport(BlobCachePuts, Transport):
         except BaseException:
             self.close()
             raise
-
-    def _open_client(self, endpoint: Endpoint, sock: Any, trust_new: bool) -> Any:
-        import paramiko
-
-        where = f"{endpoint.user}@{endpoint.hostname}:{endpoint.port}"
-        known = Path(self.settings.known_hosts or "~/.ssh/known_hosts").expanduser()
-        client = paramiko.SSHClient()
-        _load_known_hosts(client, known)
-        policy = _TrustOnFirstUse(known) if trust_new else _RejectUnknownHost(endpoint, known)
-        client.set_missing_host_key_policy(policy)
-        _check_identity_files(endpoint.identity_files, self.settings.label or endpoint.hostname)
-        password = self._read_password(where)  # local only: never stored on self
-        tried = [f"key {f}" for f in endpoint.identity_files] + ["ssh-agent"] + (["password"] if password else [])
-        try:
-            client.connect(
-                endpoint.hostname,
-                port=endpoint.port,
-                username=endpoint.user,
-                key_filename=list(endpoint.identity_files) or None,
-                password=password,
-                allow_agent=True,
-                look_for_keys=not endpoint.identity_files,
-                timeout=self.settings.connect_timeout,
-                banner_timeout=self.settings.connect_timeout,
-                auth_timeout=self.settings.connect_timeout,
-                sock=sock,
-            )
-        except HostKeyError:
-            client.close()
-            raise
-        except paramiko.BadHostKeyException as exc:
-            client.close()
-            raise HostKeyError(
-                f"host key for {endpoint.known_hosts_name} CHANGED: known_hosts {known} has "
-                f"{key_fingerprint(exc.expected_key)}, the server offers {key_fingerprint(exc.key)} — possibly a "
-                f"man-in-the-middle; if the device was reinstalled, remove the old key with "
-                f"`ssh-keygen -R '{endpoint.known_hosts_name}' -f {known}` and "
-                + _verify_hint(endpoint, known)
-            ) from None
-        except paramiko.AuthenticationException:
-            client.close()
-            raise DeviceError(
-                f"authentication failed for {where} (tried {', '.join(tried)}); check that the public key "
-                f"is in ~/.ssh/authorized_keys of {endpoint.user} on the device"
-            ) from None
-        except (OSError, paramiko.SSHException) as exc:
-            client.close()
-            reason = "timed out" if isinstance(exc, socket.timeout) else (str(exc) or type(exc).__name__)
-            raise DeviceError(
-                f"cannot reach {where}: {reason} (connect timeout {self.settings.connect_timeout:g}s)"
-            ) from None
-        finally:
-            password = None
-        return client
-
-    def _read_password(self, where: str) -> str | None:
-        """--ask-password (an explicit request) wins over password_env; prompts from parallel fleet threads
-        are serialised so each one is answered for the device it names."""
-        s = self.settings
-        if s.ask_password:
-            import getpass
-
-            with _PROMPT_LOCK:
-                if not _has_terminal():  # CI: one line from stdin (getpass would add a GetPassWarning)
-                    sys.stderr.write(f"password for {where} ({s.label or s.host}) from stdin\n")
-                    line = sys.stdin.readline() if sys.stdin else ""
-                    if not line:
-                        raise BadInputError(f"--ask-password: no password was entered for {where}")
-                    return line.rstrip("\r\n")
-                try:
-                    return getpass.getpass(f"password for {where} ({s.label or s.host}): ")
-                except EOFError:
-                    raise BadInputError(f"--ask-password: no password was entered for {where}") from None
-        if s.password_env:
-            if s.password_env not in os.environ:
-                raise BadInputError(f"password_env names ${s.password_env}, which is not set")
-            return os.environ[s.password_env]
-        return None
-
-    def _jump_sock(self, proxy_jump: str, endpoint: Endpoint) -> Any:
-        """ProxyJump: hop through each jump host (checked against the same known_hosts) with direct-tcpip."""
-        hops = []
-        for hop in (h.strip() for h in proxy_jump.split(",") if h.strip()):
-            user, _, hostport = hop.rpartition("@")
-            host, _, port = hostport.partition(":")
-            hop_settings = replace(self.settings, host=host, port=int(port) if port else None, user=user or None,
-                                   identity_file=None, password_env=None, ask_password=False, label=hop)
-            hops.append((hop_settings, replace(resolve_endpoint(hop_settings), proxy_jump=None)))
-        sock = None
-        for i, (hop_settings, hop_ep) in enumerate(hops):
-            client = SshTransport(hop_settings)._open_client(hop_ep, sock, self.settings.trust_new_host_key)
-            self._jumps.append(client)
-            dest = endpoint if i == len(hops) - 1 else hops[i + 1][1]
-            sock = client.get_transport().open_channel(
-                "direct-tcpip", (dest.hostname, dest.port), ("127.0.0.1", 0), timeout=self.settings.connect_timeout
-            )
-        return sock
 
     def _sftp_makedirs(self, path: str) -> None:
         parts = PurePosixPath(path).parts
@@ -429,8 +176,9 @@ class SshTransport(BlobCachePuts, Transport):
 
         def login() -> Any:
             fresh._endpoint = endpoint = resolve_endpoint(fresh.settings)
-            sock = fresh._jump_sock(endpoint.proxy_jump, endpoint) if endpoint.proxy_jump else None
-            fresh._client = fresh._open_client(endpoint, sock, False)
+            jump = endpoint.proxy_jump
+            sock = jump_sock(fresh.settings, jump, endpoint, fresh._jumps) if jump else None
+            fresh._client = open_client(fresh.settings, endpoint, sock, False)
             return fresh._client
 
         ssh_transfer.remove_through_a_new_link(login, fresh.close, quote_argv(["rm", "-rf", "--", *paths]),
@@ -630,29 +378,6 @@ class SshTransport(BlobCachePuts, Transport):
         except BaseException:  # Ctrl-C / SIGTERM / a fleet cancel: the link was reset, no half file kept
             tmp.unlink(missing_ok=True)
             raise
-
-
-def _check_identity_files(files: tuple[str, ...], device: str) -> None:
-    """Each identity file that exists is a private key paramiko can read (an encrypted one counts): a garbage,
-    empty or public-key file is the user's mistake, one line naming it (paramiko itself fails deep inside
-    with a UnicodeDecodeError or ValueError, which was exit 70)."""
-    import paramiko
-
-    for name in files:
-        path = Path(name).expanduser()
-        if not path.is_file():
-            continue
-        try:
-            paramiko.PKey.from_path(path)
-        except paramiko.PasswordRequiredException:
-            continue  # encrypted: its passphrase comes at connect time
-        except (ValueError, TypeError, IndexError, paramiko.SSHException) as exc:
-            if "password" in str(exc).lower():  # cryptography's words for an encrypted OpenSSH key
-                continue
-            reason = inert(str(exc).split(" See https://", 1)[0].strip() or type(exc).__name__)[:100]
-            raise BadInputError(f"identity file {inert(str(path))} is not a private key edgetk can read "
-                                f"({reason}; device {inert(device)}): point identity_file at the private key "
-                                f"(not the .pub) that ssh-keygen wrote") from None
 
 
 def _ssh_exception() -> type[Exception]:
