@@ -4,15 +4,20 @@
 ``Strict`` refuses unknown fields: a typo in a document a test builds, or a field the code forgot to declare,
 is an error naming it (`report` reads older documents with ``extra="ignore"``, toolkit.report.inputs).
 ``Record`` is the same, immutable once made: the parts the library itself builds and hands around.
+``model_of`` generates a document model from a library dataclass, for the parts the library keeps as
+dataclasses (hot-path objects): one declaration of each field either way.
 It sits below every layer (tests/architecture/test_layering.py), so model/, targets/, runtimes/, bench/,
 convert/ and report/ share it without importing one another.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import sys
+from collections.abc import Collection, Mapping
+from dataclasses import MISSING, fields
+from typing import Any, get_type_hints
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field, create_model
 
 
 class Strict(BaseModel):
@@ -30,3 +35,31 @@ class Record(Strict):
 def dump(model: BaseModel) -> dict[str, Any]:
     """A validated document as its JSON (only the fields it had)."""
     return model.model_dump(mode="json", by_alias=True, exclude_unset=True)
+
+
+def model_of(record: type, *, name: str | None = None, doc: str | None = None, base: type[Strict] = Strict,
+             omit: Collection[str] = (), types: Mapping[str, Any] | None = None, required: bool = False,
+             descriptions: bool = True) -> type[Strict]:
+    """The document model ``name`` (docstring ``doc``) of a library dataclass, so each field is declared once.
+
+    It has the dataclass's fields in their order, types (``types`` replaces one, e.g. a nested record by its
+    model) and defaults, each described by its ``field(metadata={"description": ...})`` unless
+    ``descriptions`` is False; ``required``: every field must be in a document, default or not (a part
+    always written whole). For hot-path objects (slotted dataclasses built per op, whose construction must
+    not pay for validation); what the library builds rarely can be the pydantic model itself (``Record``).
+    """
+    hints = get_type_hints(record)
+    declared: dict[str, Any] = {}
+    for f in fields(record):
+        if f.name in omit:
+            continue
+        kw: dict[str, Any] = {}
+        if descriptions and "description" in f.metadata:
+            kw["description"] = f.metadata["description"]
+        if not required and f.default is not MISSING:
+            kw["default"] = f.default
+        elif not required and f.default_factory is not MISSING:
+            kw["default_factory"] = f.default_factory
+        declared[f.name] = ((types or {}).get(f.name, hints[f.name]), Field(**kw))
+    module = sys._getframe(1).f_globals["__name__"]  # the generated class lives where it is declared
+    return create_model(name or record.__name__, __base__=base, __doc__=doc, __module__=module, **declared)

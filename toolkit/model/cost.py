@@ -18,7 +18,7 @@ MACs and the op's compute dtype to tell int8 from float kernels). It is an estim
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from toolkit.model import schema_names
@@ -28,6 +28,9 @@ from toolkit.model.views import Operator, Subgraph, Tensor, TfliteModel
 
 @dataclass(frozen=True, slots=True)
 class OpCost:
+    """One op's cost. Built for every op on every `inspect` and `check`, so a slotted dataclass (no validation
+    on construction); its `inspect --json` part (toolkit.model.documents.OpCost) is generated from it."""
+
     subgraph: int
     index: int
     name: str
@@ -35,35 +38,41 @@ class OpCost:
     flops: int
     bytes_moved: int
     weight_bytes: int  # bytes of constant inputs (buffers) this op reads
-    dtype: str  # compute dtype: the first input's ("int8", "float32", ...)
+    #: compute dtype: the first input's ("int8", "float32", ...)
+    dtype: str = field(metadata={"description": "the op's first input's dtype"})
     loop_body: bool = False  # inside a WHILE (cond or body)
     # Runs per inference, already applied to macs/flops/bytes_moved: 1 outside loops, the (nested) trip
     # count inside a WHILE; None when some enclosing loop's count is unknown (that loop counted once).
-    trip_count: int | None = 1
+    trip_count: int | None = field(default=1, metadata={
+        "description": "runs per inference, already applied; null = unknown"})
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "subgraph": self.subgraph, "index": self.index, "name": self.name, "macs": self.macs,
-            "flops": self.flops, "bytes_moved": self.bytes_moved, "weight_bytes": self.weight_bytes,
-            "dtype": self.dtype, "loop_body": self.loop_body, "trip_count": self.trip_count,
-        }  # fmt: skip
+        return {name: getattr(self, name) for name in OP_COST_FIELDS}
+
+
+OP_COST_FIELDS = tuple(f.name for f in fields(OpCost))
 
 
 @dataclass(frozen=True, slots=True)
 class ModelCost:
-    ops: list[OpCost]
+    """The whole model's cost (same reasons as ``OpCost``; its document part is generated from it too). The
+    fields are in the order the document has them."""
+
     total_macs: int
     total_flops: int
     total_bytes: int
     has_loops: bool  # some ops sit in a WHILE (cond or body)
-    unknown_trip_counts: bool = False  # some WHILE's trip count is not static: its body counted once
+    #: some WHILE's trip count is not static: its body counted once
+    unknown_trip_counts: bool = field(default=False, kw_only=True)
+    ops: list[OpCost]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "total_macs": self.total_macs, "total_flops": self.total_flops, "total_bytes": self.total_bytes,
-            "has_loops": self.has_loops, "unknown_trip_counts": self.unknown_trip_counts,
-            "ops": [op.to_dict() for op in self.ops],
-        }  # fmt: skip
+        out = {name: getattr(self, name) for name in MODEL_COST_FIELDS}
+        out["ops"] = [op.to_dict() for op in self.ops]
+        return out
+
+
+MODEL_COST_FIELDS = tuple(f.name for f in fields(ModelCost))
 
 
 def _elements(shape: tuple[int, ...]) -> int:

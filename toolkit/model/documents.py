@@ -11,7 +11,8 @@ from typing import Any, Literal
 
 from pydantic import Field
 
-from toolkit.documents import Strict
+from toolkit.documents import Strict, model_of
+from toolkit.model import cost
 
 
 class Quantization(Strict):
@@ -72,26 +73,9 @@ class Buffers(Strict):
     total_bytes: int = Field(description="weight data")
 
 
-class OpCost(Strict):
-    subgraph: int
-    index: int
-    name: str
-    macs: int
-    flops: int
-    bytes_moved: int
-    weight_bytes: int
-    dtype: str = Field(description="the op's first input's dtype")
-    loop_body: bool
-    trip_count: int | None = Field(description="runs per inference, already applied; null = unknown")
-
-
-class Cost(Strict):
-    total_macs: int
-    total_flops: int
-    total_bytes: int
-    has_loops: bool
-    unknown_trip_counts: bool
-    ops: list[OpCost]
+#: generated from the cost model's dataclasses (toolkit.model.cost): one declaration of each field
+OpCost = model_of(cost.OpCost, required=True)
+Cost = model_of(cost.ModelCost, name="Cost", required=True, types={"ops": list[OpCost]})
 
 
 class InspectDocument(Strict):
@@ -111,17 +95,9 @@ class InspectDocument(Strict):
     cost: Cost
 
 
-class OpWithCost(Operator):
-    """An operator merged with its cost entry."""
-
-    subgraph: int
-    macs: int
-    flops: int
-    bytes_moved: int
-    weight_bytes: int
-    dtype: str
-    loop_body: bool
-    trip_count: int | None
+#: the op's own index and name win over its cost entry's
+OpWithCost = model_of(cost.OpCost, name="OpWithCost", doc="An operator merged with its cost entry.", base=Operator,
+                      omit=("index", "name"), required=True, descriptions=False)
 
 
 class InspectOpsDocument(Strict):

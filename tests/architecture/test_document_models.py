@@ -1,0 +1,87 @@
+"""One declaration per field: every typed document and input schema shares toolkit.documents' strict base,
+and a document part generated from a library dataclass (``model_of``) follows the dataclass."""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from toolkit.documents import Strict, model_of
+from toolkit.model import cost, documents
+
+TOOLKIT = Path(__file__).resolve().parents[2] / "toolkit"
+
+
+def _own_strict_configs() -> list[str]:
+    """Classes outside toolkit/documents.py that set extra="forbid" themselves (a second strict base)."""
+    found = []
+    for path in TOOLKIT.rglob("*.py"):
+        if path == TOOLKIT / "documents.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "ConfigDict":
+                if any(k.arg == "extra" and getattr(k.value, "value", None) == "forbid" for k in node.keywords):
+                    found.append(f"{path.relative_to(TOOLKIT.parent)}:{node.lineno}")
+    return found
+
+
+def test_no_module_declares_its_own_strict_base() -> None:
+    assert _own_strict_configs() == []
+
+
+@dataclass(frozen=True, slots=True)
+class _Part:
+    name: str
+    ms: float = field(metadata={"description": "median, in ms"})
+    runs: int | None = 1
+
+
+@dataclass(frozen=True)
+class _Whole:
+    parts: list[_Part]
+    note: str = ""
+
+
+def test_a_generated_model_has_the_dataclass_fields_types_defaults_and_descriptions() -> None:
+    part = model_of(_Part)
+    assert list(part.model_fields) == ["name", "ms", "runs"]
+    schema = part.model_json_schema()
+    assert schema["title"] == "_Part" and schema["required"] == ["name", "ms"]
+    assert schema["properties"]["ms"]["description"] == "median, in ms"
+    assert schema["additionalProperties"] is False
+    assert part.model_validate({"name": "conv", "ms": 1.5}).runs == 1
+    with pytest.raises(ValidationError, match="runs"):
+        part.model_validate({"name": "conv", "ms": 1.5, "runs": "many"})
+    with pytest.raises(ValidationError, match="extra"):
+        part.model_validate({"name": "conv", "ms": 1.5, "typo": 1})
+
+
+def test_required_omit_types_and_base_shape_the_generated_model() -> None:
+    part = model_of(_Part, required=True)
+    whole = model_of(_Whole, name="Whole", doc="All parts.", types={"parts": list[part]})
+    assert part.model_json_schema()["required"] == ["name", "ms", "runs"]
+    with pytest.raises(ValidationError, match="runs"):
+        whole.model_validate({"parts": [{"name": "conv", "ms": 1.0}]})
+    assert whole.model_json_schema()["description"] == "All parts."
+    assert whole.__module__ == __name__
+
+    class Base(Strict):
+        op: str
+
+    merged = model_of(_Part, base=Base, omit=("name",), descriptions=False)
+    assert list(merged.model_fields) == ["op", "ms", "runs"]
+    assert "description" not in merged.model_json_schema()["properties"]["ms"]
+
+
+def test_the_inspect_cost_parts_follow_the_cost_model() -> None:
+    """A field added to the cost dataclasses is in the inspect document and its schema without a second edit."""
+    op = cost.OpCost(0, 3, "CONV_2D", 10, 20, 30, 40, "int8")
+    whole = cost.ModelCost(10, 20, 30, False, [op])
+    assert documents.Cost.model_validate(whole.to_dict()).ops[0].model_dump() == op.to_dict()
+    assert list(documents.OpCost.model_fields) == list(cost.OP_COST_FIELDS)
+    assert list(documents.Cost.model_fields) == list(whole.to_dict()) == list(cost.MODEL_COST_FIELDS)
+    assert set(documents.OpWithCost.model_fields) == set(documents.Operator.model_fields) | set(cost.OP_COST_FIELDS)
