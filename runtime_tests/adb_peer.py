@@ -201,8 +201,11 @@ class AdbPeer:
     # ---- shell,v2 ---------------------------------------------------------------------------------------
     def _shell(self, stream: _Stream, command: str) -> None:
         self.commands.append(command)
-        proc = subprocess.Popen(["/bin/sh", "-c", command], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE, env=self.env, cwd=self.cwd, start_new_session=True)
+        # adbd's shells start with SIGHUP at its default action (init starts adbd so); ours would inherit the
+        # test process's, and a pytest run under nohup ignores SIGHUP: the hung-up holder would live forever.
+        proc = subprocess.Popen(["/usr/bin/env", "--default-signal=HUP", "/bin/sh", "-c", command],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                env=self.env, cwd=self.cwd, start_new_session=True)
 
         def pump(pipe, ident: int) -> None:
             while chunk := os.read(pipe.fileno(), 65536):
