@@ -41,6 +41,9 @@ _ESP_NN = "espressif/esp-nn README v1.2.3 'Model-level performance' (TensorArena
 _ARDUINO = ("Arduino blog, 'Optimizing a low-cost camera for machine vision' (Arduino Team, 2021-02-09, "
             "blog.arduino.cc/2021/02/09/optimizing-a-low-cost-camera-for-machine-vision): person_detection on the "
             "Arduino Nano 33 BLE, 'from 19 seconds to just 1.2 seconds' with CMSIS-NN")
+_TINYENGINE = ("academic, not MLPerf or vendor: mit-han-lab/tinyengine README 'Measured Results' (updated 2022/12), "
+               "STM32H743 (512 KB SRAM limit, 2 MB flash), -Ofast, TF-Lite Micro @ 713b6ed and CMSIS-NN @ 011bf32 "
+               "columns; clock not stated (480 MHz, the H743's maximum, assumed)")
 _ONE_7598 = ("community measurement, not MLPerf or vendor: github.com/Samsung/ONE issue #7598, comment of 2021-09-15 "
              "(person_detection on NUCLEO-F413ZH, TFLM with and without CMSIS_NN)")
 
@@ -90,4 +93,14 @@ PUBLISHED: tuple[PublishedLatency, ...] = (
                      "TFLM (2021), reference kernels; clock: the F413 maximum and mbed default (not stated)", use="validate"),
     PublishedLatency("pd", 386.595, "NUCLEO-F413ZH", 100e6, "cortex-m4", "cmsis-nn/dsp", _ONE_7598,
                      "TFLM (2021) + CMSIS_NN", use="validate"),
+    # The one Cortex-M7 set with the arena in SRAM: MCUNet's ImageNet models (benchmarks/mcunet_models.py) on an
+    # STM32H743, timed by the TinyEngine authors (academic, and the authors of a competing engine: validation only).
+    # "TF-Lite Micro" is TFLM's own kernels (reference: 10-12x the CMSIS-NN column, same arena size); "CMSIS-NN"
+    # is TFLM with the CMSIS-NN kernels (its peak SRAM is TFLM's, not an engine of its own).
+    *(PublishedLatency(m, ms, "STM32H743", 480e6, "cortex-m7", "reference/cortex-m", _TINYENGINE,
+                       "TFLM @ 713b6ed (2022), reference kernels", use="validate")
+      for m, ms in {"mcunet-in0": 586.0, "mcunet-in1": 1227.0, "mcunet-in2": 6463.0, "mcunet-in3": 7821.0}.items()),
+    *(PublishedLatency(m, ms, "STM32H743", 480e6, "cortex-m7", "cmsis-nn/dsp", _TINYENGINE,
+                       "TFLM @ 713b6ed + CMSIS-NN @ 011bf32 (2022)", use="validate")
+      for m, ms in {"mcunet-in0": 51.0, "mcunet-in1": 103.0, "mcunet-in2": 642.0, "mcunet-in3": 770.0}.items()),
 )

@@ -1,4 +1,6 @@
-"""The four MLPerf Tiny v0.5 architectures (+ a tiny conv net for tests) as int8 .tflite files, cached.
+"""The four MLPerf Tiny v0.5 architectures, the other published ones the MCU estimate is scored on (TFLM person
+detection, MobileNetV3-Small, MCUNet: benchmarks/mcunet_models.py) and a tiny conv net for tests, as int8
+.tflite files, cached.
 
 Latency does not depend on weight values, so random weights are enough to calibrate the MCU estimate
 (toolkit/bench/mcu_estimate.py) against the published reference-kernel latencies. The models are built
@@ -16,9 +18,15 @@ import argparse
 import os
 import subprocess
 import sys
+from functools import partial
 from pathlib import Path
 
-MODEL_NAMES = ("kws", "vww", "ic", "ad", "pd", "mnv3s", "tiny-int8", "tiny-float")
+try:
+    from benchmarks.mcunet_models import MCUNET_CONFIGS, build_mcunet
+except ImportError:  # run as a script (the conversion child): this file's directory is sys.path[0]
+    from mcunet_models import MCUNET_CONFIGS, build_mcunet  # type: ignore[no-redef]
+
+MODEL_NAMES = ("kws", "vww", "ic", "ad", "pd", "mnv3s", *MCUNET_CONFIGS, "tiny-int8", "tiny-float")
 _VERSION = "1"  # bump when an architecture changes so stale cached files are not reused
 
 
@@ -122,7 +130,8 @@ def _tiny(keras):  # a small conv net for runtime tests: conv, depthwise, pool, 
     return keras.Model(inp, layers.Dense(4, activation="softmax")(x))
 
 
-_BUILDERS = {"kws": _kws, "vww": _vww, "ic": _ic, "ad": _ad, "pd": _pd, "mnv3s": _mnv3s, "tiny-int8": _tiny, "tiny-float": _tiny}
+_BUILDERS = {"kws": _kws, "vww": _vww, "ic": _ic, "ad": _ad, "pd": _pd, "mnv3s": _mnv3s, "tiny-int8": _tiny, "tiny-float": _tiny,
+             **{name: partial(build_mcunet, name=name) for name in MCUNET_CONFIGS}}  # fmt: skip
 
 
 def _convert(name: str, out: Path) -> None:
@@ -212,7 +221,7 @@ def _coefficients_toml(fits: dict, k) -> str:
 
 def _row(board: str, model: str, published: float, err: float, held: str) -> str:
     estimated = published * (1 + err)
-    return f"  {board[:20]:<20} {model:<5} {published:>9.5g} {estimated:>9.5g} {err:>+7.1%} {held:>12}"
+    return f"  {board[:20]:<20} {model:<10} {published:>9.5g} {estimated:>9.5g} {err:>+7.1%} {held:>12}"
 
 
 def calibrate(write: bool) -> str:
@@ -227,7 +236,7 @@ def calibrate(write: bool) -> str:
     validation = calibration_samples("validate")
     fits = fit_all(calibration_samples("fit"), stored, validation)
     fitted = replace_classes(stored, fits)
-    head = f"  {'board':<20} {'model':<5} {'published':>9} {'estimated':>9} {'error':>7} {'held out':>12}"
+    head = f"  {'board':<20} {'model':<10} {'published':>9} {'estimated':>9} {'error':>7} {'held out':>12}"
     lines = []
     for name, fit in fits.items():
         c = fit.coefficients

@@ -117,7 +117,35 @@ def test_reference_kernels_on_cortex_m_are_fitted_on_the_vendor_figure_and_predi
     assert abs(f413) <= 0.30, f413
     summary = calibration_summary("reference/cortex-m")
     assert "Arduino Nano 33 BLE" in summary and "NUCLEO-F413ZH" in summary
-    assert _reported(summary, r"\(never fitted\)") == pytest.approx(abs(f413), abs=6e-4)
+    # the error line states the worst validation point, which since the STM32H743 figures is an M7's
+    worst = max(map(abs, fit.validation.values()))
+    assert _reported(summary, r"\(never fitted\)") == pytest.approx(worst, abs=6e-4)
+
+
+def test_the_stm32h743_figures_check_the_m7_and_say_how_wrong_it_is(refit, validation) -> None:
+    """The one Cortex-M7 set with the arena in SRAM (TinyEngine's README, STM32H743, MCUNet models rebuilt from
+    their configs; academic: validation only). CMSIS-NN's M7 transfer (MAC term scaled to 1 MAC/cycle) reads
+    low on every model; reference kernels, fitted on a 64 MHz M4F's person detection, read over 2x high. Both
+    are stated in the classes' error lines, the transfer apart from the same-core validation."""
+    from benchmarks.mcunet_models import MCUNET_CONFIGS, mcunet_macs
+
+    h743 = [s for s in validation if s.board == "STM32H743"]
+    assert {(s.kernel_class, s.name) for s in h743} == {(c, m) for c in ("cmsis-nn/dsp", "reference/cortex-m")
+                                                        for m in MCUNET_CONFIGS}  # fmt: skip
+    for s in h743:  # the rebuilt architectures have the model zoo's MACs (6.4 / 12.8 / 67.3 / 81.8 M)
+        assert sum(f.macs for f in s.features) == mcunet_macs(s.name)
+    assert [round(mcunet_macs(m) / 1e6, 1) for m in MCUNET_CONFIGS] == [6.4, 12.8, 67.3, 81.8]
+    dsp, ref = refit["cmsis-nn/dsp"], refit["reference/cortex-m"]
+    m7 = {m: dsp.validation[("STM32H743", m)] for m in MCUNET_CONFIGS}
+    assert all(-0.5 < e < -0.2 for e in m7.values()), m7
+    assert {key for key in dsp.on_other_cores} == {("STM32H743", m) for m in MCUNET_CONFIGS}
+    summary = load_coefficients().classes["cmsis-nn/dsp"].error_summary
+    same_core = summary.split("; transfer to other cores checked on STM32H743")
+    assert len(same_core) == 2 and _reported(same_core[1], r"\(never fitted\)") == pytest.approx(
+        max(map(abs, m7.values())), abs=6e-4)  # fmt: skip
+    assert _reported(same_core[0], r"\(never fitted\)") <= 0.30  # RA6M4 and F413ZH, on the fitted cores
+    scalar = {m: ref.validation[("STM32H743", m)] for m in MCUNET_CONFIGS}
+    assert all(e > 2.0 for e in scalar.values()) and not ref.on_other_cores, scalar
 
 
 def test_weights_used_once_pay_the_streaming_term_and_reused_conv_weights_do_not() -> None:
@@ -163,7 +191,7 @@ def test_the_docs_tables_are_what_calibrate_prints(refit, samples, validation) -
             continue
         klass, board = cells[0] or klass, cells[1] or board
         fit, model = refit[klass], cells[2].lower()
-        key = (board.removesuffix(" (validation)").removesuffix(" (community)"), model)
+        key = (board.removesuffix(" (validation)").removesuffix(" (community)").removesuffix(" (academic)"), model)
         error = fit.fit.get(key, fit.validation.get(key))
         assert error is not None, line
         assert cells[5] == f"{error:+.1%}".replace("%", " %").replace("-", "−"), line
@@ -224,11 +252,13 @@ def test_descriptor_kernels_choose_the_class_and_the_override_wins(tiny_models) 
                       "cortex-m4f": "cmsis-nn/dsp", "cortex-m7": "cmsis-nn/dsp", "cortex-m33": "cmsis-nn/dsp",
                       "cortex-m55": "cmsis-nn/mve", "esp32-s3": "esp-nn/esp32-s3"}  # fmt: skip
     m55 = estimate_mcu_latency(model, cost, reg.get("cortex-m55"))
-    assert "not validated on this core" not in m55.note  # same macs_per_cycle as the M85 it was fitted on
+    assert "not fitted on this core" not in m55.note  # same macs_per_cycle as the M85 it was fitted on
     reference = estimate_mcu_latency(model, cost, reg.get("cortex-m55"), kernels="reference")
     assert reference.kernels == "reference" and reference.latency_ms > 5 * m55.latency_ms
     m7 = estimate_mcu_latency(model, cost, reg.get("cortex-m7"))
-    assert "not validated on this core" in m7.note  # fitted on 0.5 MACs/cycle cores, the M7 says 1.0
+    assert "not fitted on this core" in m7.note  # fitted on 0.5 MACs/cycle cores, the M7 says 1.0
+    # ... and the transfer's one check, the STM32H743 figures (never fitted), is in its error line
+    assert "transfer to other cores checked on STM32H743" in m7.calibration_error, m7.calibration_error
 
 
 def test_kernel_family_that_cannot_run_on_the_core_is_refused_with_the_fix() -> None:

@@ -122,6 +122,7 @@ class ClassFit:
     held_out_kind: str  # "board" | "model" | "none"
     validation: dict[tuple[str, str], float] = field(default_factory=dict)  # points never fitted
     transferred_from: str | None = None  # no calibration point: the coefficients of this class
+    on_other_cores: frozenset[tuple[str, str]] = frozenset()  # validation keys on a core the fit never saw
 
 
 def _held_out(
@@ -167,9 +168,29 @@ def fit_all(
             fit = {(s.board, s.name): relative_error(s, k, c) for s in mine}
         else:
             continue
-        checked = {(s.board, s.name): relative_error(s, k, c) for s in validation if s.kernel_class == klass.name}
-        fits[klass.name] = ClassFit(klass.name, c, fit, held, kind, checked, klass.transfer if not mine else None)
+        theirs = [s for s in validation if s.kernel_class == klass.name]
+        checked = {(s.board, s.name): relative_error(s, k, c) for s in theirs}
+        other = frozenset((s.board, s.name) for s in theirs if _other_core(s, klass, c))
+        fits[klass.name] = ClassFit(klass.name, c, fit, held, kind, checked, klass.transfer if not mine else None, other)
     return fits
+
+
+def _other_core(s: CalibrationSample, klass, c: ClassCoefficients) -> bool:
+    """Whether ``s`` ran on a core unlike the class's calibration cores: another arch, or (SIMD kernels) another
+    MACs/cycle, so its MAC term was scaled, a transfer the fit never saw."""
+    return (bool(c.archs) and s.arch not in c.archs) or (klass.simd and s.macs_per_cycle != c.macs_per_cycle)
+
+
+def _validation_text(fit: ClassFit) -> str:
+    """The validation clauses of the error line: points on the fitted cores first, then those on other cores."""
+    text = ""
+    for other in (False, True):
+        errors = {key: e for key, e in fit.validation.items() if (key in fit.on_other_cores) == other}
+        if errors:
+            where = ", ".join(sorted({board for board, _ in errors}))
+            lead = "; transfer to other cores checked on" if other else "; validation on"
+            text += f"{lead} {where} (never fitted) max |error| {max(map(abs, errors.values())):.1%}"
+    return text
 
 
 def summarise(fit: ClassFit) -> str:
@@ -177,10 +198,7 @@ def summarise(fit: ClassFit) -> str:
     (toolkit.bench.mcu_estimate.CALIBRATION_STATUSES): only a class fitted on two or more boards has a
     held-out error."""
     boards = fit.coefficients.boards
-    checked = ""
-    if fit.validation:
-        where = ", ".join(sorted({board for board, _ in fit.validation}))
-        checked = f"; validation on {where} (never fitted) max |error| {max(map(abs, fit.validation.values())):.1%}"
+    checked = _validation_text(fit)
     if fit.transferred_from:
         text = (f"transfer, not validated: no calibration point, {fit.transferred_from} coefficients "
                 f"({', '.join(boards)})")  # fmt: skip
