@@ -85,3 +85,16 @@ def test_the_inspect_cost_parts_follow_the_cost_model() -> None:
     assert list(documents.OpCost.model_fields) == list(cost.OP_COST_FIELDS)
     assert list(documents.Cost.model_fields) == list(whole.to_dict()) == list(cost.MODEL_COST_FIELDS)
     assert set(documents.OpWithCost.model_fields) == set(documents.Operator.model_fields) | set(cost.OP_COST_FIELDS)
+
+
+def test_the_check_runtime_outcome_part_follows_the_library_record_but_for_its_outputs() -> None:
+    from toolkit.targets import documents as check_documents
+    from toolkit.targets.runtime_outcome import RuntimeOutcome
+
+    ran = RuntimeOutcome("tflm@1024", "TFLM", "tflm", "host-run", "runs", arena_bytes=900, outputs=({"min": 0},))
+    part = check_documents.RuntimeOutcome.model_validate(ran, from_attributes=True)
+    assert "outputs" not in part.model_dump() and part.arena_bytes == 900 and part.provenance == "host-run"
+    assert list(part.model_dump()) == [f for f in RuntimeOutcome.__dataclass_fields__ if f != "outputs"]
+    with pytest.raises(ValidationError, match="provenance"):
+        check_documents.RuntimeOutcome.model_validate(
+            RuntimeOutcome("x", "x", "x", "guessed", "runs"), from_attributes=True)  # type: ignore[arg-type]

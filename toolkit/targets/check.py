@@ -17,6 +17,7 @@ from toolkit.targets import documents
 from toolkit.targets.gpu_verdict import DelegateVerdict
 from toolkit.targets.optable import load_op_table, table_path
 from toolkit.targets.rules import CheckContext, Finding, estimated_arena, run_rules
+from toolkit.targets.runtime_outcome import RuntimeOutcome
 from toolkit.targets.schema import TargetDescriptor
 
 CHECK_SCHEMA = "edgetk.check/1"
@@ -35,7 +36,7 @@ class TargetVerdict:
     #: "static" (op tables and rules: a prediction) or "verified" (a runtime tried here decided; `check --verify`)
     evidence: str = STATIC
     predicted_verdict: str | None = None  # the static verdict, kept beside a verified one
-    outcomes: list[Any] = field(default_factory=list)  # toolkit.targets.verify.RuntimeOutcome per runtime tried
+    outcomes: list[RuntimeOutcome] = field(default_factory=list)  # one per runtime tried
     arena_measured_bytes: int | None = None  # TFLM's own arena total, when verified
     delegates: list[DelegateVerdict] = field(default_factory=list)
 
@@ -66,7 +67,8 @@ class TargetVerdict:
             fields.update(predicted_verdict=self.predicted_verdict, prediction_wrong=self.prediction_wrong,
                           arena_measured_bytes=self.arena_measured_bytes)
         if self.outcomes:
-            fields["runtime_outcomes"] = [o.to_model() for o in self.outcomes]
+            fields["runtime_outcomes"] = [documents.RuntimeOutcome.model_validate(o, from_attributes=True)
+                                          for o in self.outcomes]
         return documents.TargetResult(**fields)
 
     def to_dict(self) -> dict[str, Any]:

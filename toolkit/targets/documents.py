@@ -12,7 +12,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from toolkit.documents import Record, Strict
+from toolkit.documents import Record, Strict, model_of
+from toolkit.targets import runtime_outcome
 
 Verdict = Literal["runs", "delegate-fallback", "does-not-run"]
 
@@ -70,19 +71,8 @@ class Delegate(Strict):
     prediction_wrong: bool | None = None
 
 
-class RuntimeOutcome(Strict):
-    """One runtime tried here (`--verify`)."""
-
-    key: str
-    label: str
-    runtime: str
-    provenance: Literal["host-run", "emulated", "software-gpu", "measured"]
-    outcome: Literal["runs", "does-not-run", "not-tried"]
-    kind: str | None = None
-    message: str | None = None
-    op: str | None = None
-    arena_bytes: int | None = None
-    seconds: float = 0.0
+RuntimeOutcome = model_of(runtime_outcome.RuntimeOutcome, doc="One runtime tried here (`--verify`).",
+                          omit=("outputs",))
 
 
 class Observed(Record):

@@ -5,23 +5,25 @@ the other."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
-
-from toolkit.documents import dump
-from toolkit.targets import documents
+from typing import Any, Literal
 
 NOT_TRIED = "not-tried"
+Provenance = Literal["host-run", "emulated", "software-gpu", "measured"]
+Outcome = Literal["runs", "does-not-run", "not-tried"]
 
 
 @dataclass(frozen=True)
 class RuntimeOutcome:
-    """What one runtime did with the model. ``message`` is the runtime's own line when it failed."""
+    """What one runtime did with the model. ``message`` is the runtime's own line when it failed.
+
+    Its ``edgetk.check/1`` part (toolkit.targets.documents.RuntimeOutcome) is generated from these fields,
+    all but ``outputs``. A dataclass rather than the pydantic model: ``outputs`` stays in memory only."""
 
     key: str
     label: str
     runtime: str  # "litert 2.3.0" as the runner reported it, else the runtime asked for
-    provenance: str  # "host-run" | "emulated" | "software-gpu"
-    outcome: str  # "runs" | "does-not-run" | "not-tried"
+    provenance: Provenance
+    outcome: Outcome
     kind: str | None = None  # runner error kind, "hung", "crashed", or why it was not tried
     message: str | None = None
     op: str | None = None
@@ -29,13 +31,6 @@ class RuntimeOutcome:
     seconds: float = 0.0
     #: the runner's output summaries (shape, dtype, min/max/mean, quantization) of a run that returned
     outputs: tuple[dict[str, Any], ...] = field(default=(), compare=False)
-
-    def to_model(self) -> documents.RuntimeOutcome:
-        """Its part of ``edgetk.check/1`` (``outputs`` stays in memory: the JSON does not carry it)."""
-        return documents.RuntimeOutcome(**{k: getattr(self, k) for k in self.__dataclass_fields__ if k != "outputs"})
-
-    def to_dict(self) -> dict[str, Any]:
-        return dump(self.to_model())
 
 
 #: the kind of a try the runner refused because of the model's own inputs (the runner's bad-input outcome)
