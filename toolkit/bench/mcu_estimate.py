@@ -251,7 +251,7 @@ def estimate_mcu_latency(
                      "not validated on this core")  # fmt: skip
     if mpc != c.macs_per_cycle:
         notes.append(f"MAC term scaled from the calibration cores' {c.macs_per_cycle:g} to this descriptor's {mpc:g} "
-                     "MACs/cycle: not fitted on this core (calibration_error gives the transfer's check, if any)")  # fmt: skip
+                     "MACs/cycle: not fitted on this core (the calibration line names any check of the transfer)")  # fmt: skip
     return McuEstimate(target.name, clock, family, klass.name, total, total / clock * 1e3, tuple(per_op),
                        c.error_summary, "; ".join(notes), c.status)  # fmt: skip
 
