@@ -15,7 +15,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Collection, Mapping
 from dataclasses import MISSING, fields
-from typing import Any, get_type_hints
+from typing import Any, Self, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
@@ -24,6 +24,11 @@ class Strict(BaseModel):
     """A document part: unknown fields are refused."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @classmethod
+    def of(cls, record: Any) -> Self:
+        """The document part of a library object, read by attribute (its fields and properties, by name)."""
+        return cls.model_validate(record, from_attributes=True)
 
 
 class Record(Strict):
@@ -39,12 +44,12 @@ def dump(model: BaseModel) -> dict[str, Any]:
 
 def model_of(record: type, *, name: str | None = None, doc: str | None = None, base: type[Strict] = Strict,
              omit: Collection[str] = (), types: Mapping[str, Any] | None = None, required: bool = False,
-             descriptions: bool = True) -> type[Strict]:
+             descriptions: bool = True, add: Mapping[str, tuple[Any, Any]] | None = None) -> type[Strict]:
     """The document model ``name`` (docstring ``doc``) of a library dataclass, so each field is declared once.
 
     It has the dataclass's fields in their order, types (``types`` replaces one, e.g. a nested record by its
     model) and defaults, each described by its ``field(metadata={"description": ...})`` unless
-    ``descriptions`` is False; ``required``: every field must be in a document, default or not (a part
+    ``descriptions`` is False, then the fields ``add`` declares (name: (type, Field)); ``required``: every field must be in a document, default or not (a part
     always written whole). For hot-path objects (slotted dataclasses built per op, whose construction must
     not pay for validation); what the library builds rarely can be the pydantic model itself (``Record``).
     """
@@ -61,5 +66,6 @@ def model_of(record: type, *, name: str | None = None, doc: str | None = None, b
         elif not required and f.default_factory is not MISSING:
             kw["default_factory"] = f.default_factory
         declared[f.name] = ((types or {}).get(f.name, hints[f.name]), Field(**kw))
+    declared.update(add or {})
     module = sys._getframe(1).f_globals["__name__"]  # the generated class lives where it is declared
     return create_model(name or record.__name__, __base__=base, __doc__=doc, __module__=module, **declared)

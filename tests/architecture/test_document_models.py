@@ -98,3 +98,16 @@ def test_the_check_runtime_outcome_part_follows_the_library_record_but_for_its_o
     with pytest.raises(ValidationError, match="provenance"):
         check_documents.RuntimeOutcome.model_validate(
             RuntimeOutcome("x", "x", "x", "guessed", "runs"), from_attributes=True)  # type: ignore[arg-type]
+
+
+def test_the_check_finding_part_is_the_rules_finding_plus_its_fix() -> None:
+    from toolkit.targets import documents as check_documents
+    from toolkit.targets.finding import Finding
+
+    seen = Finding("op_not_in_table", "error", "HARD_SWISH v1 has no kernel", op="HARD_SWISH", subgraph=0, op_index=7)
+    part = check_documents.CheckFinding.of(seen).model_dump()
+    assert list(part) == [*Finding.__dataclass_fields__, "fix"]
+    assert part["op_index"] == 7 and part["fix"] == seen.fix
+    schema = check_documents.CheckFinding.model_json_schema()
+    assert schema["required"] == ["rule", "severity", "message"]
+    assert schema["properties"]["severity"]["enum"] == ["error", "fallback", "warning"]

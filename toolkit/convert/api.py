@@ -201,13 +201,15 @@ def _output_name(name: str, keys: list[str]) -> str:
 def _target_verdicts(out: Path, targets: tuple[str, ...]) -> list[dict[str, Any]]:
     if not targets:
         return []
+    from toolkit.documents import dump
     from toolkit.model import load_model
     from toolkit.targets import check_model
+    from toolkit.targets.documents import CheckFinding
 
     with load_model(out) as model:
         report = check_model(model, list(targets))
     return [{"target": r.target, "verdict": r.verdict, "runtime": r.runtime,
-             "findings": [f.message for f in r.findings], "finding_details": [f.to_dict() for f in r.findings]}
+             "findings": [f.message for f in r.findings], "finding_details": [dump(CheckFinding.of(f)) for f in r.findings]}
             for r in report.results]
 
 

@@ -4,8 +4,8 @@ Importing this package is cheap (no runtime, no TensorFlow); op tables are parse
 """
 
 from toolkit.targets.check import CheckReport, TargetVerdict, check_model
+from toolkit.targets.finding import Finding
 from toolkit.targets.registry import TargetRegistry, load_registry
-from toolkit.targets.rules import Finding
 from toolkit.targets.schema import TargetDescriptor
 
 __all__ = ["CheckReport", "Finding", "TargetDescriptor", "TargetRegistry", "TargetVerdict", "check_model", "load_registry"]

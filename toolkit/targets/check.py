@@ -14,9 +14,10 @@ from typing import Any
 from toolkit.documents import dump
 from toolkit.model import TfliteModel
 from toolkit.targets import documents
+from toolkit.targets.finding import Finding
 from toolkit.targets.gpu_verdict import DelegateVerdict
 from toolkit.targets.optable import load_op_table, table_path
-from toolkit.targets.rules import CheckContext, Finding, estimated_arena, run_rules
+from toolkit.targets.rules import CheckContext, estimated_arena, run_rules
 from toolkit.targets.runtime_outcome import RuntimeOutcome
 from toolkit.targets.schema import TargetDescriptor
 
@@ -60,15 +61,14 @@ class TargetVerdict:
         fields: dict[str, Any] = {
             "target": self.target, "verdict": self.verdict, "evidence": self.evidence, "runtime": self.runtime,
             "op_table": self.op_table, "arena_estimate_bytes": self.arena_estimate_bytes,
-            "arena_source": self.arena_source, "findings": [f.to_model() for f in self.findings],
+            "arena_source": self.arena_source, "findings": [documents.CheckFinding.of(f) for f in self.findings],
             "delegates": [d.to_model() for d in self.delegates],
         }  # fmt: skip
         if self.evidence == VERIFIED:
             fields.update(predicted_verdict=self.predicted_verdict, prediction_wrong=self.prediction_wrong,
                           arena_measured_bytes=self.arena_measured_bytes)
         if self.outcomes:
-            fields["runtime_outcomes"] = [documents.RuntimeOutcome.model_validate(o, from_attributes=True)
-                                          for o in self.outcomes]
+            fields["runtime_outcomes"] = [documents.RuntimeOutcome.of(o) for o in self.outcomes]
         return documents.TargetResult(**fields)
 
     def to_dict(self) -> dict[str, Any]:

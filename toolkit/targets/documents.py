@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import Field
 
 from toolkit.documents import Record, Strict, model_of
-from toolkit.targets import runtime_outcome
+from toolkit.targets import finding, runtime_outcome
 
 Verdict = Literal["runs", "delegate-fallback", "does-not-run"]
 
@@ -24,14 +24,8 @@ class ModelRef(Strict):
     size_bytes: int
 
 
-class CheckFinding(Strict):
-    rule: str = Field(description="rule function in toolkit/targets/rules.py (see docs/SUPPORTED_OPS.md)")
-    severity: Literal["error", "fallback", "warning"]
-    message: str
-    op: str | None = None
-    subgraph: int | None = None
-    op_index: int | None = None
-    fix: str | None = Field(None, description="what to do about it, one line (toolkit/targets/fixes.py)")
+CheckFinding = model_of(finding.Finding, name="CheckFinding", add={
+    "fix": (str | None, Field(None, description="what to do about it, one line (toolkit/targets/fixes.py)"))})
 
 
 class DelegateReason(Strict):
@@ -71,6 +65,7 @@ class Delegate(Strict):
     prediction_wrong: bool | None = None
 
 
+#: generated from the library's records (toolkit.targets.finding / runtime_outcome): one declaration per field
 RuntimeOutcome = model_of(runtime_outcome.RuntimeOutcome, doc="One runtime tried here (`--verify`).",
                           omit=("outputs",))
 

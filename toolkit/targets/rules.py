@@ -9,38 +9,18 @@ delegate), "warning" (runs, but read this).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from toolkit.documents import dump
 from toolkit.model import Operator, TfliteModel
 from toolkit.targets.arena import estimate_arena_bytes
-from toolkit.targets.documents import CheckFinding
+from toolkit.targets.finding import Finding
 from toolkit.targets.gpu_verdict import DelegateVerdict
 from toolkit.targets.optable import OpSupportTable
 from toolkit.targets.schema import TargetDescriptor
 
 RESOURCE_VARIABLE_OPS = {"VAR_HANDLE", "READ_VARIABLE", "ASSIGN_VARIABLE"}
-
-
-@dataclass(frozen=True)
-class Finding:
-    rule: str
-    severity: str  # "error" | "fallback" | "warning"
-    message: str
-    op: str | None = None
-    subgraph: int | None = None
-    op_index: int | None = None
-
-    def to_model(self) -> CheckFinding:
-        """The finding as its part of ``edgetk.check/1``, plus ``fix``: what to do about it (targets/fixes.py)."""
-        from toolkit.targets.fixes import fix_hint
-
-        return CheckFinding(**asdict(self), fix=fix_hint(self.rule, self.message))
-
-    def to_dict(self) -> dict[str, Any]:
-        return dump(self.to_model())
 
 
 @dataclass(frozen=True)

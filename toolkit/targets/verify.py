@@ -32,7 +32,7 @@ from typing import Any
 
 from toolkit.errors import BadInputError, DeviceError, MissingDependencyError, ToolkitError
 from toolkit.targets.check import DOES_NOT_RUN, RUNS, CheckReport, TargetVerdict
-from toolkit.targets.rules import Finding
+from toolkit.targets.finding import Finding
 from toolkit.targets.runtime_outcome import NOT_TRIED, UNFED, RuntimeOutcome, unfed_message
 from toolkit.targets.schema import TargetDescriptor
 
