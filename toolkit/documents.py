@@ -43,15 +43,19 @@ def dump(model: BaseModel) -> dict[str, Any]:
 
 
 def model_of(record: type, *, name: str | None = None, doc: str | None = None, base: type[Strict] = Strict,
-             omit: Collection[str] = (), types: Mapping[str, Any] | None = None, required: bool = False,
-             descriptions: bool = True, add: Mapping[str, tuple[Any, Any]] | None = None) -> type[Strict]:
+             omit: Collection[str] = (), types: Mapping[str, Any] | None = None,
+             required: bool | Collection[str] = False, descriptions: bool = True,
+             add: Mapping[str, tuple[Any, Any]] | None = None) -> type[Strict]:
     """The document model ``name`` (docstring ``doc``) of a library dataclass, so each field is declared once.
 
     It has the dataclass's fields in their order, types (``types`` replaces one, e.g. a nested record by its
     model) and defaults, each described by its ``field(metadata={"description": ...})`` unless
-    ``descriptions`` is False, then the fields ``add`` declares (name: (type, Field)); ``required``: every field must be in a document, default or not (a part
-    always written whole). For hot-path objects (slotted dataclasses built per op, whose construction must
-    not pay for validation); what the library builds rarely can be the pydantic model itself (``Record``).
+    ``descriptions`` is False; then the fields ``add`` declares (name: (type, Field)). ``required``: every
+    field (True), or those named, must be in a document, default or not (a part always written whole).
+
+    For library objects that stay dataclasses: hot-path ones (built per op, whose construction must not pay
+    for validation) and ones carrying what the document leaves out. What the library builds rarely and
+    whole can be the pydantic model itself (``Record``).
     """
     hints = get_type_hints(record)
     declared: dict[str, Any] = {}
@@ -61,9 +65,10 @@ def model_of(record: type, *, name: str | None = None, doc: str | None = None, b
         kw: dict[str, Any] = {}
         if descriptions and "description" in f.metadata:
             kw["description"] = f.metadata["description"]
-        if not required and f.default is not MISSING:
+        optional = not (required is True or (required is not False and f.name in required))
+        if optional and f.default is not MISSING:
             kw["default"] = f.default
-        elif not required and f.default_factory is not MISSING:
+        elif optional and f.default_factory is not MISSING:
             kw["default_factory"] = f.default_factory
         declared[f.name] = ((types or {}).get(f.name, hints[f.name]), Field(**kw))
     declared.update(add or {})

@@ -111,3 +111,20 @@ def test_the_check_finding_part_is_the_rules_finding_plus_its_fix() -> None:
     schema = check_documents.CheckFinding.model_json_schema()
     assert schema["required"] == ["rule", "severity", "message"]
     assert schema["properties"]["severity"]["enum"] == ["error", "fallback", "warning"]
+
+
+def test_the_check_delegate_part_follows_the_delegate_verdict_and_keeps_its_presence_rules() -> None:
+    from toolkit.targets import documents as check_documents
+    from toolkit.targets.delegate_verdict import DelegateReason, DelegateVerdict
+
+    table = DelegateVerdict("gpu", "partial", ["GATHER"], 2, "op-table", [DelegateReason("GATHER", "rank 5")], "t")
+    run = DelegateVerdict("gpu", "full", [], 1, "accelerator-run", [], "run", predicted=table)
+    alone = check_documents.Delegate.model_validate(table.document_fields()).model_dump(exclude_unset=True)
+    assert list(alone) == ["name", "coverage", "ops_on_cpu", "partitions", "evidence", "reasons", "source"]
+    ran = check_documents.Delegate.model_validate(run.document_fields()).model_dump(exclude_unset=True)
+    assert ran["prediction_wrong"] is True and ran["predicted"]["reasons"] == [{"op": "GATHER", "message": "rank 5"}]
+    assert "prediction_wrong" not in ran["predicted"] and ran["predicted"]["predicted"] is None
+    schema = check_documents.CheckDocument.model_json_schema()["$defs"]["Delegate"]
+    assert schema["required"] == ["name", "coverage", "ops_on_cpu", "partitions", "evidence", "reasons", "source"]
+    with pytest.raises(ValidationError, match="coverage"):
+        check_documents.Delegate.model_validate({**table.document_fields(), "coverage": "most"})

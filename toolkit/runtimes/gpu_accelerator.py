@@ -28,7 +28,7 @@ from typing import Any
 from toolkit.child_output import last_json_object
 from toolkit.errors import DeviceError, MissingDependencyError, RuntimeCrashError
 from toolkit.provenance import SHORT_NOTES, SOFTWARE_GPU
-from toolkit.targets.gpu_verdict import DelegateReason
+from toolkit.targets.delegate_verdict import DelegateReason
 
 CHILD_SCRIPT = Path(__file__).with_name("gpu_child.py")
 EVIDENCE = "litert-gpu-webgpu (SwiftShader)"

@@ -14,8 +14,8 @@ from typing import Any
 from toolkit.documents import dump
 from toolkit.model import TfliteModel
 from toolkit.targets import documents
+from toolkit.targets.delegate_verdict import DelegateVerdict
 from toolkit.targets.finding import Finding
-from toolkit.targets.gpu_verdict import DelegateVerdict
 from toolkit.targets.optable import load_op_table, table_path
 from toolkit.targets.rules import CheckContext, estimated_arena, run_rules
 from toolkit.targets.runtime_outcome import RuntimeOutcome
@@ -28,6 +28,16 @@ STATIC, VERIFIED = "static", "verified"
 
 @dataclass(frozen=True)
 class TargetVerdict:
+    """One target's verdict: the working object of check, --verify (``dataclasses.replace``) and --device.
+
+    Not generated into ``documents.TargetResult`` (nor the reverse), though ten fields are in both: the
+    document puts two derived values (``arena_source``, ``prediction_wrong``) between stored fields, and
+    `check --json` keeps that key order, which a generated model (dataclass order) cannot; it also has the
+    --device fields (toolkit.devices.on_device) and the --verify ones only when verified. Its parts *are*
+    generated: findings, delegates and runtime outcomes (targets/finding.py, delegate_verdict.py,
+    runtime_outcome.py). Merging would mean reordering check's JSON or the positional fields callers use.
+    """
+
     target: str
     verdict: str
     findings: list[Finding]
@@ -62,7 +72,7 @@ class TargetVerdict:
             "target": self.target, "verdict": self.verdict, "evidence": self.evidence, "runtime": self.runtime,
             "op_table": self.op_table, "arena_estimate_bytes": self.arena_estimate_bytes,
             "arena_source": self.arena_source, "findings": [documents.CheckFinding.of(f) for f in self.findings],
-            "delegates": [d.to_model() for d in self.delegates],
+            "delegates": [documents.Delegate.model_validate(d.document_fields()) for d in self.delegates],
         }  # fmt: skip
         if self.evidence == VERIFIED:
             fields.update(predicted_verdict=self.predicted_verdict, prediction_wrong=self.prediction_wrong,
@@ -77,6 +87,9 @@ class TargetVerdict:
 
 @dataclass(frozen=True)
 class CheckReport:
+    """The model and its target verdicts. Its document (``documents.CheckDocument``) shares only
+    ``results``: the model is a nested ``ModelRef`` there, and ``all_run`` / ``predictions_wrong`` are derived."""
+
     model: str
     sha256: str
     size_bytes: int

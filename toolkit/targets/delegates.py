@@ -11,7 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from toolkit.model import TfliteModel
-from toolkit.targets.gpu_verdict import DelegateReason, DelegateVerdict, load_gpu_table, predict_gpu
+from toolkit.targets.delegate_verdict import DelegateReason, DelegateVerdict
+from toolkit.targets.gpu_verdict import load_gpu_table, predict_gpu
 from toolkit.targets.optable import table_path
 from toolkit.targets.schema import DelegateSpec, TargetDescriptor
 

@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import Field
 
 from toolkit.documents import Record, Strict, model_of
-from toolkit.targets import finding, runtime_outcome
+from toolkit.targets import delegate_verdict, finding, runtime_outcome
 
 Verdict = Literal["runs", "delegate-fallback", "does-not-run"]
 
@@ -24,13 +24,10 @@ class ModelRef(Strict):
     size_bytes: int
 
 
+#: generated from the library's records (targets/finding.py, delegate_verdict.py, runtime_outcome.py): one
+#: declaration per field
 CheckFinding = model_of(finding.Finding, name="CheckFinding", add={
     "fix": (str | None, Field(None, description="what to do about it, one line (toolkit/targets/fixes.py)"))})
-
-
-class DelegateReason(Strict):
-    op: str
-    message: str = Field(description="the delegate's own reason line")
 
 
 class GpuNumericsOutput(Strict):
@@ -52,20 +49,14 @@ class GpuNumerics(Strict):
     enforce_f32: bool
 
 
-class Delegate(Strict):
-    name: str = Field(description="gpu, nnapi")
-    coverage: Literal["full", "partial", "refused"]
-    ops_on_cpu: list[str]
-    partitions: int
-    evidence: str = Field(description='"op-table" · "accelerator-run" (--verify) · "predicted from docs"')
-    reasons: list[DelegateReason]
-    source: str
-    predicted: Delegate | None = Field(None, description="--verify: the op-table verdict beside the run")
-    numerics: GpuNumerics | None = None
-    prediction_wrong: bool | None = None
+DelegateReason = model_of(delegate_verdict.DelegateReason)
+Delegate = model_of(delegate_verdict.DelegateVerdict, name="Delegate", required=("reasons", "source"),
+                    types={"reasons": list[DelegateReason], "predicted": "Delegate | None",
+                           "numerics": GpuNumerics | None},
+                    add={"prediction_wrong": (bool | None, Field(None))})
+Delegate.model_rebuild()
 
 
-#: generated from the library's records (toolkit.targets.finding / runtime_outcome): one declaration per field
 RuntimeOutcome = model_of(runtime_outcome.RuntimeOutcome, doc="One runtime tried here (`--verify`).",
                           omit=("outputs",))
 

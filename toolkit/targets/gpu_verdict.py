@@ -12,15 +12,14 @@ accelerator run ("accelerator-run") and keeps this prediction beside it.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
-from toolkit.documents import dump
 from toolkit.errors import DescriptorError
 from toolkit.model import Operator, TfliteModel
-from toolkit.targets import documents
+from toolkit.targets.delegate_verdict import DelegateReason, DelegateVerdict
 
 STATIC_ONLY = ("the GPU delegate takes only static-sized tensors and this graph has dynamic-sized ones: "
                "it refuses the whole model (an app gets an error, not a CPU fallback)")
@@ -138,57 +137,6 @@ def _subgraph_dynamic(model: TfliteModel, index: int, table: GpuOpTable, depth: 
         if op.name != "WHILE" and table.decide(op.name, op.version, variant_keys(model, op, producers))[0] == "refused":
             return True
     return False
-
-
-@dataclass(frozen=True)
-class DelegateReason:
-    """One op type the delegate leaves to the CPU, with its reason line ("graph" for a refusal)."""
-
-    op: str
-    message: str
-
-
-@dataclass(frozen=True)
-class DelegateVerdict:
-    """One delegate's answer for one model, as `check --json` prints it under "delegates"."""
-
-    name: str
-    coverage: str  # "full" | "partial" | "refused"
-    ops_on_cpu: list[str]
-    partitions: int
-    evidence: str  # "op-table" | "accelerator-run" | "predicted from docs"
-    reasons: list[DelegateReason] = field(default_factory=list)
-    source: str = ""  # the table / backend / document the verdict came from
-    predicted: DelegateVerdict | None = None  # the op-table verdict, kept beside an accelerator run
-    numerics: dict[str, Any] | None = None  # accelerator run: GPU vs LiteRT CPU on seeded inputs
-
-    @property
-    def prediction_wrong(self) -> bool:
-        """An accelerator run whose coverage class or CPU op set the op table did not predict."""
-        p = self.predicted
-        return p is not None and (p.coverage, p.ops_on_cpu) != (self.coverage, self.ops_on_cpu)
-
-    def to_model(self) -> documents.Delegate:
-        """Its part of ``edgetk.check/1``: an op-table verdict alone, or an accelerator run with the prediction
-        (every field of it), its numerics and whether the prediction was wrong."""
-        if self.predicted is None:
-            return documents.Delegate(**self._common())
-        return documents.Delegate(**self._common(), predicted=self.predicted._whole(), numerics=self.numerics,
-                                  prediction_wrong=self.prediction_wrong)
-
-    def to_dict(self) -> dict[str, Any]:
-        return dump(self.to_model())
-
-    def _common(self) -> dict[str, Any]:
-        return {"name": self.name, "coverage": self.coverage, "ops_on_cpu": list(self.ops_on_cpu),
-                "partitions": self.partitions, "evidence": self.evidence,
-                "reasons": [documents.DelegateReason(op=r.op, message=r.message) for r in self.reasons],
-                "source": self.source}
-
-    def _whole(self) -> documents.Delegate:
-        """Every field set (a prediction nested in a run carries its own predicted / numerics, null)."""
-        return documents.Delegate(**self._common(), numerics=self.numerics,
-                                  predicted=self.predicted._whole() if self.predicted else None)
 
 
 def predict_gpu(model: TfliteModel, table: GpuOpTable) -> DelegateVerdict:

@@ -15,8 +15,8 @@ from typing import Any
 
 from toolkit.model import Operator, TfliteModel
 from toolkit.targets.arena import estimate_arena_bytes
+from toolkit.targets.delegate_verdict import DelegateVerdict
 from toolkit.targets.finding import Finding
-from toolkit.targets.gpu_verdict import DelegateVerdict
 from toolkit.targets.optable import OpSupportTable
 from toolkit.targets.schema import TargetDescriptor
 

@@ -16,8 +16,8 @@ from toolkit.errors import RuntimeCrashError
 from toolkit.model import TfliteModel
 from toolkit.runtimes.gpu_accelerator import PROVENANCE, GpuRun, run_gpu_accelerator
 from toolkit.targets.check import DOES_NOT_RUN, FALLBACK, RUNS, TargetVerdict
+from toolkit.targets.delegate_verdict import DelegateVerdict
 from toolkit.targets.finding import Finding
-from toolkit.targets.gpu_verdict import DelegateVerdict
 from toolkit.targets.schema import TargetDescriptor
 
 LABEL = "LiteRT GPU accelerator (WebGPU on SwiftShader)"
