@@ -12,10 +12,13 @@ convert/ and report/ share it without importing one another.
 
 from __future__ import annotations
 
+import operator
 import sys
 from collections.abc import Collection, Mapping
 from dataclasses import MISSING, fields
-from typing import Any, Self, get_type_hints
+from functools import reduce
+from types import UnionType
+from typing import Any, Self, Union, get_args, get_origin, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
@@ -48,10 +51,11 @@ def model_of(record: type, *, name: str | None = None, doc: str | None = None, b
              add: Mapping[str, tuple[Any, Any]] | None = None) -> type[Strict]:
     """The document model ``name`` (docstring ``doc``) of a library dataclass, so each field is declared once.
 
-    It has the dataclass's fields in their order, types (``types`` replaces one, e.g. a nested record by its
-    model) and defaults, each described by its ``field(metadata={"description": ...})`` unless
-    ``descriptions`` is False; then the fields ``add`` declares (name: (type, Field)). ``required``: every
-    field (True), or those named, must be in a document, default or not (a part always written whole).
+    It has the dataclass's fields in their order, types (a tuple as a list: a JSON array; ``types`` replaces
+    one, e.g. a nested record by its model) and defaults, each described by its
+    ``field(metadata={"description": ...})`` unless ``descriptions`` is False; then the fields ``add``
+    declares (name: (type, Field)). ``required``: every field (True), or those named, must be in a
+    document, default or not (a part always written whole).
 
     For library objects that stay dataclasses: hot-path ones (built per op, whose construction must not pay
     for validation) and ones carrying what the document leaves out. What the library builds rarely and
@@ -70,7 +74,17 @@ def model_of(record: type, *, name: str | None = None, doc: str | None = None, b
             kw["default"] = f.default
         elif optional and f.default_factory is not MISSING:
             kw["default_factory"] = f.default_factory
-        declared[f.name] = ((types or {}).get(f.name, hints[f.name]), Field(**kw))
+        declared[f.name] = ((types or {}).get(f.name, _as_json(hints[f.name])), Field(**kw))
     declared.update(add or {})
     module = sys._getframe(1).f_globals["__name__"]  # the generated class lives where it is declared
     return create_model(name or record.__name__, __base__=base, __doc__=doc, __module__=module, **declared)
+
+
+def _as_json(tp: Any) -> Any:
+    """A library type as its document type: ``tuple[X, ...]`` (immutable in memory) is ``list[X]`` (a JSON
+    array, which strict validation does not take for a tuple), also inside ``| None``."""
+    if get_origin(tp) is tuple and len(get_args(tp)) == 2 and get_args(tp)[1] is Ellipsis:
+        return list[get_args(tp)[0]]  # type: ignore[valid-type]
+    if get_origin(tp) in (Union, UnionType):
+        return reduce(operator.or_, (_as_json(a) for a in get_args(tp)))
+    return tp

@@ -128,3 +128,19 @@ def test_the_check_delegate_part_follows_the_delegate_verdict_and_keeps_its_pres
     assert schema["required"] == ["name", "coverage", "ops_on_cpu", "partitions", "evidence", "reasons", "source"]
     with pytest.raises(ValidationError, match="coverage"):
         check_documents.Delegate.model_validate({**table.document_fields(), "coverage": "most"})
+
+
+def test_the_views_emit_exactly_the_fields_of_their_generated_document_parts() -> None:
+    """The views' hand-written to_dict() (kept for speed) and the dataclass fields cannot drift apart."""
+    from benchmarks.corpus import corpus_model
+    from toolkit.model import load_model
+
+    with load_model(corpus_model("pymicro_wakeword/alexa.tflite")) as model:
+        sg = model.subgraphs[0]
+        quantized = next(t for t in sg.tensors if t.quantization is not None)
+        pairs = [(documents.Tensor, quantized.to_dict()), (documents.Quantization, quantized.quantization.to_dict()),
+                 (documents.Subgraph, sg.to_dict())]
+        pairs += [(documents.Signature, s.to_dict()) for s in model.signatures]
+        for part, emitted in pairs:
+            assert list(emitted) == list(part.model_fields), part.__name__
+            part.model_validate(emitted, strict=True)  # JSON arrays where the views hold tuples

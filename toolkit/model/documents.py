@@ -12,25 +12,11 @@ from typing import Any, Literal
 from pydantic import Field
 
 from toolkit.documents import Strict, model_of
-from toolkit.model import cost
+from toolkit.model import cost, views
 
-
-class Quantization(Strict):
-    scales: list[float]
-    zero_points: list[int]
-    quantized_dimension: int
-
-
-class Tensor(Strict):
-    index: int
-    name: str
-    dtype: str
-    shape: list[int]
-    shape_signature: list[int] = Field(description="-1 = dynamic; equals shape when the file has none")
-    quantization: Quantization | None
-    buffer_index: int
-    buffer_bytes: int = Field(description="> 0: a constant (weights)")
-    is_variable: bool
+#: generated from the model views (toolkit.model.views), all but Operator (see there): one declaration per field
+Quantization = model_of(views.Quantization)
+Tensor = model_of(views.Tensor, types={"quantization": Quantization | None})
 
 
 class Operator(Strict):
@@ -47,20 +33,9 @@ class Operator(Strict):
     options: dict[str, Any] = Field(description="builtin options, snake_case, enums as ints")
 
 
-class Subgraph(Strict):
-    index: int
-    name: str | None
-    inputs: list[int]
-    outputs: list[int]
-    tensors: list[Tensor]
-    operators: list[Operator]
-
-
-class Signature(Strict):
-    key: str
-    subgraph_index: int
-    inputs: dict[str, int]
-    outputs: dict[str, int]
+# name: null allowed, as the schema was first published (the reader writes "" for a subgraph without one)
+Subgraph = model_of(views.Subgraph, types={"name": str | None, "tensors": list[Tensor], "operators": list[Operator]})
+Signature = model_of(views.Signature)
 
 
 class MetadataEntry(Strict):
@@ -73,7 +48,7 @@ class Buffers(Strict):
     total_bytes: int = Field(description="weight data")
 
 
-#: generated from the cost model's dataclasses (toolkit.model.cost): one declaration of each field
+#: generated from the cost model's dataclasses (toolkit.model.cost)
 OpCost = model_of(cost.OpCost, required=True)
 Cost = model_of(cost.ModelCost, name="Cost", required=True, types={"ops": list[OpCost]})
 

@@ -240,7 +240,7 @@ def _subgraphs(w: _Walker, model: schema.Model, extents: tuple[BufferExtent, ...
             _check_index(t, len(tensors), f"subgraph {si}: input/output tensor")
         ops = _operators(w, sg, si, len(tensors), n_subgraphs, opcodes)
         name = w.string(sg, 12, f"subgraph {si}.name") or ""
-        result.append(Subgraph(si, name, tensors, ops, inputs, outputs))
+        result.append(Subgraph(si, name, inputs, outputs, tensors, ops))
     return tuple(result)
 
 

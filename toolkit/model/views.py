@@ -3,6 +3,10 @@
 The reader (``toolkit.model.reader``) builds these once, after checking every index and every vector
 bound, so users can index ``subgraph.tensors[i]`` without defending against a corrupt file. Weight data
 is never copied: ``TfliteModel.buffer_data`` hands out a zero-copy view of the memory-mapped file.
+
+The views are slotted dataclasses (one per tensor and op, built on every load) and emit `inspect --json`
+with plain ``to_dict()``; the inspect document's Quantization, Tensor, Subgraph and Signature models are
+generated from them (toolkit.model.documents), so each field is declared here once.
 """
 
 from __future__ import annotations
@@ -38,10 +42,13 @@ class Tensor:
     name: str
     dtype: str
     shape: tuple[int, ...]
-    shape_signature: tuple[int, ...]  # -1 marks a dynamic dimension; equals `shape` when absent
+    #: -1 marks a dynamic dimension; equals `shape` when absent
+    shape_signature: tuple[int, ...] = field(metadata={
+        "description": "-1 = dynamic; equals shape when the file has none"})
     quantization: Quantization | None
     buffer_index: int
-    buffer_bytes: int  # 0 for activations; > 0 for constants (weights)
+    #: 0 for activations; > 0 for constants (weights)
+    buffer_bytes: int = field(metadata={"description": "> 0: a constant (weights)"})
     is_variable: bool
 
     @property
@@ -63,6 +70,10 @@ class Tensor:
 
 @dataclass(frozen=True, slots=True)
 class Operator:
+    """One operator. Its inspect document part (toolkit.model.documents.Operator) is declared by hand: it
+    adds two derived flags (is_custom, is_flex) between stored fields and leaves out subgraph and
+    opcode_index, in the key order `inspect --json` has always had."""
+
     index: int
     subgraph: int
     name: str  # builtin name ("CONV_2D") or the custom code ("FlexIgamma", "TFLite_Detection_PostProcess")
@@ -96,10 +107,10 @@ class Operator:
 class Subgraph:
     index: int
     name: str
-    tensors: tuple[Tensor, ...]
-    operators: tuple[Operator, ...]
     inputs: tuple[int, ...]
     outputs: tuple[int, ...]
+    tensors: tuple[Tensor, ...]
+    operators: tuple[Operator, ...]
 
     def to_dict(self) -> dict[str, Any]:
         return {
