@@ -35,7 +35,7 @@ from typing import Any
 from benchmarks.fuzz_mutators import SeedMap, map_seed, mutate
 from benchmarks.fuzz_seeds import all_seeds
 
-DOCUMENTED_EXIT_CODES = frozenset({0, 1, 2, 3, 4, 5, 6, 7, 130, 143})  # docs/EXIT_CODES.md; 70 means a bug
+DOCUMENTED_EXIT_CODES = frozenset({0, 1, 2, 3, 4, 5, 6, 7, 8, 130, 143})  # docs/EXIT_CODES.md; 70 means a bug
 CASE_TIME_LIMIT_S = 10
 CLI_COMMANDS = ("inspect", "check", "bench-host", "bench-tflm")
 _SIGNAL = re.compile(r"killed by (SIG\w+)")

@@ -91,6 +91,24 @@ def test_signal_during_bench_kills_the_runtime_and_removes_the_run_dir(
     assert list(cache.glob(f"*/runs/run-{proc.pid}-*")) == []  # the run dir went with it
 
 
+def test_a_signal_ignored_at_start_stays_ignored(tmp_path: Path, seeds) -> None:
+    """A background job of a non-interactive shell starts with SIGINT ignored, so that Ctrl-C stops only the
+    foreground; edgetk must not take it over: the bench runs to its end and prints its result."""
+    model = tmp_path / f"ign-{os.getpid()}.tflite"
+    model.write_bytes(seeds["tf-conv"])
+    argv = ["env", "--ignore-signal=INT", sys.executable, "-m", "toolkit.cli", "bench", str(model),
+            "--target", "host-x86_64", "--no-store", "--runs", "300", "--warmup", "0"]  # fmt: skip
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=os.environ.copy())
+    try:
+        _wait_for(lambda: _pids_with(f"run-{proc.pid}-", cwd=True), what="the runner child")
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 0, err
+    assert "interrupted" not in err and "p50" in out, (out, err)
+
+
 def test_sigterm_during_convert_kills_the_worker_and_removes_its_temp_dir(tmp_path: Path) -> None:
     """The TensorFlow worker (a real conversion of a Keras model) is stopped with the CLI."""
     src = tmp_path / "slow_model.py"
