@@ -120,18 +120,24 @@ class BenchmarkModelDocument(Strict):
                           "output on the phone, with tolerance and verdict (toolkit.bench.inference_diff)")
 
 
-class OpTime(Strict):
+class BatchTimings(Strict):
+    """What a model timed in the per-op batch has besides its median: an op's slice and the whole model both
+    (toolkit.bench.per_op._timed_entry fills them alike)."""
+
+    min_ms: float | None = None
+    max_ms: float | None = None
+    runs: int | None = None
+    round_ms: list[float] | None = Field(None, description="isolated-op: the median in each round")
+    cpu_ms: float | None = Field(None, description="isolated-op: median CPU time of the runner process per run")
+    cpu_round_ms: list[float] | None = Field(None, description="isolated-op: the median CPU time per round")
+
+
+class OpTime(BatchTimings):
     index: int = Field(description="operator index in the main subgraph (the profiler's node index)")
     op: str
     ms: float = Field(description="median (p50) time of the op, in the document's timing")
     share: float | None = Field(description="ms / sum_ms")
-    min_ms: float | None = None
-    max_ms: float | None = None
-    runs: int | None = None
     with_subgraphs: bool = Field(False, description="a control-flow op timed with its bodies")
-    round_ms: list[float] | None = Field(None, description="isolated-op: the op's median in each round")
-    cpu_ms: float | None = Field(None, description="isolated-op: median CPU time of the runner process per run")
-    cpu_round_ms: list[float] | None = Field(None, description="isolated-op: the op's median CPU time per round")
 
 
 class OpNotTimed(Strict):
@@ -141,16 +147,10 @@ class OpNotTimed(Strict):
     kind: str | None = None
 
 
-class WholeInterleaved(Strict):
+class WholeInterleaved(BatchTimings):
     """The whole model as one more model of the slices' batch (its timings, or why it has none)."""
 
     ms: float | None = None
-    min_ms: float | None = None
-    max_ms: float | None = None
-    runs: int | None = None
-    round_ms: list[float] | None = None
-    cpu_ms: float | None = None
-    cpu_round_ms: list[float] | None = None
     kind: str | None = None
     reason: str | None = None
 
