@@ -5,6 +5,9 @@ only the test users (created with useradd if missing; we run as root), keys only
 Readiness is polled by reading the SSH banner. ``PermitUserEnvironment`` lets a user's ~/.ssh/environment put
 a ``python3`` shim first on PATH: that is how a host account becomes a device whose Python is really aarch64
 (the shim execs the emulated interpreter of the Debian 12 arm64 image via qemu-user).
+
+sshd runs below a child subreaper (runtime_tests/subreaper.py) that reaps the processes each session orphans
+as it ends; ``stop`` fails if a zombie of the test users is left.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from runtime_tests.subreaper import Spawned, Subreaper
 
 SSHD = "/usr/sbin/sshd"
 
@@ -95,8 +100,15 @@ class SshServer:
     workdir: Path
     users: list[str]
     port: int = field(default_factory=free_port)
-    proc: subprocess.Popen | None = None
+    proc: Spawned | None = None  # sshd, a child of ``reaper``
     password_auth: bool = False
+    reaper: Subreaper | None = None
+    zombies_before: set[int] = field(default_factory=set)
+
+    @property
+    def orphans_parent(self) -> str:
+        """The PPID an orphaned session process gets: the subreaper (on a board: init, PID 1)."""
+        return str(self.reaper.proc.pid) if self.reaper else "1"
 
     @property
     def client_key(self) -> Path:
@@ -139,8 +151,10 @@ class SshServer:
             )
         )
         Path("/run/sshd").mkdir(mode=0o755, exist_ok=True)
-        log = open(self.workdir / "sshd.log", "ab")  # noqa: SIM115 - lives as long as the server
-        self.proc = subprocess.Popen([SSHD, "-D", "-e", "-f", str(config)], stdout=log, stderr=log)
+        if self.reaper is None:  # kept across a restart: it reaps what a killed server's sessions leave
+            self.zombies_before = user_zombies(self.users)
+            self.reaper = Subreaper()
+        self.proc = self.reaper.spawn([SSHD, "-D", "-e", "-f", str(config)], self.workdir / "sshd.log")
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -154,6 +168,8 @@ class SshServer:
         raise RuntimeError("sshd did not accept connections in time")
 
     def stop(self) -> None:
+        """Stop sshd, then the subreaper (it kills and reaps what still runs below it); fails if a zombie of
+        the test users is left (one nobody waited for: it would sit there until PID 1 reaps it)."""
         if self.proc and self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -161,6 +177,53 @@ class SshServer:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+        if self.reaper is not None:
+            self.reaper.close()
+            self.reaper = None
+            left = user_zombies(self.users) - self.zombies_before
+            assert not left, f"the sshd sessions left zombies nobody reaps: {describe(left)}"
+
+
+def user_zombies(users: list[str]) -> set[int]:
+    """Zombie processes owned by ``users`` (a zombie keeps its uid in /proc/PID/status)."""
+    uids = {str(pwd.getpwnam(u).pw_uid) for u in users}
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if stat.read_text().rsplit(") ", 1)[1].startswith("Z"):
+                status = stat.with_name("status").read_text()
+                if status.split("\nUid:\t", 1)[1].split()[0] in uids:
+                    found.add(int(stat.parent.name))
+        except (OSError, IndexError):
+            continue  # gone meanwhile
+    return found
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process below ``pid`` (/proc/PID/task/TID/children, recursively)."""
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        for task in Path(f"/proc/{todo.pop()}/task").glob("*/children"):
+            try:
+                kids = {int(p) for p in task.read_text().split()} - found
+            except OSError:
+                continue
+            found |= kids
+            todo.extend(kids)
+    return found
+
+
+def describe(pids: set[int]) -> str:
+    """``PID comm (parent PPID)`` for each pid still there."""
+    parts = []
+    for pid in sorted(pids):
+        try:
+            comm, rest = Path(f"/proc/{pid}/stat").read_text().split(" (", 1)[1].rsplit(") ", 1)
+            parts.append(f"{pid} {comm} ({rest.split()[0]}, parent {rest.split()[1]})")
+        except (OSError, IndexError, ValueError):
+            continue
+    return ", ".join(parts) or "none"
 
 
 def set_password(user: str, password: str) -> None:

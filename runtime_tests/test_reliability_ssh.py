@@ -238,7 +238,7 @@ def procs_working_in(directory: Path) -> list[int]:
 
 
 def is_dead(pid: int) -> bool:
-    """Gone, or a zombie nobody reaps (PID 1 here never does)."""
+    """Gone, or a zombie not reaped yet."""
     try:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].startswith("Z")
     except (OSError, IndexError):
@@ -460,7 +460,8 @@ def _group(pgid: int) -> list[int]:
 @pytest.mark.parametrize("leader", ["alive", "killed"])
 def test_next_connect_reaps_a_dead_session_whose_run_dir_is_gone(server: SshServer, leader: str) -> None:
     """The issue's case: the session died, its run dir is already deleted, and what it started still runs with
-    PPID 1 and a deleted cwd — nothing left to find it by but the pid record kept apart from the run dir.
+    PPID 1 (here: the fixture's subreaper) and a deleted cwd — nothing left to find it by but the pid record
+    kept apart from the run dir.
     "killed": the group's leader (the session shell) is gone too and only an orphaned child is left in it."""
     tag = "sleep 3023"
     tr = SshTransport(settings(server))
@@ -480,11 +481,12 @@ def test_next_connect_reaps_a_dead_session_whose_run_dir_is_gone(server: SshServ
             os.kill(pgid, 9)
             wait_for(lambda: is_dead(pgid))
         else:
-            wait_for(lambda: _stat(pgid)[1] == "1")  # the session shell, once sshd's session process is gone
+            # the session shell, once sshd's session process is gone
+            wait_for(lambda: _stat(pgid)[1] == server.orphans_parent)
         left = _group(pgid)
         assert len(left) == (3 if leader == "killed" else 4)  # sh -c, both sleeps (and the session shell)
         assert all(os.readlink(f"/proc/{p}/cwd").endswith(" (deleted)") for p in left)
-        assert any(_stat(p)[1] == "1" for p in left)  # orphaned: PPID 1
+        assert any(_stat(p)[1] == server.orphans_parent for p in left)  # orphaned (PPID 1 on a board)
         time.sleep(1.0)
         assert [p for p in left if not is_dead(p)] == left  # nothing stopped them
         with SshTransport(settings(server)) as tr2:  # the connect sent SIGKILL; death is the kernel's, async

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from runtime_tests.sshd import SshServer, arm_image_root, keygen, start_server
+from runtime_tests.sshd import SshServer, arm_image_root, descendants, describe, keygen, start_server
 from toolkit.errors import DeviceError, HostKeyError
 from toolkit.transports.ssh import SshSettings, SshTransport
 
@@ -58,6 +58,20 @@ def test_put_run_get_and_cleanup(server: SshServer, tmp_path: Path) -> None:
         killed = tr.run(["sh", "-c", "kill -SEGV $$"])
         assert killed.signal == "SIGSEGV"
     assert not run_dir.exists()
+
+
+def test_a_closed_session_leaves_no_zombie(server: SshServer) -> None:
+    """The session's processes ([priv], the user's sshd, internal-sftp, the holder cat) are orphaned as it
+    ends (the monitor does not wait for its child): below the fixture's subreaper they are reaped within
+    20 ms; re-parented to this machine's PID 1 they stayed zombies for ~2 s."""
+    with SshTransport(settings(server)) as tr:
+        assert tr.run(["true"]).ok
+        session = descendants(server.proc.pid)
+        assert len(session) >= 4, describe(session)  # [priv], USER@notty, internal-sftp, cat
+    deadline = time.monotonic() + 1.0
+    while (left := {p for p in session if Path(f"/proc/{p}").exists()}) and time.monotonic() < deadline:
+        time.sleep(0.02)  # poll interval while the session ends on the server side
+    assert not left, f"not reaped 1 s after close: {describe(left)}"
 
 
 def test_unchanged_file_is_not_sent_again(server: SshServer, tmp_path: Path) -> None:
