@@ -97,3 +97,26 @@ def test_sparkline_and_since() -> None:
     assert parse_since("2d", now) == "2026-11-29T12:00:00+00:00"
     assert parse_since("2026-11-30") == "2026-11-30T00:00:00+00:00"
     assert parse_since(None) is None
+
+
+def test_the_bench_documents_previous_part_is_in_its_published_schema(tmp_path: Path) -> None:
+    """`bench --json` after storing carries `previous` (this change); docs/schemas/bench.schema.json must accept it."""
+    import jsonschema
+
+    from toolkit.schemas import json_schemas
+
+    store = ResultsStore(tmp_path / "r.sqlite")
+    store.append(_fields(1.0))
+    store.append(_fields(1.5))
+    change = latency_trend(store, "net.tflite", "t").points[-1].change.to_dict()
+    schema = json_schemas()["bench"]
+    part = {"$defs": schema.get("$defs", {}), **schema["properties"]["previous"]}
+    jsonschema.validate(change, part)
+    jsonschema.validate(None, part)
+    with_typo = {**change, "verdict": "slow"}
+    try:
+        jsonschema.validate(with_typo, part)
+    except jsonschema.ValidationError:
+        pass
+    else:
+        raise AssertionError("a verdict outside slower/faster/same validated")

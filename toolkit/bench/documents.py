@@ -290,6 +290,22 @@ class McuEstimate(Strict):
     timing: Literal["estimated"] = "estimated"
 
 
+class LatencyChange(Strict):
+    """After storing: the change against the previous stored result of the same setup (toolkit.bench.history)."""
+
+    previous_id: int
+    current_id: int
+    previous_p50_ms: float
+    current_p50_ms: float
+    ratio: float
+    verdict: Literal["slower", "faster", "same"]
+    timing: Timing
+    threshold: float
+    regression: bool
+    gating: bool = Field(description="a regression on a measured or estimated figure (a CI gate may fail on it)")
+    message: str
+
+
 def _runner_kind(doc: Any) -> str:
     """Which program's output sits under ``runner`` (so a wrong field is reported against that one only)."""
     get = doc.get if isinstance(doc, dict) else lambda key, default=None: getattr(doc, key, default)
@@ -325,3 +341,5 @@ class BenchDocument(Strict):
     per_op: PerOp | None = Field(None, description="bench --per-op: measured per-op times (docs/schemas/bench.md)")
     mcu_estimate: McuEstimate | None
     runner: RunnerPart
+    previous: LatencyChange | None = Field(None, description="after storing: the change against the previous "
+                                           "result of the same setup, null for the first; absent when not stored")
