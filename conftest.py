@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -17,6 +18,12 @@ SHARED_CACHE = os.environ.get("EDGETK_TEST_CACHE", str(REPO / ".venv" / "edgetk-
 # shared cache and a throwaway home, so nothing a test run does lands in the user's own directories.
 os.environ["EDGETK_CACHE"] = SHARED_CACHE
 os.environ["EDGETK_HOME"] = tempfile.mkdtemp(prefix="edgetk-test-home-")
+# A test run started as a background job or under nohup inherits SIGINT / SIGHUP ignored, and every child
+# (the CLI, the adb peer's shells) with it: the signal tests would then test the launcher, not edgetk, which
+# keeps an ignored signal ignored. Children of this run start with the default actions.
+for _sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+    if signal.getsignal(_sig) is signal.SIG_IGN:
+        signal.signal(_sig, signal.default_int_handler if _sig == signal.SIGINT else signal.SIG_DFL)
 
 
 @pytest.fixture(autouse=True)
