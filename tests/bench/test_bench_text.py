@@ -62,3 +62,19 @@ def test_the_fleet_table_keeps_its_timing_column_whole_at_80_columns(tmp_path: P
     assert (cells[1], cells[-4], cells[-2], cells[-1]) == ("host-x86_64", f"{mean:.3f}", "2", "measured")
     [failed] = [line for line in lines if line.startswith("pi: FAILED: ")]  # its reason below the table, whole
     assert "unknown target 'no-such-target'" in " ".join(out.split("pi: FAILED: ", 1)[1].split())
+
+
+def test_every_figure_of_a_measured_bench_says_its_provenance(capsys: pytest.CaptureFixture[str]) -> None:
+    """The roofline's ideal is the cost model over the descriptor's peak: it said no provenance beside measured
+    figures; a TFLM arena from this host said "(measured)", the word for a device."""
+    doc = _phone_doc()
+    doc["roofline"] = {"total_macs": 1000, "peak_macs_per_s": 1e9, "ideal_ms": 0.364, "efficiency": 0.044,
+                       "latency_ms": 8.25, "timing": "measured", "emulated": False, "estimated": False}
+    render(doc)
+    out = " ".join(capsys.readouterr().out.split())  # rich wraps it at a space at 80 columns
+    assert "roofline: ideal 0.364 ms at peak → efficiency 4.4% (ideal estimated; against the measured p50)" in out
+    tflm = dict(doc, timing="host-run", roofline=None, runner={**doc["runner"], "tool": None,
+                                                                "arena": {"total_bytes": 20432}})
+    render(tflm)
+    out = capsys.readouterr().out
+    assert "TFLM arena: 20,432 bytes (host-run: TFLM on this host)" in out and "(measured)" not in out

@@ -160,3 +160,14 @@ def test_one_op_is_named_in_the_title_and_a_rules_fix_is_said_once_for_its_group
     assert "fallback DENSIFY: falls back to CPU (op 8)" in lines and "fallback TILE: falls back to CPU (op 3)" in lines
     assert sum(line.startswith("  fix: ") for line in lines) == 1 and lines[-1].startswith("  fix: fine if")
     assert not any(line.startswith("  ops:") for line in lines)
+
+
+def test_verify_text_calls_the_tflm_arena_host_run() -> None:
+    """TFLM ran on this x86_64 host (64-bit structs): its arena total is not a device's measurement."""
+    from toolkit.report.verify_text import verify_lines
+
+    result = {"target": "cortex-m4", "verdict": "runs", "predicted_verdict": "runs", "arena_measured_bytes": 20432,
+              "runtime_outcomes": [{"outcome": "runs", "label": "TFLM, arena = RAM 655,360 B",
+                                    "provenance": "host-run"}]}
+    text = "\n".join(verify_lines({"results": [result]}, width=80))
+    assert "cortex-m4: runs, predicted runs; TFLM arena 20,432 B (host-run)" in text and "measured" not in text

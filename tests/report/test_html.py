@@ -96,7 +96,7 @@ def test_mcu_latency_is_the_estimate_and_host_tflm_time_is_relative_only(make_mo
     page = render_html([doc])
     summary = page[page.index("<h2>Summary</h2>"):page.index("<h2>Details</h2>")]
     assert "39.8 ms (estimated)" in summary and "0.55" not in summary
-    assert "arena 24 KiB of 640 KiB RAM (4%) (measured)" in summary
+    assert "arena 24 KiB of 640 KiB RAM (4%) (host-run)" in summary  # TFLM ran on this host (was "measured")
     measured = page[page.index("Latency per target"):page.index("Relative comparisons only")]
     assert "<td>tiny.tflite @ cortex-m4</td><td>estimated</td>" in measured and "39.8" in measured
     assert "host-run" not in measured.split("<table>")[-1]  # the measured/estimated table has no host-run row
@@ -127,3 +127,22 @@ def test_heat_map_marks_a_model_that_does_not_fit_the_ram(make_model) -> None:
     assert "<td>(fits RAM / flash)</td><td>does not run</td>" in heat
     summary = page[page.index("<h2>Summary</h2>"):page.index("<h2>Details</h2>")]
     assert 'class="fail"' in summary and "327680 bytes of RAM" in summary
+
+
+def test_a_verified_check_is_not_called_predicted_and_a_wrong_prediction_is_loud(make_model) -> None:
+    """`check --verify --json` then `report --html`: the summary said "runs (predicted)" for what a runtime had
+    just run, and "does-not-run (predicted)" for a verdict the tries had turned over, without PREDICTION WRONG."""
+    from toolkit.model import load_model
+    from toolkit.targets import check_model
+
+    model = load_model(make_model("v.tflite", "RELU"))
+    doc = json.loads(json.dumps(check_model(model, ["cortex-m4", "host-x86_64"]).to_dict()))
+    m4, host = doc["results"]
+    m4.update(evidence="verified", predicted_verdict="runs", prediction_wrong=False, arena_measured_bytes=20432,
+              arena_source="measured")  # what verify_report puts in after a TFLM try on this host
+    host.update(verdict="does-not-run", evidence="verified", predicted_verdict="runs", prediction_wrong=True)
+    page = render_html([dict(doc, _file="check.json")])
+    summary = page[page.index("<h2>Summary</h2>"):page.index("<h2>Details</h2>")]
+    assert "(predicted)" not in summary
+    assert "runs (verified here)" in summary and "arena 20 KiB of 640 KiB RAM (3%) (host-run)" in summary
+    assert "does-not-run (verified here) — PREDICTION WRONG: check predicted runs" in summary

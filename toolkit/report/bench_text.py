@@ -133,13 +133,15 @@ def render(doc: dict[str, Any]) -> None:
 
             render_phone_gpu(console, runner)
     if runner.get("arena"):
-        console.print(f"TFLM arena: {runner['arena'].get('total_bytes', '?'):,} bytes (measured)")
+        console.print(f"TFLM arena: {runner['arena'].get('total_bytes', '?'):,} bytes ({timing}: TFLM on this host)")
     if doc.get("roofline"):
         r = doc["roofline"]
         note = f" ({r.get('timing')} timing: not meaningful for the device)" if r.get("timing") not in (
             "measured", "estimated") else ""
         if r.get("estimated"):
             note = f" (estimated: against the MCU latency estimate {_ms(r['latency_ms'])} ms)"
+        if not note:  # the ideal is the cost model's MACs over the descriptor's peak: an estimate beside a timing
+            note = f" (ideal estimated; against the {r.get('timing')} p50)"
         console.print(f"roofline: ideal {_ms(r['ideal_ms'])} ms at peak → efficiency {r['efficiency']:.1%}{note}")
     if doc.get("mcu_estimate"):
         _render_mcu(console, doc["mcu_estimate"])

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from toolkit.provenance import ABSOLUTE_TIMINGS
+from toolkit.provenance import ABSOLUTE_TIMINGS, HOST_RUN
 from toolkit.report.sections import headline_row
 
 SUMMARY_HEADERS = ["model", "target", "verdict", "why", "latency (p50)", "numerics", "memory vs budget"]
@@ -22,6 +22,8 @@ class SummaryRow:
     model: str
     target: str
     predicted: str | None = None  # the check's verdict
+    verified_over: str | None = None  # check --verify: the static prediction its runtime tries replaced
+    verified_wrong: bool = False  # check --verify: the tries contradicted that prediction
     ran: bool = False  # a bench ran it
     fits: bool = True  # no memory error from the bench or the check
     why: list[str] = field(default_factory=list)
@@ -45,6 +47,9 @@ class SummaryRow:
             if self.predicted and self.predicted not in ("runs", "delegate-fallback"):
                 return f"runs (benchmarked) — PREDICTION WRONG: check said {self.predicted}"
             return "runs (benchmarked)"
+        if self.predicted and self.verified_over:
+            loud = f" — PREDICTION WRONG: check predicted {self.verified_over}" if self.verified_wrong else ""
+            return f"{self.predicted} (verified here)" + loud
         if self.predicted:
             return f"{self.predicted} (predicted)"
         return self.compare or "-"
@@ -102,11 +107,15 @@ def _from_check(rows: _Rows, doc: dict) -> None:
     for res in doc["results"]:
         row = rows.at(model, res["target"])
         row.predicted = res["verdict"]
+        if res.get("evidence") == "verified" and res.get("predicted_verdict"):  # --verify: its tries decided
+            row.verified_over, row.verified_wrong = res["predicted_verdict"], bool(res.get("prediction_wrong"))
         errors = [f for f in res["findings"] if f.get("severity") == "error"]
         if any(f.get("rule") in ("arena_over_ram", "model_over_flash") for f in errors):
             row.fits = False
         row.why += [f["message"] for f in errors[:1]]
-        if row.memory == "-" and res.get("arena_estimate_bytes"):
+        if row.memory == "-" and res.get("arena_measured_bytes"):  # --verify's TFLM try on this host
+            row.memory = _memory(res["arena_measured_bytes"], "arena", res["target"]) + f" ({HOST_RUN})"
+        elif row.memory == "-" and res.get("arena_estimate_bytes"):
             row.memory = _memory(res["arena_estimate_bytes"], "arena ≈", res["target"]) + " (estimated)"
 
 
@@ -138,7 +147,7 @@ def _from_bench(rows: _Rows, doc: dict) -> None:
             row.numerics = "outputs finite (random inputs)" if finite else "NON-FINITE outputs"
         arena = (runner.get("arena") or {}).get("total_bytes")
         if arena is not None:
-            row.memory = _memory(arena, "arena", row.target) + " (measured)"
+            row.memory = _memory(arena, "arena", row.target) + f" ({timing})"  # TFLM here: host-run
         elif runner.get("peak_rss_bytes"):
             row.memory = _memory(runner["peak_rss_bytes"], "peak RSS", row.target) + f" ({timing})"
 

@@ -20,7 +20,7 @@ def verify_lines(report: Any, width: int | None = None) -> list[str]:
         predicted = field_of(r, "predicted_verdict")  # None: no runtime was tried, the verdict is the prediction
         head = f"{field_of(r, 'target')}: {field_of(r, 'verdict')}" + (
             f", predicted {predicted}" if predicted else " (predicted: no runtime was tried)")
-        lines += wrap_text(head + (f"; TFLM arena measured {arena:,} B" if arena else ""), width, indent="    ",
+        lines += wrap_text(head + (f"; TFLM arena {arena:,} B (host-run)" if arena else ""), width, indent="    ",
                        first="  ")
         for o in field_of(r, "outcomes") or field_of(r, "runtime_outcomes") or []:
             why = field_of(o, "message") if field_of(o, "outcome") != "runs" else None
