@@ -37,6 +37,24 @@ def test_different_math_is_a_numerics_regression(make_model) -> None:
     assert [f["kind"] for f in cmp.findings if f["severity"] == "regression"] == ["numerics"]
 
 
+def test_compare_text_says_its_verdict_first_and_where_each_figure_came_from(make_model) -> None:
+    """At 80 columns the verdict was only the last line; MACs (the cost model's) and the numerics run (LiteRT on
+    this host) said no provenance."""
+    from rich.console import Console
+
+    from toolkit.report.terminal import render_comparison
+
+    cmp = compare_models(make_model("new.tflite", "RELU"), make_model("old.tflite", "TANH"))
+    console = Console(record=True, width=80)
+    render_comparison(cmp.to_dict(), console)
+    lines = console.export_text().splitlines()
+    assert lines[0] == "new.tflite vs old.tflite: regression (1 regression, 1 info)", lines[0]
+    assert lines[-1] == "verdict: regression"
+    text = " ".join(" ".join(lines).split())
+    assert "│ MACs (estimated) │ 0 │ 0 │" in text
+    assert "numerics vs old (host-run: LiteRT on this host): max abs" in text
+
+
 def test_tolerance_decides_small_shifts(make_model) -> None:
     new = make_model("new.tflite", add_const=1e-3)
     old = make_model("old.tflite", add_const=0.0)

@@ -20,7 +20,8 @@ def _side_rows(doc: dict) -> list[tuple[str, str, str]]:
     def val(side: dict, key: str) -> str:
         return "-" if not side else m(side.get(key))
     rows = [(k, val(new, k), val(old, k) if old else "not converted")
-            for k in ("producer", "size_bytes", "subgraphs", "operators", "total_macs")]
+            for k in ("producer", "size_bytes", "subgraphs", "operators")]
+    rows.append(("MACs (estimated)", val(new, "total_macs"), val(old, "total_macs") if old else "-"))  # cost model
     rows.append(("flex/custom ops", m(", ".join(new["flex_ops"] + new["custom_ops"]) or "none"),
                  m(", ".join(old["flex_ops"] + old["custom_ops"]) or "none") if old else "-"))
     return rows
@@ -34,6 +35,7 @@ def render_comparison(doc: dict, console: Any = None) -> None:
     from toolkit.report.verdicts import target_cells
 
     console = console or Console()
+    console.print(_summary_line(doc), highlight=False)
     sides = Table(title="new vs old", show_lines=False)
     for col in ("", "new", "old"):
         sides.add_column(col)
@@ -84,11 +86,29 @@ def render_comparison(doc: dict, console: Any = None) -> None:
     console.print(f"verdict: [{style}]{m(doc['verdict'])}[/]")
 
 
+def _summary_line(doc: dict) -> str:
+    """The verdict first, with the findings counted by severity (the full list and the verdict end the output)."""
+    from collections import Counter
+
+    counts = Counter(f["severity"] for f in doc["findings"])
+    order = [*_SEVERITY_STYLE, *sorted(set(counts) - set(_SEVERITY_STYLE))]  # regressions first
+    found = ", ".join(f"{counts[s]} {s}" for s in order if counts[s]) or "no findings"
+    old = (doc.get("old") or {}).get("path") or "the old converter's output"
+    style = "bold red" if doc["verdict"] == "regression" else "bold green"
+    return (f"{m(_name(doc['new']['path']))} vs {m(_name(old))}: [{style}]{m(doc['verdict'])}[/] ({m(found)})")
+
+
+def _name(path: str) -> str:
+    from pathlib import Path
+
+    return Path(path).name
+
+
 def _render_numerics(num: dict | None, console: Any) -> None:
     if not num:
         return
     for against in ("old", "reference"):
         worst = num.get(f"max_abs_vs_{against}")
         if worst is not None:
-            console.print(f"numerics vs {against}: max abs {worst:.3g}, max rel {num[f'max_rel_vs_{against}']:.3g} "
+            console.print(f"numerics vs {against} (host-run: LiteRT on this host): max abs {worst:.3g}, max rel {num[f'max_rel_vs_{against}']:.3g} "
                           f"(seed {num['seed']}, atol {num['atol']:g}, rtol {num['rtol']:g})")
