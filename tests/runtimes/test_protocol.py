@@ -103,6 +103,14 @@ def test_the_issue_cases_now_agree(models: dict[str, Path]) -> None:
     assert "No module named 'numpy'" in bare.message
 
 
+def test_a_missing_kernel_error_is_one_line_that_points_at_the_fix(models: dict[str, Path]) -> None:
+    """`bench sel.tflite -t cortex-m4` said only "the runtime has no kernel for CUSTOM (...)": no fix."""
+    missing = classify(_run(_argv(Kind.MISSING_KERNEL, models)), "host-x86_64")
+    message = str(missing.error("m.tflite", "host-x86_64"))
+    assert message.startswith("m.tflite on host-x86_64: the runtime has no kernel for ") and "\n" not in message
+    assert message.endswith("; `edgetk check m.tflite -t host-x86_64` lists every op it lacks, with a fix")
+
+
 def test_a_foreign_schema_is_refused_by_name() -> None:
     result = RunResult(("r",), 0, json.dumps({"schema": "edgetk.runner/99"}), "", 0.1)
     outcome = classify(result, "pi")

@@ -208,7 +208,8 @@ class RunnerOutcome:
             return RuntimeCrashError(f"the runtime died running {where} during {self.phase or 'start-up'}",
                                      signal_name=self.signal)
         if kind is Kind.MISSING_KERNEL:
-            return RuntimeCrashError(f"{where}: the runtime has no kernel for {self.op} ({message})")
+            return RuntimeCrashError(f"{where}: the runtime has no kernel for {self.op} ({message}); `edgetk check "
+                                     f"{model_name} -t {target_name}` lists every op it lacks, with a fix")
         if kind in (Kind.NO_RESULT, Kind.SCHEMA_MISMATCH):
             return DeviceError(message)
         return RuntimeCrashError(f"{where}: {message}", op=self.op)
