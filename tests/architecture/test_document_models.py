@@ -145,3 +145,19 @@ def test_the_views_emit_exactly_the_fields_of_their_generated_document_parts() -
         for part, emitted in pairs:
             assert list(emitted) == list(part.model_fields), part.__name__
             part.model_validate(emitted, strict=True)  # JSON arrays where the views hold tuples
+
+
+def test_the_convert_document_is_the_conversion_report_with_its_schema_and_legacy() -> None:
+    from toolkit.convert.documents import ConversionReport, ConvertDocument, RuntimeCheck
+
+    report = ConversionReport("m.h5", "m.tflite", "keras", ops={"ADD": 1}, rnn_form="fused",
+                              numerics=[RuntimeCheck(runtime="litert", ok=True)],
+                              targets=[{"target": "t", "verdict": "runs", "findings": []}])
+    assert list(ConvertDocument.model_fields) == ["schema_", *ConversionReport.__dataclass_fields__, "legacy"]
+    doc = report.to_json()
+    assert list(doc) == ["schema", *ConversionReport.__dataclass_fields__]
+    assert ConvertDocument.model_validate(doc, strict=True).numerics[0].runtime == "litert"
+    required = ConvertDocument.model_json_schema(by_alias=True)["required"]
+    assert "notes" not in required and "numerics_verdict" not in required and "targets" in required
+    with pytest.raises(ValidationError, match="rnn_form"):
+        ConvertDocument.model_validate({**doc, "rnn_form": "unrolled"})

@@ -3,17 +3,21 @@
 docs/schemas/convert.schema.json is generated from ``ConvertDocument`` (`make docs`); a test validates real
 conversion reports and `report` validates its inputs with it. Prose: docs/schemas/convert.md. The failure
 document (``{"error", "note", "errors"}``, exit 5) has no schema name and is not a `report` input.
-``OutputError``, ``RuntimeCheck`` and ``NumericsVerdict`` are also what the conversion builds (one definition).
+``OutputError``, ``RuntimeCheck`` and ``NumericsVerdict`` are also what the conversion builds (one definition);
+``ConvertDocument`` is generated from ``ConversionReport``, the dataclass the conversion fills.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from dataclasses import dataclass, field, fields
+from typing import Any, Literal
 
 from pydantic import Field
 
-from toolkit.documents import Record, Strict
+from toolkit.documents import Record, Strict, model_of
 from toolkit.targets.documents import CheckFinding
+
+REPORT_SCHEMA = "edgetk.convert/1"
 
 
 class OutputError(Record):
@@ -86,25 +90,52 @@ class Legacy(Strict):
     log_tail: str
 
 
-class ConvertDocument(Strict):
-    schema_: Literal["edgetk.convert/1"] = Field(alias="schema")
+@dataclass
+class ConversionReport:
+    """The conversion report: printed by the CLI, written by --report as "edgetk.convert/1" JSON.
+
+    A dataclass the conversion fills as it goes; ``ConvertDocument`` below is generated from it."""
+
     source: str
     output: str
-    frontend: str = Field(description="saved_model / keras / python / graphdef")
-    ops: dict[str, int]
-    size_bytes: int
-    builtin_only: bool
-    convert_seconds: float
-    total_seconds: float
-    input_shapes: list[list[int]]
-    rnn_form: Literal["fused", "loop"] | None
-    quantize: str
-    fixes: list[str]
-    warnings: list[str]
-    notes: list[str] = Field(default_factory=list)
-    numerics: list[RuntimeCheck]
-    numerics_verdict: NumericsVerdict | None = Field(None, description="absent in a document written before "
-                                                                   "edgetk gave a verdict")
-    quantization_error: list[OutputError]
-    targets: list[TargetRow]
-    legacy: Legacy | None = None
+    frontend: str = field(metadata={"description": "saved_model / keras / python / graphdef"})
+    ops: dict[str, int] = field(default_factory=dict)
+    size_bytes: int = 0
+    builtin_only: bool = True
+    convert_seconds: float = 0.0
+    total_seconds: float = 0.0
+    input_shapes: list[list[int]] = field(default_factory=list)
+    rnn_form: Literal["fused", "loop"] | None = None  # None when the model has no RNN layer
+    quantize: str = "none"
+    fixes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the front-end did: signature used, graph rewrites
+    numerics: list[RuntimeCheck] = field(default_factory=list)
+    numerics_verdict: NumericsVerdict | None = field(default=None, metadata={
+        "description": "absent in a document written before edgetk gave a verdict"})
+    quantization_error: list[OutputError] = field(default_factory=list)
+    targets: list[dict[str, Any]] = field(default_factory=list)  # TargetRow's fields (toolkit.convert.api)
+
+    def to_model(self) -> ConvertDocument:
+        """The ``edgetk.convert/1`` document as its typed model."""
+        values = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        values["targets"] = [TargetRow.model_validate(row) for row in self.targets]
+        return ConvertDocument(schema=REPORT_SCHEMA, **values)
+
+    def to_json(self) -> dict[str, Any]:
+        """The document, emitted by its model: every field, a target row with the fields it has."""
+        model = self.to_model()
+        doc = model.model_dump(by_alias=True, exclude={"targets", "legacy"})
+        doc["targets"] = [row.model_dump(exclude_unset=True) for row in model.targets]
+        return doc
+
+
+class _Head(Strict):
+    # the document's first key, before the report's fields
+    schema_: Literal["edgetk.convert/1"] = Field(alias="schema")
+
+
+#: every field the conversion report has beside the two added later within /1
+_ALWAYS = [f.name for f in fields(ConversionReport) if f.name not in ("notes", "numerics_verdict")]
+ConvertDocument = model_of(ConversionReport, name="ConvertDocument", base=_Head, required=_ALWAYS,
+                           types={"targets": list[TargetRow]}, add={"legacy": (Legacy | None, Field(None))})

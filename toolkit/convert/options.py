@@ -1,23 +1,28 @@
 """What a conversion is asked to do (ConvertOptions) and what it gives back (ConversionReport).
 
-Both are plain dataclasses that round-trip through JSON, because the TensorFlow work runs in a child process
-(toolkit.convert.worker) and the request/result cross the process boundary as JSON documents. The report's
-parts (OutputError, RuntimeCheck, NumericsVerdict) are the typed models of edgetk.convert/1
-(toolkit.convert.documents), re-exported here.
+ConvertOptions is a plain dataclass that round-trips through JSON, because the TensorFlow work runs in a child
+process (toolkit.convert.worker) and the request crosses the process boundary as a JSON document. The report
+(ConversionReport) and its parts (OutputError, RuntimeCheck, NumericsVerdict) live with the typed models of
+edgetk.convert/1 they are the one declaration of (toolkit.convert.documents), and are re-exported here.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
-from toolkit.convert.documents import ConvertDocument, NumericsVerdict, OutputError, RuntimeCheck, TargetRow
+from toolkit.convert.documents import (
+    REPORT_SCHEMA,
+    ConversionReport,
+    NumericsVerdict,
+    OutputError,
+    RuntimeCheck,
+)
 
 RNN_MODES = ("auto", "fused", "loop")
 QUANTIZE_MODES = ("none", "dynamic", "float16", "int8", "int16x8")
 FORMATS = ("auto", "saved_model", "keras", "python", "graphdef")
-REPORT_SCHEMA = "edgetk.convert/1"
-__all__ = ["ConversionReport", "ConvertOptions", "NumericsVerdict", "OutputError", "RuntimeCheck"]
+__all__ = ["REPORT_SCHEMA", "ConversionReport", "ConvertOptions", "NumericsVerdict", "OutputError", "RuntimeCheck"]
 
 
 @dataclass(frozen=True)
@@ -56,40 +61,3 @@ class ConvertOptions:
         for key in ("input_arrays", "output_arrays", "targets"):
             data[key] = tuple(data.get(key) or ())
         return cls(**data)
-
-
-@dataclass
-class ConversionReport:
-    """The conversion report: printed by the CLI, written by --report as "edgetk.convert/1" JSON."""
-
-    source: str
-    output: str
-    frontend: str
-    ops: dict[str, int] = field(default_factory=dict)
-    size_bytes: int = 0
-    builtin_only: bool = True
-    convert_seconds: float = 0.0
-    total_seconds: float = 0.0
-    input_shapes: list[list[int]] = field(default_factory=list)
-    rnn_form: str | None = None  # "fused" | "loop" | None when the model has no RNN layer
-    quantize: str = "none"
-    fixes: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # what the front-end did: signature used, graph rewrites
-    numerics: list[RuntimeCheck] = field(default_factory=list)
-    numerics_verdict: NumericsVerdict | None = None
-    quantization_error: list[OutputError] = field(default_factory=list)
-    targets: list[dict[str, Any]] = field(default_factory=list)
-
-    def to_model(self) -> ConvertDocument:
-        """The ``edgetk.convert/1`` document as its typed model (toolkit.convert.documents)."""
-        fields = {name: getattr(self, name) for name in self.__dataclass_fields__}
-        fields["targets"] = [TargetRow.model_validate(row) for row in self.targets]
-        return ConvertDocument(schema=REPORT_SCHEMA, **fields)
-
-    def to_json(self) -> dict[str, Any]:
-        """The document, emitted by its model: every field, a target row with the fields it has."""
-        model = self.to_model()
-        doc = model.model_dump(by_alias=True, exclude={"targets", "legacy"})
-        doc["targets"] = [row.model_dump(exclude_unset=True) for row in model.targets]
-        return doc
