@@ -29,6 +29,7 @@ def test_json_is_the_versioned_document_with_cost(run_cli, lstm_model: Path) -> 
     assert doc["producer"] == "MLIR Converted."
     assert doc["cost"]["total_macs"] == 5 * (3 * 16 + 4 * 16) + 4 * 2  # WHILE body x 5 steps
     assert doc["cost"]["has_loops"] is True and doc["cost"]["unknown_trip_counts"] is False
+    assert doc["cost"]["provenance"] == "estimated"  # the terminal says "cost (estimated)"; the JSON said nothing
     assert {op["trip_count"] for op in doc["cost"]["ops"] if op["subgraph"] == 2} == {5}
     assert len(doc["cost"]["ops"]) == sum(len(sg["operators"]) for sg in doc["subgraphs"])
 

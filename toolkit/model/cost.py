@@ -67,6 +67,9 @@ class ModelCost:
     has_loops: bool  # some ops sit in a WHILE (cond or body)
     #: some WHILE's trip count is not static: its body counted once
     unknown_trip_counts: bool = field(default=False, kw_only=True)
+    #: said in every output: these figures come from this model, never from a run
+    provenance: str = field(default="estimated", kw_only=True, metadata={
+        "description": "every figure here is the static cost model's, never a measurement"})
     ops: list[OpCost]
 
     def to_dict(self) -> dict[str, Any]:

@@ -50,7 +50,8 @@ class Buffers(Strict):
 
 #: generated from the cost model's dataclasses (toolkit.model.cost)
 OpCost = model_of(cost.OpCost, required=True)
-Cost = model_of(cost.ModelCost, name="Cost", required=True, types={"ops": list[OpCost]})
+Cost = model_of(cost.ModelCost, name="Cost", required=True,
+                types={"ops": list[OpCost], "provenance": Literal["estimated"]})
 
 
 class InspectDocument(Strict):
