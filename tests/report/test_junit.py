@@ -42,6 +42,18 @@ def test_compare_suite_marks_regressing_targets() -> None:
     assert set(cases) == {"new.tflite on rpi4-arm64", "new.tflite on host-x86_64"}
     assert cases["new.tflite on rpi4-arm64"].get("message") == "rpi4: old runs, new not"
     assert cases["new.tflite on host-x86_64"] is None
+    props = {c.get("name"): {p.get("name"): p.get("value") for p in c.iter("property")} for c in root.iter("testcase")}
+    assert props["new.tflite on host-x86_64"]["evidence"] == "static"  # was absent: no provenance for "runs"
+
+
+def test_compare_suite_says_a_verdict_a_run_decided() -> None:
+    doc = {"new": {"path": "new.tflite"}, "numerics": None, "latency": [], "findings": [],
+           "targets": [{"target": "host-x86_64", "new_verdict": "does-not-run", "old_verdict": "runs",
+                        "change": "regression", "evidence": "numerics", "predicted_new_verdict": "runs",
+                        "prediction_wrong": True}]}
+    case = ET.fromstring(junit_xml([compare_suite(doc)])).find("testsuite/testcase")
+    props = {p.get("name"): p.get("value") for p in case.iter("property")}
+    assert (props["evidence"], props["predicted_new"], props["prediction_wrong"]) == ("numerics", "runs", "true")
 
 
 def test_special_characters_stay_well_formed() -> None:

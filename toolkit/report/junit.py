@@ -169,7 +169,7 @@ def compare_suite(doc: dict) -> JUnitSuite:
             name=f"{model} on {row['target']}", classname=classname,
             failure=mine[0] if mine else None, details="\n".join(mine),
             properties={"new": row["new_verdict"], "old": str(row["old_verdict"]), "change": row["change"],
-                        **timed.get(row["target"], {})},
+                        **_support_evidence(row), **timed.get(row["target"], {})},
         ))
     covered = {row["target"] for row in doc["targets"]}
     for row in doc["latency"]:  # benched targets that were not also checked
@@ -186,6 +186,16 @@ def compare_suite(doc: dict) -> JUnitSuite:
                                classname=classname, failure=failing[0] if failing else None,
                                details="\n".join(failing)))
     return JUnitSuite(name=f"edgetk compare {model}", cases=cases)
+
+
+def _support_evidence(row: dict) -> dict[str, str]:
+    """Where a compare target's verdicts came from: the static op tables, or a run that decided them."""
+    evidence = str(row.get("evidence") or "static")
+    props = {"evidence": evidence}  # the document's word, as check's cases say it ("static": the op tables)
+    if evidence != "static":
+        props["predicted_new"] = str(row.get("predicted_new_verdict"))
+        props["prediction_wrong"] = str(bool(row.get("prediction_wrong"))).lower()
+    return props
 
 
 def latency_properties(row: dict) -> dict[str, str]:
