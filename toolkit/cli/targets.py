@@ -43,13 +43,11 @@ def show_cmd(
     if as_json:
         typer.echo(json.dumps(document("edgetk.target/1", {**doc, "source_file": target.source_file}), indent=1))
         return
-    from toolkit.text import inert
+    from toolkit.report.columns import terminal_width
+    from toolkit.report.target_text import target_lines
 
-    typer.echo(f"# {inert(target.name)} — {inert(target.title)}\n# from {inert(str(target.source_file))}")
-    for key, value in doc.items():
-        if value in (None, [], {}, ""):
-            continue
-        typer.echo(f"{key}: {json.dumps(value)}")  # JSON escapes every control character (\u001b)
+    for line in target_lines(target.name, target.title, str(target.source_file), doc, terminal_width()):
+        typer.echo(line)
 
 
 @targets_app.command("probe")
