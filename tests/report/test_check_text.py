@@ -171,3 +171,14 @@ def test_verify_text_calls_the_tflm_arena_host_run() -> None:
                                     "provenance": "host-run"}]}
     text = "\n".join(verify_lines({"results": [result]}, width=80))
     assert "cortex-m4: runs, predicted runs; TFLM arena 20,432 B (host-run)" in text and "measured" not in text
+
+
+def test_the_summary_counts_read_as_english_for_one() -> None:
+    """`check selfie_segmentation.tflite -t rpi4-arm64` said "1 target: 1 do not run" and "1 findings"."""
+    doc = _doc_with_evidence()
+    doc["results"] = doc["results"][:1]
+    doc["results"][0]["findings"] = doc["results"][0]["findings"][:1]
+    text = " ".join(" ".join(render_check(doc, width=80)).split())
+    assert "1 target: 1 does not run" in text and "1 finding in 1 group" in text
+    assert "2 targets: 1 runs, 1 does not run" in " ".join(" ".join(render_check(_doc_with_evidence(),
+                                                                              width=80)).split())

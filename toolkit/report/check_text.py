@@ -224,8 +224,9 @@ def _counts_line(results: Sequence[Any]) -> str:
     counts = {v: 0 for v in _VERDICT_ORDER}
     for r in results:
         counts[str(field_of(r, "verdict"))] = counts.get(str(field_of(r, "verdict")), 0) + 1
-    words = {"runs": "run", "delegate-fallback": "with delegate fallback", "does-not-run": "do not run"}
-    parts = [f"{n} {words.get(v, v)}" for v, n in counts.items() if n]
+    words = {"runs": ("runs", "run"), "delegate-fallback": ("with delegate fallback",) * 2,
+             "does-not-run": ("does not run", "do not run")}
+    parts = [f"{n} {words.get(v, (v, v))[n != 1]}" for v, n in counts.items() if n]
     return f"{len(results)} target{'s' if len(results) != 1 else ''}: " + ", ".join(parts)
 
 
@@ -286,7 +287,8 @@ def render_check(report: Any, *, width: int | None = None, verbose: bool = False
         total = sum(len(g.instances) for g in groups)
         note = "" if verbose else "; --verbose lists every instance"
         plural = "s" if len(groups) != 1 else ""
-        lines += ["", *wrap_text(f"{total} findings in {len(groups)} group{plural} (by rule and op){note}:", width,
+        findings = "finding" if total == 1 else "findings"
+        lines += ["", *wrap_text(f"{total} {findings} in {len(groups)} group{plural} (by rule and op){note}:", width,
                              indent="", first="")]
         for n, group in enumerate(groups):
             fix_below = n + 1 < len(groups) and groups[n + 1].rule == group.rule and groups[n + 1].fix == group.fix
