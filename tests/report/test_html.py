@@ -140,9 +140,12 @@ def test_a_verified_check_is_not_called_predicted_and_a_wrong_prediction_is_loud
     m4, host = doc["results"]
     m4.update(evidence="verified", predicted_verdict="runs", prediction_wrong=False, arena_measured_bytes=20432,
               arena_source="measured")  # what verify_report puts in after a TFLM try on this host
-    host.update(verdict="does-not-run", evidence="verified", predicted_verdict="runs", prediction_wrong=True)
+    host.update(verdict="does-not-run", evidence="verified", predicted_verdict="runs", prediction_wrong=True,
+                findings=[{"rule": "arena_over_ram", "severity": "error", "message": "static: arena too big"},
+                          {"rule": "verified_does_not_run", "severity": "error", "message": "LiteRT: Failed to resize"}])
     page = render_html([dict(doc, _file="check.json")])
     summary = page[page.index("<h2>Summary</h2>"):page.index("<h2>Details</h2>")]
     assert "(predicted)" not in summary
     assert "runs (verified here)" in summary and "arena 20 KiB of 640 KiB RAM (3%) (host-run)" in summary
     assert "does-not-run (verified here) — PREDICTION WRONG: check predicted runs" in summary
+    assert "LiteRT: Failed to resize" in summary and "static: arena too big" not in summary  # the run's words

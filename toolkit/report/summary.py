@@ -110,6 +110,7 @@ def _from_check(rows: _Rows, doc: dict) -> None:
         if res.get("evidence") == "verified" and res.get("predicted_verdict"):  # --verify: its tries decided
             row.verified_over, row.verified_wrong = res["predicted_verdict"], bool(res.get("prediction_wrong"))
         errors = [f for f in res["findings"] if f.get("severity") == "error"]
+        errors.sort(key=lambda f: f.get("rule") != "verified_does_not_run")  # the run's own words lead the why
         if any(f.get("rule") in ("arena_over_ram", "model_over_flash") for f in errors):
             row.fits = False
         row.why += [f["message"] for f in errors[:1]]
