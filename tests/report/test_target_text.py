@@ -20,3 +20,8 @@ def test_nested_lists_are_numbered_and_text_stays_inert() -> None:
     doc = {"delegates": [{"name": "gpu", "note": "a\x1b[31mred"}], "dtypes": {"unsupported": [], "notes": ""}}
     lines = target_lines("t", "T", "/x.toml", doc, 80)
     assert lines == ["# t — T", "# from /x.toml", 'delegates[0].name: "gpu"', 'delegates[0].note: "a\\u001b[31mred"']
+
+
+def test_a_long_descriptor_path_stays_whole() -> None:
+    path = "/tmp/smoke-venv/lib/python3.11/site-packages/toolkit/targets/shipped/cortex-m4.toml"
+    assert target_lines("t", "T", path, {}, 80) == ["# t — T", "# from", f"#   {path}"]

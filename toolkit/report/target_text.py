@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from toolkit.report.check_text import wrap_text
+from toolkit.text import inert
 
 
 def _flat(key: str, value: Any) -> Iterator[tuple[str, Any]]:
@@ -28,7 +29,8 @@ def _flat(key: str, value: Any) -> Iterator[tuple[str, Any]]:
 def target_lines(name: str, title: str, source: str, doc: dict[str, Any], width: int) -> list[str]:
     """The heading (name, title, descriptor file), then every field that is set, each wrapped at ``width``."""
     lines = wrap_text(f"# {name} — {title}", width, indent="#   ", first="")
-    lines += wrap_text(f"# from {source}", width, indent="#   ", first="")
+    source = inert(source)  # a path stays whole (copyable): on its own line when it does not fit beside "from"
+    lines += [f"# from {source}"] if len(source) + 7 <= width else ["# from", f"#   {source}"]
     for key, value in doc.items():
         for flat, v in _flat(key, value):
             lines += wrap_text(f"{flat}: {json.dumps(v)}", width, indent="    ", first="")
