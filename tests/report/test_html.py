@@ -149,3 +149,4 @@ def test_a_verified_check_is_not_called_predicted_and_a_wrong_prediction_is_loud
     assert "runs (verified here)" in summary and "arena 20 KiB of 640 KiB RAM (3%) (host-run)" in summary
     assert "does-not-run (verified here) — PREDICTION WRONG: check predicted runs" in summary
     assert "LiteRT: Failed to resize" in summary and "static: arena too big" not in summary  # the run's words
+    assert "Per-op cost breakdown (top 12 ops by MACs, estimated by the static cost model)" in page

@@ -228,7 +228,7 @@ def _cost_rows(doc: dict) -> list[tuple[str, list[tuple[str, float]]]]:
 
 
 def cost_section(docs: list[dict], top_n: int = 12) -> Section | None:
-    section = Section(f"Per-op cost breakdown (top {top_n} ops by MACs)")
+    section = Section(f"Per-op cost breakdown (top {top_n} ops by MACs, estimated by the static cost model)")
     seen: set = set()
     for doc in docs:
         for path, rows in _cost_rows(doc):
