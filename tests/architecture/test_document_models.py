@@ -161,3 +161,17 @@ def test_the_convert_document_is_the_conversion_report_with_its_schema_and_legac
     assert "notes" not in required and "numerics_verdict" not in required and "targets" in required
     with pytest.raises(ValidationError, match="rnn_form"):
         ConvertDocument.model_validate({**doc, "rnn_form": "unrolled"})
+
+
+def test_the_compare_numerics_part_is_the_result_plus_its_extremes_per_side() -> None:
+    from toolkit.report import documents as compare_documents
+    from toolkit.report.numerics_result import Numerics, OutputDiff
+
+    num = Numerics(0, 1e-4, 1e-3, "ok", "ok", diffs=[OutputDiff(0, "old", [1, 2], 0.5, 0.01, False),
+                                                     OutputDiff(1, "old", [3], 0.2, 0.09, True)])
+    part = compare_documents.Numerics.of(num).model_dump()
+    assert list(part)[:7] == list(Numerics.__dataclass_fields__)
+    assert (part["max_abs_vs_old"], part["max_rel_vs_old"], part["max_abs_vs_reference"]) == (0.5, 0.09, None)
+    assert part["diffs"][1] == {"index": 1, "against": "old", "shape": [3], "max_abs": 0.2, "max_rel": 0.09,
+                                "within": True}
+    assert "max_rel_vs_reference" in compare_documents.Numerics.model_json_schema()["required"]

@@ -25,6 +25,7 @@ from toolkit.report.documents import (
     TargetRow,
     TensorRef,
 )
+from toolkit.report.documents import Numerics as NumericsPart
 from toolkit.report.latency import BenchPlan, LatencyRow, LatencySkip, bench_targets, compare_latency
 from toolkit.report.numerics import STOPPED, Numerics, compare_numerics
 from toolkit.report.quantized import quantization_findings, quantization_mode, weight_dtype
@@ -62,7 +63,7 @@ class Comparison:
         return CompareDocument(
             schema=COMPARE_SCHEMA, verdict=self.verdict, threshold=self.threshold, new=self.new, old=self.old,
             old_failure=OldFailure.model_validate(self.old_failure) if self.old_failure else None, ops=self.ops,
-            targets=self.targets, numerics=self.numerics.to_model() if self.numerics else None,
+            targets=self.targets, numerics=NumericsPart.of(self.numerics) if self.numerics else None,
             latency=[row.to_model() for row in self.latency],
             findings=[CompareFinding.model_validate(f) for f in self.findings],
             quantization=Quantization.model_validate(self.quantization) if self.quantization else None)

@@ -12,7 +12,8 @@ from typing import Literal
 from pydantic import Field
 
 from toolkit.bench.documents import Timing
-from toolkit.documents import Strict
+from toolkit.documents import Strict, model_of
+from toolkit.report import numerics_result
 
 CheckVerdict = Literal["runs", "delegate-fallback", "does-not-run", "not-converted"]
 
@@ -92,27 +93,11 @@ class TargetRow(Strict):
     prediction_wrong: bool = False
 
 
-class OutputDiff(Strict):
-    index: int
-    against: Literal["old", "reference"]
-    shape: list[int]
-    max_abs: float
-    max_rel: float
-    within: bool
-
-
-class Numerics(Strict):
-    seed: int
-    atol: float
-    rtol: float
-    new_status: str = Field(description='"ok" or the interpreter\'s one-line error')
-    old_status: str | None
-    diffs: list[OutputDiff]
-    notes: list[str]
-    max_abs_vs_old: float | None
-    max_rel_vs_old: float | None
-    max_abs_vs_reference: float | None
-    max_rel_vs_reference: float | None
+#: generated from the numerics result (toolkit.report.numerics_result); the four extremes are its properties
+OutputDiff = model_of(numerics_result.OutputDiff)
+Numerics = model_of(numerics_result.Numerics, required=True, types={"diffs": list[OutputDiff]}, add={
+    name: (float | None, Field()) for name in ("max_abs_vs_old", "max_rel_vs_old", "max_abs_vs_reference",
+                                               "max_rel_vs_reference")})
 
 
 class RoundStats(Strict):

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import sys
 import tempfile
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from toolkit import children
 from toolkit.child_output import last_json_object
-from toolkit.report import documents
+from toolkit.report.numerics_result import Numerics, OutputDiff
 from toolkit.report.run_pair import RUNNING_MARK
 from toolkit.report.verdicts import within_tolerance
 
@@ -24,47 +23,7 @@ from toolkit.report.verdicts import within_tolerance
 STOPPED = ("hung: ", "crashed: ")
 
 _RUN_PAIR = Path(__file__).with_name("run_pair.py")
-
-
-@dataclass
-class OutputDiff:
-    index: int
-    against: str  # "old" | "reference"
-    shape: list[int]
-    max_abs: float
-    max_rel: float
-    within: bool
-
-
-@dataclass
-class Numerics:
-    seed: int
-    atol: float
-    rtol: float
-    new_status: str
-    old_status: str | None
-    diffs: list[OutputDiff] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-    def worst(self, against: str) -> OutputDiff | None:
-        rows = [d for d in self.diffs if d.against == against]
-        return max(rows, key=lambda d: d.max_abs) if rows else None
-
-    def to_model(self) -> documents.Numerics:
-        """Its part of ``edgetk.compare/1``: the diffs and, per side compared against, the worst of them."""
-        extremes: dict[str, float | None] = {}
-        for against in ("old", "reference"):
-            worst = self.worst(against)
-            extremes[f"max_abs_vs_{against}"] = worst.max_abs if worst else None
-            extremes[f"max_rel_vs_{against}"] = max((d.max_rel for d in self.diffs if d.against == against),
-                                                    default=None)
-        return documents.Numerics(seed=self.seed, atol=self.atol, rtol=self.rtol, new_status=self.new_status,
-                                  old_status=self.old_status, diffs=[documents.OutputDiff(**asdict(d)) for d in
-                                                                     self.diffs],
-                                  notes=list(self.notes), **extremes)
-
-    def to_dict(self) -> dict:
-        return self.to_model().model_dump()
+__all__ = ["STOPPED", "Numerics", "OutputDiff", "compare_numerics"]
 
 
 def _diff(index: int, against: str, actual: np.ndarray, expected: np.ndarray, atol: float, rtol: float) -> OutputDiff:
