@@ -39,7 +39,11 @@ class BenchPlan:
 class LatencyRow:
     """Both models on one target. ``timing`` is the provenance of the timed rounds (measured, emulated,
     host-run, software-gpu); an MCU target also has ``estimate`` (the MCU cycle model, per model), and then
-    the verdict is the estimate's, because the rounds are TFLM on this host's CPU."""
+    the verdict is the estimate's, because the rounds are TFLM on this host's CPU.
+
+    Its ``edgetk.compare/1`` part (``documents.LatencyRow``) is declared by hand, not generated: the
+    document puts the derived ``verdict_timing`` between stored fields in compare's key order, holds the
+    rounds as RoundStats (not LatencyStats) and names ``samples`` ``samples_ms``."""
 
     target: str
     device: str | None
