@@ -175,3 +175,14 @@ def test_the_compare_numerics_part_is_the_result_plus_its_extremes_per_side() ->
     assert part["diffs"][1] == {"index": 1, "against": "old", "shape": [3], "max_abs": 0.2, "max_rel": 0.09,
                                 "within": True}
     assert "max_rel_vs_reference" in compare_documents.Numerics.model_json_schema()["required"]
+
+
+def test_the_bench_finding_part_follows_the_library_finding() -> None:
+    from toolkit.bench import documents as bench_documents
+    from toolkit.bench.finding import BenchFinding
+
+    seen = BenchFinding("arena-exceeds-ram", "error", "arena 300 KB > RAM 256 KB")
+    assert bench_documents.Finding.model_validate(seen.to_dict(), strict=True).severity == "error"
+    assert list(bench_documents.Finding.model_fields) == list(seen.to_dict())
+    with pytest.raises(ValidationError, match="severity"):
+        bench_documents.Finding.model_validate({**seen.to_dict(), "severity": "fatal"})

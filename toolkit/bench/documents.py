@@ -12,7 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, Tag
 
-from toolkit.documents import Strict
+from toolkit.bench import finding
+from toolkit.documents import Strict, model_of
 from toolkit.provenance import TIMINGS
 from toolkit.runtimes.documents import Latency, RunnerDocument
 
@@ -45,10 +46,7 @@ class Options(Strict):
                                     "the phone's GPU delegate through benchmark_model --use_gpu (measured)")
 
 
-class Finding(Strict):
-    rule: str = Field(description='"arena-exceeds-ram", "model-exceeds-flash", "latency-stats", ...')
-    severity: Literal["error", "warning", "info"]
-    message: str
+Finding = model_of(finding.BenchFinding, name="Finding")  # generated from the library's (toolkit.bench.finding)
 
 
 class GpuRuntime(Strict):

@@ -13,7 +13,8 @@ import platform
 from pathlib import Path
 from typing import Any
 
-from toolkit.bench.orchestrate import BenchFinding, BenchOptions, BenchResult, require_gpu_delegate
+from toolkit.bench.finding import BenchFinding
+from toolkit.bench.orchestrate import BenchOptions, BenchResult, require_gpu_delegate
 from toolkit.bench.stats import summarize
 from toolkit.errors import BadInputError, RuntimeCrashError
 from toolkit.provenance import SOFTWARE_GPU

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from toolkit import __version__, provenance
+from toolkit.bench.finding import BenchFinding
 from toolkit.bench.per_op import complete_per_op, measure_per_op
 from toolkit.bench.stats import STAT_KEYS, TOOL_STAT_KEYS, roofline, roofline_block, stats_problems
 from toolkit.errors import DeviceError, RuntimeCrashError
@@ -54,16 +55,6 @@ class BenchOptions:
         }  # fmt: skip
         # only when set: results stored before the option existed keep comparing with CPU runs (same setup)
         return {**doc, "accelerator": self.accelerator} if self.accelerator else doc
-
-
-@dataclass(frozen=True)
-class BenchFinding:
-    rule: str  # "arena-exceeds-ram", "model-exceeds-flash", "latency-stats", ...
-    severity: str  # "error" | "warning" | "info"
-    message: str
-
-    def to_dict(self) -> dict[str, str]:
-        return {"rule": self.rule, "severity": self.severity, "message": self.message}
 
 
 @dataclass(frozen=True)
