@@ -55,6 +55,24 @@ def test_compare_text_says_its_verdict_first_and_where_each_figure_came_from(mak
     assert "numerics vs old (host-run: LiteRT on this host): max abs" in text
 
 
+def test_a_ratio_beyond_the_threshold_that_is_no_verdict_says_why(make_model) -> None:
+    """compare --bench on two 5 µs wake-word models printed 'x1.14 | same' under a 10 % threshold, unexplained."""
+    from rich.console import Console
+
+    from toolkit.report.terminal import render_comparison
+
+    doc = compare_models(make_model("new.tflite", "RELU"), make_model("old.tflite", "RELU"), numerics=False).to_dict()
+    rounds = {"new": [0.004907, 0.004637], "old": [0.004457, 0.003946]}
+    doc["latency"] = [{"target": "host-x86_64", "timing": "measured", "ratio": 1.136, "verdict": "same",
+                       **{side: {"min_ms": min(r), "median_ms": sum(r) / 2, "max_ms": max(r), "rounds_ms": r}
+                          for side, r in rounds.items()}}]
+    console = Console(record=True, width=80)
+    render_comparison(doc, console)
+    text = " ".join(console.export_text().split())
+    assert "│ x1.14 │ same* │" in text
+    assert "*: beyond the 10% threshold but not a verdict" in text and "less than 0.01 ms (timing noise)" in text
+
+
 def test_tolerance_decides_small_shifts(make_model) -> None:
     new = make_model("new.tflite", add_const=1e-3)
     old = make_model("old.tflite", add_const=0.0)

@@ -32,7 +32,7 @@ def render_comparison(doc: dict, console: Any = None) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from toolkit.report.verdicts import target_cells
+    from toolkit.report.verdicts import MIN_LATENCY_DIFF_MS, target_cells
 
     console = console or Console()
     console.print(_summary_line(doc), highlight=False)
@@ -64,6 +64,7 @@ def render_comparison(doc: dict, console: Any = None) -> None:
         for col in ("target", "timing", "new", "old", "ratio", "verdict"):
             table.add_column(col)
         notes: list[str] = []
+        threshold, noise = float(doc.get("threshold") or 0.1), False
         for row in doc["latency"]:
             fmt = "{min_ms:.3f} / {median_ms:.3f} / {max_ms:.3f}"
             new, old = fmt.format(**row["new"]), fmt.format(**row["old"])
@@ -72,8 +73,15 @@ def render_comparison(doc: dict, console: Any = None) -> None:
             if estimate:  # an MCU target: the estimate is the headline, the host-run rounds under the table
                 notes.append(f"{m(row['target'])}: {timing} TFLM rounds new {new}, old {old} ms (relative only)")
                 new, old, timing = f"{estimate['new_ms']:.4g}", f"{estimate['old_ms']:.4g}", "estimated"
-            table.add_row(m(row["target"]), m(timing), new, old, f"x{row['ratio']:.2f}", m(row["verdict"]))
+            verdict = m(row["verdict"])
+            if row["verdict"] == "same" and not 1 / (1 + threshold) <= row["ratio"] <= 1 + threshold:
+                verdict += "*"  # beyond the threshold, yet not a verdict: say why, or it reads as a contradiction
+                noise = True
+            table.add_row(m(row["target"]), m(timing), new, old, f"x{row['ratio']:.2f}", verdict)
         console.print(table)
+        if noise:
+            console.print(f"*: beyond the {threshold:.0%} threshold but not a verdict: the rounds' ranges overlap "
+                          f"or the medians differ by less than {MIN_LATENCY_DIFF_MS} ms (timing noise)", style="dim")
         for note in notes:
             console.print(note, style="dim")
     for f in doc["findings"]:
