@@ -150,3 +150,20 @@ def test_a_verified_check_is_not_called_predicted_and_a_wrong_prediction_is_loud
     assert "does-not-run (verified here) — PREDICTION WRONG: check predicted runs" in summary
     assert "LiteRT: Failed to resize" in summary and "static: arena too big" not in summary  # the run's words
     assert "Per-op cost breakdown (top 12 ops by MACs, estimated by the static cost model)" in page
+
+
+def test_a_software_gpu_bench_row_says_its_numerics_and_what_stayed_on_the_cpu(make_model) -> None:
+    """`bench alexa.tflite -t android-arm64 --accelerator gpu --json` then `report --html`: the summary's numerics
+    cell was "-" beside a GPU-vs-CPU comparison the document holds, and a partial GPU run read as plain "runs"."""
+    doc = {"schema": "edgetk.bench/1", "target": "android-arm64", "transport": "local", "timing": "software-gpu",
+           "model": {"path": str(make_model("kws.tflite", "RELU"))}, "findings": [], "_file": "gpu.json",
+           "headline": {"p50_ms": 3.19, "timing": "software-gpu", "source": "runner"},
+           "runner": {"runtime": {"name": "litert-gpu"}, "provenance": "software-gpu",
+                      "latency_ms": {"runs": 3, "min": 2.8, "p50": 3.19, "max": 4.05, "samples": [2.8, 3.19, 4.05]},
+                      "accelerator": {"coverage": "partial", "ops_on_cpu": ["CALL_ONCE", "VAR_HANDLE"],
+                                      "numerics_passed": True}}}
+    page = render_html([doc])
+    summary = page[page.index("<h2>Summary</h2>"):page.index("<h2>Details</h2>")]
+    assert "GPU vs LiteRT CPU within tolerance (software-gpu)" in summary
+    assert "GPU partial: CALL_ONCE, VAR_HANDLE on the CPU (software-gpu)" in summary
+    assert "3.19 ms (software-gpu, relative only)" in summary

@@ -139,7 +139,14 @@ def _from_bench(rows: _Rows, doc: dict) -> None:
             row.why = [f["message"] for f in errors] + row.why
         outputs = runner.get("outputs") or []
         phone = runner.get("numerics")  # inference_diff on the phone (bench --accelerator gpu)
-        if phone:
+        acc = runner.get("accelerator")  # LiteRT's GPU accelerator on SwiftShader, here
+        if acc:
+            row.numerics = {True: "GPU vs LiteRT CPU within tolerance (software-gpu)",
+                            False: "GPU outputs DIFFER from LiteRT CPU (software-gpu)",
+                            }.get(acc.get("numerics_passed"), "GPU numerics not compared")
+            if acc.get("coverage") == "partial":
+                row.why.append(f"GPU partial: {', '.join(acc.get('ops_on_cpu') or [])} on the CPU (software-gpu)")
+        elif phone:
             row.numerics = {True: "GPU vs CPU mean error within tolerance (inference_diff, measured)",
                             False: "GPU outputs DIFFER from the CPU (inference_diff, measured)",
                             }.get(phone.get("passed"), "GPU numerics not compared")
