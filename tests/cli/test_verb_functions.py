@@ -73,7 +73,7 @@ def test_run_bench_keeps_a_finished_result_when_the_store_fails(model: Path, tmp
 def test_run_bench_refuses_bad_options_before_anything_runs(model: Path, tmp_path: Path) -> None:
     with pytest.raises(UnknownNameError, match="unknown runtime 'tpu'"):
         run_bench(BenchRequest(model, target="host-x86_64", options=BenchOptions(runtime="tpu")))
-    with pytest.raises(BadInputError, match="--target is required"):
+    with pytest.raises(BadInputError, match=r"--target is required \(e\.g\. --target host-x86_64 for this machine;"):
         run_bench(BenchRequest(model))
     with pytest.raises(BadInputError, match="--per-op times ops"):
         run_bench(BenchRequest(model, target="host-x86_64", options=BenchOptions(per_op=True, accelerator="gpu")))

@@ -65,6 +65,15 @@ class BenchRequest:
         return self.all_devices or len(self.devices) > 1 or (bool(self.devices) and self.target is None)
 
 
+def _local_hint() -> str:
+    """"e.g. --target NAME for this machine; " for the first target reached locally (none: empty)."""
+    from toolkit.targets import load_registry
+
+    registry = load_registry()
+    local = [n for n in registry.names() if registry.get(n).reach.transport == "local"]
+    return f"e.g. --target {local[0]} for this machine; " if local else ""
+
+
 def prediction_wrong_lines(results: list[BenchResult]) -> list[str]:
     return [f.message for r in results for f in r.findings if f.message.startswith("PREDICTION WRONG")]
 
@@ -142,7 +151,8 @@ def run_bench(request: BenchRequest, progress: BenchProgress | None = None) -> B
     if request.is_fleet:
         return _run_fleet(request, progress)
     if request.target is None:
-        raise BadInputError("--target is required (or --device NAME / --all-devices from devices.toml)")
+        raise BadInputError(f"--target is required ({_local_hint()}`edgetk targets list` names them all), or "
+                            "--device NAME / --all-devices from devices.toml")
     result = _bench_one(request, progress)
     stored = store_results([result], request.db) if request.store else None
     return BenchRun(result, stored, _previous(stored, request.db))
