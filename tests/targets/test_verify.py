@@ -109,6 +109,10 @@ def test_one_tflm_run_decides_every_mcu_and_matches_a_run_at_each_ram(tmp_path: 
     assert m4.verdict == "runs" and m4.arena_measured_bytes and 320 * 1024 < m4.arena_measured_bytes < 640 * 1024
     assert m7.verdict == "does-not-run" and m7.outcomes[0].kind == "arena-over-ram"
     assert f"needs a {m4.arena_measured_bytes:,} B arena" in m7.outcomes[0].message
+    m4_alone = _verify(model, ["cortex-m4", "cortex-m55"]).results[0].outcomes[0]  # derived from m55's 1 MiB run
+    assert m4_alone.outcome == "runs" and m4_alone.message == (
+        f"TFLM needs a {m4.arena_measured_bytes:,} B arena (measured with the largest arena asked for, 1,048,576 B), "
+        "within this target's 655,360 B of RAM")
     [m7_try] = tries_for(load_registry().get("cortex-m7"))
     direct = m7_try.run(model, VerifyOptions())
     assert direct.outcome == "does-not-run" and "Failed to resize buffer" in direct.message

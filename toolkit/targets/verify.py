@@ -252,6 +252,9 @@ def smaller_arena_outcome(t: RuntimeTry, tried: RuntimeTry, seen: RuntimeOutcome
         message = f"TFLM needs a {need:,} B arena ({with_largest}), more than this target's {ram:,} B of RAM"
         return replace(seen, key=t.key, label=t.label, outcome=DOES_NOT_RUN, kind="arena-over-ram",
                        message=message)
+    if need is not None and ram is not None:  # the label names this target's RAM: say it was not the run's arena
+        return replace(seen, key=t.key, label=t.label, message=f"TFLM needs a {need:,} B arena ({with_largest}), "
+                                                               f"within this target's {ram:,} B of RAM")
     return replace(seen, key=t.key, label=t.label)
 
 
