@@ -186,3 +186,17 @@ def test_the_bench_finding_part_follows_the_library_finding() -> None:
     assert list(bench_documents.Finding.model_fields) == list(seen.to_dict())
     with pytest.raises(ValidationError, match="severity"):
         bench_documents.Finding.model_validate({**seen.to_dict(), "severity": "fatal"})
+
+
+def test_the_bench_options_part_follows_bench_options() -> None:
+    from pathlib import Path
+
+    from toolkit.bench import documents as bench_documents
+    from toolkit.bench.options import BenchOptions
+
+    asked = BenchOptions(runs=3, inputs=Path("in.npz"), per_op=True)
+    part = bench_documents.Options.model_validate(asked.to_dict(), strict=True)
+    assert part.inputs == "in.npz" and part.per_op is True and part.accelerator is None
+    assert list(bench_documents.Options.model_fields) == list(BenchOptions.__dataclass_fields__)
+    with pytest.raises(ValidationError, match="arena_bytes"):
+        bench_documents.Options.model_validate({k: v for k, v in asked.to_dict().items() if k != "arena_bytes"})

@@ -8,11 +8,12 @@ docs/schemas/bench.md.
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import Annotated, Any, Literal
 
 from pydantic import Discriminator, Field, Tag
 
-from toolkit.bench import finding
+from toolkit.bench import finding, options
 from toolkit.documents import Strict, model_of
 from toolkit.provenance import TIMINGS
 from toolkit.runtimes.documents import Latency, RunnerDocument
@@ -29,21 +30,11 @@ class ModelRef(Strict):
     size_bytes: int
 
 
-class Options(Strict):
-    runs: int
-    warmup: int
-    threads: int | None
-    xnnpack: bool
-    inputs: str | None
-    seed: int
-    keep_outputs: str | None
-    timeout: float
-    runtime: str | None
-    arena_bytes: int | None
-    kernels: str | None = Field(None, description="--kernels; absent in a document written before edgetk recorded it")
-    per_op: bool = Field(False, description="bench --per-op: every op also timed alone")
-    accelerator: str | None = Field(None, description='"gpu": LiteRT\'s GPU accelerator here (software-gpu), or '
-                                    "the phone's GPU delegate through benchmark_model --use_gpu (measured)")
+#: generated from BenchOptions (toolkit.bench.options): the paths are strings in JSON; the options added within
+#: /1 later (kernels, per_op, accelerator) may be absent
+Options = model_of(options.BenchOptions, name="Options", types={"inputs": str | None, "keep_outputs": str | None},
+                   required=[f.name for f in fields(options.BenchOptions)
+                             if f.name not in ("kernels", "per_op", "accelerator")])
 
 
 Finding = model_of(finding.BenchFinding, name="Finding")  # generated from the library's (toolkit.bench.finding)

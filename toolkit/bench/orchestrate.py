@@ -17,6 +17,7 @@ from typing import Any
 
 from toolkit import __version__, provenance
 from toolkit.bench.finding import BenchFinding
+from toolkit.bench.options import BenchOptions
 from toolkit.bench.per_op import complete_per_op, measure_per_op
 from toolkit.bench.stats import STAT_KEYS, TOOL_STAT_KEYS, roofline, roofline_block, stats_problems
 from toolkit.errors import DeviceError, RuntimeCrashError
@@ -26,35 +27,6 @@ from toolkit.transports.base import RunResult, Transport
 __all__ = ["RUNNER_PATH", "BenchOptions", "BenchResult", "bench_model", "parse_runner_output", "runner_argv",
            "runtime_hang"]
 BENCH_SCHEMA = "edgetk.bench/1"
-
-
-@dataclass(frozen=True)
-class BenchOptions:
-    runs: int = 50
-    warmup: int = 5
-    threads: int | None = None
-    xnnpack: bool = True
-    inputs: Path | None = None  # .npz with one array per input (by name, input_N or arr_N)
-    seed: int = 0
-    keep_outputs: Path | None = None  # local .npz to receive the inputs and outputs (numerical validation)
-    timeout: float = 600.0
-    runtime: str | None = None  # override the descriptor's runtime (e.g. "tflite-runtime" on the host)
-    arena_bytes: int | None = None  # TFLM arena to give the interpreter (default: generous; use is measured)
-    kernels: str | None = None  # kernel family of the MCU latency estimate (default: the descriptor's)
-    per_op: bool = False  # also time every op alone (isolated-op method, toolkit.bench.per_op)
-    #: "gpu": here, LiteRT's GPU accelerator (toolkit.bench.gpu_bench); on a phone, benchmark_model --use_gpu
-    accelerator: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        doc = {
-            "runs": self.runs, "warmup": self.warmup, "threads": self.threads, "xnnpack": self.xnnpack,
-            "inputs": str(self.inputs) if self.inputs else None, "seed": self.seed,
-            "keep_outputs": str(self.keep_outputs) if self.keep_outputs else None, "timeout": self.timeout,
-            "runtime": self.runtime, "arena_bytes": self.arena_bytes, "kernels": self.kernels,
-            "per_op": self.per_op,
-        }  # fmt: skip
-        # only when set: results stored before the option existed keep comparing with CPU runs (same setup)
-        return {**doc, "accelerator": self.accelerator} if self.accelerator else doc
 
 
 @dataclass(frozen=True)
