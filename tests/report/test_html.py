@@ -150,6 +150,8 @@ def test_a_verified_check_is_not_called_predicted_and_a_wrong_prediction_is_loud
     assert "does-not-run (verified here) — PREDICTION WRONG: check predicted runs" in summary
     assert "LiteRT: Failed to resize" in summary and "static: arena too big" not in summary  # the run's words
     assert "Per-op cost breakdown (top 12 ops by MACs, estimated by the static cost model)" in page
+    heat = page[page.index("Op support heat map"):]
+    assert "Per-op cells are predicted from the measured op tables" in heat  # the cells' provenance
 
 
 def test_a_software_gpu_bench_row_says_its_numerics_and_what_stayed_on_the_cpu(make_model) -> None:

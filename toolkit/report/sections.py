@@ -208,7 +208,11 @@ def support_section(docs: list[dict]) -> Section | None:
     label = {0.0: "does not run", 0.5: "delegate fallback", 1.0: "runs"}
     rows = [[op] + [label.get(v, "-") if not math.isnan(v) else "-" for v in cells[i]] for i, op in enumerate(ops)]
     table = Table(["op"] + [c for c, _, _ in cols], rows)
-    return Section("Op support heat map (ops x targets)", [plots.support_heatmap(ops, [c for c, _, _ in cols], cells)], [table])
+    note = ("Per-op cells are predicted from the measured op tables (check's and compare's findings); where "
+            "check --verify ran a runtime, a refusal that names its op marks that op too. A target's verdict, "
+            "with its evidence, is in the summary.")
+    return Section("Op support heat map (ops x targets)", [plots.support_heatmap(ops, [c for c, _, _ in cols], cells)],
+                   [table], [note])
 
 
 # ------------------------------------------------------------------ cost
