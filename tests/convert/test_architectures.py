@@ -60,6 +60,7 @@ FAILING = [
 
 def _key() -> str:
     digest = hashlib.sha256(ARCH.read_bytes() + MAKER.read_bytes())
+    digest.update(str(REPO).encode())  # the reports name the user's file by its path in this checkout
     digest.update(json.dumps([JOBS, FAILING]).encode())
     for path in sorted((REPO / "toolkit" / "convert").glob("*.py")) + [REPO / "toolkit" / "cli" / "convert.py"]:
         digest.update(path.read_bytes())

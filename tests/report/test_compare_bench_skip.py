@@ -116,7 +116,9 @@ def test_compare_never_prints_runs_beside_a_run_that_saw_the_model_fail(run_cli,
     assert wrong["message"].startswith("PREDICTION WRONG on host-x86_64: check predicted the new model runs")
     assert "CONV_2D" in _skips(doc)["host-x86_64"]["message"] and doc["latency"] == []
     text = " ".join(run_cli("compare", models["broken_conv"], models["relu"], "-t", "host-x86_64").stdout.split())
-    assert "does-not-run (numerics; predicted runs)" in text and "PREDICTION WRONG on host-x86_64" in text
+    # at 80 columns the new cell folds onto two lines; the old model ran in the same run, and its cell says so
+    assert "does-not-run (numerics;" in text and "predicted runs)" in text and "PREDICTION WRONG on host-x86_64" in text
+    assert "│ runs (numerics) │" in text
     assert "│ runs │ runs │" not in text
     page = models["relu"].with_name("report.html")
     assert run_cli("report", models["relu"].with_name("cmp.json"), "--html", page).returncode == 0
@@ -247,3 +249,22 @@ def test_inputs_of_the_other_signature_are_not_a_verdict(tmp_path: Path) -> None
     assert cmp.numerics.new_status == "ok" and cmp.numerics.old_status.startswith("inputs do not fit: 2 inputs")
     [row] = cmp.targets
     assert (row.new_verdict, row.old_verdict, row.evidence, row.prediction_wrong) == ("runs", "runs", "static", False)
+
+
+def test_a_target_where_every_model_ran_says_which_run_confirmed_it(run_cli, models: dict[str, Path]) -> None:
+    """Both models ran in the numerics run (LiteRT on this host): the litert target's "runs" is that run's, not
+    only the op tables' (evidence "numerics", the prediction beside it, nothing wrong); a target no run of the
+    comparison reached stays "static". With --bench on a TFLM target, the bench's runs confirm it there."""
+    proc = run_cli("compare", models["relu"], models["relu"], "-t", "host-x86_64", "-t", "cortex-m4", "--json")
+    assert proc.returncode == 0, proc.stderr
+    rows = {r["target"]: r for r in json.loads(proc.stdout)["targets"]}
+    host, m4 = rows["host-x86_64"], rows["cortex-m4"]
+    assert (host["evidence"], host["new_verdict"], host["predicted_new_verdict"], host["prediction_wrong"]) == (
+        "numerics", "runs", "runs", False)
+    assert m4["evidence"] == "static" and m4.get("predicted_new_verdict") is None
+    text = " ".join(run_cli("compare", models["relu"], models["relu"], "-t", "host-x86_64").stdout.split())
+    assert "│ host-x86_64 │ runs (numerics) │ runs (numerics) │" in text and "PREDICTION WRONG" not in text
+    benched = run_cli("compare", models["relu"], models["relu"], "-t", "cortex-m4", "--bench", *QUICK, "--json")
+    assert benched.returncode == 0, benched.stderr
+    [m4] = json.loads(benched.stdout)["targets"]
+    assert (m4["evidence"], m4["predicted_new_verdict"], m4["prediction_wrong"]) == ("bench", "runs", False)

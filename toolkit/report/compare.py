@@ -295,7 +295,7 @@ def compare_models(
     latency, skipped = [], []
     if bench and old_path:
         latency, skipped = compare_latency(str(new_path), old_path, bench, targets, threshold, cannot_run=_cannot_run(rows))
-        rows = bench_evidence(rows, skipped)
+        rows = bench_evidence(rows, skipped, {lat.target for lat in latency})
     cmp = Comparison(
         new=new_side, old=old_side, old_failure=old_failure,
         ops=diff_ops(new_side, old_side) if old_side else None,

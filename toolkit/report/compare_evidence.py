@@ -38,16 +38,30 @@ def observed_failure(row: TargetRow, sides: tuple[str, ...], evidence: str, why:
         "predicted_old_verdict": row.old_verdict if static else row.predicted_old_verdict, **reasons})
 
 
+def observed_running(row: TargetRow, evidence: str) -> TargetRow:
+    """``row`` whose every model a run of this comparison ran on the target: check's "runs" is now what was seen,
+    not only what the op tables predict (a static does-not-run is left as it is: it may be a device limit, such
+    as flash, that a run on this host cannot disprove)."""
+    if row.evidence != "static" or row.new_verdict not in RUNNING or (
+            row.old_verdict is not None and row.old_verdict not in RUNNING):
+        return row
+    return row.model_copy(update={"evidence": evidence, "predicted_new_verdict": row.new_verdict,
+                                  "predicted_old_verdict": row.old_verdict})
+
+
 def numerics_evidence(rows: list[TargetRow], numerics: Any) -> list[TargetRow]:
     """A model whose numerics run failed (its own error line or a hang/crash blamed on it; not a dead child of
-    unknown cause, nor inputs of the other model's signature that do not fit it) does not run on litert targets."""
+    unknown cause, nor inputs of the other model's signature that do not fit it) does not run on litert targets;
+    when every model ran, their "runs" there is the run's, not the op tables'."""
     if numerics is None:
         return rows
     from toolkit.report.run_pair import INPUTS_DO_NOT_FIT
 
-    failed = {side: status for side, status in (("new", numerics.new_status), ("old", numerics.old_status))
+    statuses = [("new", numerics.new_status), ("old", numerics.old_status)]
+    failed = {side: status for side, status in statuses
               if status not in (None, "ok", "not run") and not status.startswith(("child failed", INPUTS_DO_NOT_FIT))}
-    if not failed:
+    all_ran = numerics.new_status == "ok" and numerics.old_status in ("ok", None)
+    if not failed and not all_ran:
         return rows
     from toolkit.targets import load_registry
 
@@ -59,18 +73,23 @@ def numerics_evidence(rows: list[TargetRow], numerics: Any) -> list[TargetRow]:
             continue
         for side, status in failed.items():
             row = observed_failure(row, (side,), "numerics", f"LiteRT here: {status}")
-        out.append(row)
+        out.append(observed_running(row, "numerics") if all_ran else row)
     return out
 
 
-def bench_evidence(rows: list[TargetRow], skips: list[LatencySkip]) -> list[TargetRow]:
-    """A model the bench ran and saw fail on a target does not run there."""
+def bench_evidence(rows: list[TargetRow], skips: list[LatencySkip], benched: set[str] = frozenset()) -> list[TargetRow]:
+    """A model the bench ran and saw fail on a target does not run there; on a target where the bench timed both
+    models (``benched``), their "runs" is the bench's."""
     failed = {s.target: s for s in skips if s.observed}
     out = []
     for row in rows:
         skip = failed.get(row.target)
         sides = () if skip is None else ("new", "old") if skip.side == "both" else (skip.side,)
-        out.append(observed_failure(row, sides, "bench") if sides else row)
+        if sides:
+            row = observed_failure(row, sides, "bench")
+        elif row.target in benched:
+            row = observed_running(row, "bench")
+        out.append(row)
     return out
 
 

@@ -86,8 +86,9 @@ class TargetRow(Strict):
     old_reasons: list[str] = Field(default_factory=list)
     evidence: Literal["static", "numerics", "bench"] = Field(
         "static", description='"numerics" (LiteRT on this host, for litert targets) or "bench": a run of this '
-                              "comparison saw a model fail on this target, and that outcome replaced check's "
-                              "prediction (docs/DEVELOPING.md: evidence beats prediction)")
+                              "comparison decided this target's verdicts: it saw a model fail (that outcome "
+                              "replaced check's prediction) or saw every model run (check's 'runs' confirmed); "
+                              '"static": the op tables only (docs/DEVELOPING.md: evidence beats prediction)')
     predicted_new_verdict: CheckVerdict | None = Field(None, description="check's verdict, when a run replaced it")
     predicted_old_verdict: CheckVerdict | None = None
     prediction_wrong: bool = False

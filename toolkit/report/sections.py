@@ -294,7 +294,7 @@ def compare_section(doc: dict) -> Section:
     if doc["targets"]:
         section.tables.append(Table(["target", "new", "old", "change"],
                                     [[t["target"], *(_fmt(c) for c in target_cells(t)), t["change"]] for t in doc["targets"]],
-                                    caption="op support per target"))
+                                    caption="op support per target (predicted from the op tables unless a run of the comparison is named)"))
     if doc["latency"]:
         rows = [[r["target"], *(_fmt(v) for v in headline_row(r)[:2]), headline_row(r)[2], f"x{r['ratio']:.2f}",
                  r["verdict"]] for r in doc["latency"]]

@@ -50,7 +50,7 @@ def render_comparison(doc: dict, console: Any = None) -> None:
         for ch in ops["count_changed"]:
             console.print(f"  {m(ch['op'])}: count {m(ch['old'])} -> {m(ch['new'])}")
     if doc["targets"]:
-        table = Table(title="op support per target")
+        table = Table(title="op support per target (predicted unless a run is named)")
         for col in ("target", "new", "old", "change"):
             table.add_column(col)
         for t in doc["targets"]:

@@ -61,13 +61,16 @@ def latency_verdict(new: LatencyStats, old: LatencyStats, threshold: float,
 
 def target_cells(row: dict) -> tuple[str | None, str | None]:
     """The new and old verdict of one compare target row as printed: a verdict the bench decided says so and
-    keeps check's prediction beside it ("does-not-run (bench; predicted runs)", or "(numerics; ...)")."""
+    keeps check's prediction beside it ("does-not-run (bench; predicted runs)", or "(numerics; ...)"); one the run
+    confirmed says which run ("runs (numerics)"); a bare verdict is check's prediction (the op tables)."""
     cells = []
     for side in ("new", "old"):
         verdict, predicted = row[f"{side}_verdict"], row.get(f"predicted_{side}_verdict")
         evidence = row.get("evidence") or "static"
-        seen = evidence != "static" and predicted is not None and predicted != verdict
-        cells.append(f"{verdict} ({evidence}; predicted {predicted})" if seen else verdict)
+        overturned = evidence != "static" and predicted is not None and predicted != verdict
+        ran = evidence != "static" and verdict is not None
+        cells.append(f"{verdict} ({evidence}; predicted {predicted})" if overturned
+                     else f"{verdict} ({evidence})" if ran else verdict)
     return cells[0], cells[1]
 
 
