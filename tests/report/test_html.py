@@ -139,7 +139,7 @@ def test_a_verified_check_is_not_called_predicted_and_a_wrong_prediction_is_loud
     doc = json.loads(json.dumps(check_model(model, ["cortex-m4", "host-x86_64"]).to_dict()))
     m4, host = doc["results"]
     m4.update(evidence="verified", predicted_verdict="runs", prediction_wrong=False, arena_measured_bytes=20432,
-              arena_source="measured")  # what verify_report puts in after a TFLM try on this host
+              arena_source="host-run")  # what verify_report puts in after a TFLM try on this host
     host.update(verdict="does-not-run", evidence="verified", predicted_verdict="runs", prediction_wrong=True,
                 findings=[{"rule": "arena_over_ram", "severity": "error", "message": "static: arena too big"},
                           {"rule": "verified_does_not_run", "severity": "error", "message": "LiteRT: Failed to resize"}])

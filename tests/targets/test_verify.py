@@ -63,10 +63,10 @@ def test_measured_arena_replaces_the_estimate_under_verify(tmp_path: Path) -> No
     model = tmp_path / "while.tflite"
     model.write_bytes(while_model())
     [r] = _verify(model, ["cortex-m4"]).results
-    assert r.verdict == "runs" and r.arena_source == "measured"
+    assert r.verdict == "runs" and r.arena_source == "host-run"
     assert r.arena_measured_bytes and r.arena_measured_bytes > 0
     doc = r.to_dict()
-    assert doc["arena_source"] == "measured" and doc["arena_measured_bytes"] == r.arena_measured_bytes
+    assert doc["arena_source"] == "host-run" and doc["arena_measured_bytes"] == r.arena_measured_bytes
 
 
 def _stale_table_target(directory: Path) -> Path:

@@ -64,7 +64,7 @@ class TargetVerdict:
 
     @property
     def arena_source(self) -> str:
-        return "measured" if self.arena_measured_bytes is not None else "estimated"
+        return "host-run" if self.arena_measured_bytes is not None else "estimated"  # TFLM ran on this host
 
     def to_model(self) -> documents.TargetResult:
         """Its part of ``edgetk.check/1``; the --verify fields only when a runtime was tried."""

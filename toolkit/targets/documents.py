@@ -87,7 +87,10 @@ class TargetResult(Strict):
     runtime: str = Field(description="runtime name and version of the probed op table the verdict used")
     op_table: str
     arena_estimate_bytes: int = Field(description="an estimate, not a measurement (docs/schemas/check.md)")
-    arena_source: Literal["estimated", "measured"] = "estimated"
+    arena_source: Literal["estimated", "host-run", "measured"] = Field(
+        "estimated", description='"host-run": --verify ran TFLM on this host and arena_measured_bytes is what it '
+                                 'used (a 64-bit host build: an MCU build differs by pointer sizes); "measured" is '
+                                 "what an older edgetk wrote for the same")
     findings: list[CheckFinding]
     delegates: list[Delegate] = Field(default_factory=list)
     predicted_verdict: Verdict | None = Field(None, description="--verify: the static verdict")
