@@ -58,8 +58,8 @@ def test_the_fleet_table_keeps_its_timing_column_whole_at_80_columns(tmp_path: P
     assert all(len(line.rstrip()) <= 80 for line in lines) and "…" not in out
     [ok] = [line for line in lines if "desk-" in line]
     cells = [c.strip() for c in ok.split("│")[1:-1]]
-    mean = run.results[0].result.latency_ms["mean"]
-    assert (cells[1], cells[-4], cells[-2], cells[-1]) == ("host-x86_64", f"{mean:.3f}", "2", "measured")
+    p50 = run.results[0].result.latency_ms["p50"]  # the median, as every other output leads with
+    assert (cells[1], cells[-4], cells[-2], cells[-1]) == ("host-x86_64", f"{p50:.3f}", "2", "measured")
     [failed] = [line for line in lines if line.startswith("pi: FAILED: ")]  # its reason below the table, whole
     assert "unknown target 'no-such-target'" in " ".join(out.split("pi: FAILED: ", 1)[1].split())
 
@@ -78,3 +78,21 @@ def test_every_figure_of_a_measured_bench_says_its_provenance(capsys: pytest.Cap
     render(tflm)
     out = capsys.readouterr().out
     assert "TFLM arena: 20,432 bytes (host-run: TFLM on this host)" in out and "(measured)" not in out
+
+
+def test_a_fleet_row_without_a_median_shows_the_mean_saying_so(capsys: pytest.CaptureFixture[str]) -> None:
+    """An older benchmark_model prints count/min/max/avg/std but no median: the p50 column shows its mean,
+    labelled 'avg', never an empty cell or the mean passed off as the median."""
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from toolkit.report.bench_text import fleet_table
+
+    result = SimpleNamespace(latency_ms={"runs": 50, "mean": 1.52, "p50": None, "p90": None},
+                             runner={"runtime": {"name": "litert", "version": None}}, timing="measured", delegate=None)
+    row = SimpleNamespace(ok=True, device="phone", transport="adb", target="android-arm64", result=result)
+    Console(width=80).print(fleet_table([row]))
+    line = next(ln for ln in capsys.readouterr().out.splitlines() if "phone" in ln)
+    cells = [c.strip() for c in line.split("│")[1:-1]]
+    assert cells[-4:] == ["1.520 avg", "-", "50", "measured"]
