@@ -82,7 +82,7 @@ def test_arena_larger_than_ram_is_a_finding(models) -> None:
     result = bench_model(models["tiny-int8"], small, options=BenchOptions(runs=1, warmup=0))
     by_rule = {f.rule: f for f in result.findings}
     assert by_rule["arena-exceeds-ram"].severity == "error"
-    assert "5,712 bytes exceeds" in by_rule["arena-exceeds-ram"].message
+    assert "5,712 bytes (host-run) exceeds" in by_rule["arena-exceeds-ram"].message
     assert by_rule["model-exceeds-flash"].severity == "error"
 
 

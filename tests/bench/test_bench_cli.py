@@ -36,7 +36,7 @@ def test_bench_tflm_target_shows_estimate(run_cli, tiny_models) -> None:
     assert proc.returncode == 0, proc.stderr
     assert "MCU latency (estimated)" in proc.stdout
     assert "TFLM arena: 24,208 bytes (host-run: TFLM on this host)" in proc.stdout  # was "(measured)": not a device
-    assert "fits in cortex-m4 RAM" in proc.stdout
+    assert "info: TFLM arena 24,208 bytes (host-run) fits in cortex-m4 RAM" in " ".join(proc.stdout.split())
 
 
 def test_bench_errors_are_one_line_with_exit_codes(run_cli, tiny_models, tmp_path: Path) -> None:
@@ -91,7 +91,7 @@ def test_bench_exits_1_when_the_arena_exceeds_the_targets_ram(run_cli, tiny_mode
     monkeypatch.setenv("EDGETK_TARGETS_PATH", str(tmp_path))
     proc = run_cli("bench", tiny_models["kws"], "-t", "tiny-mcu", "--runs", "2", "--db", tmp_path / "r.sqlite")
     assert proc.returncode == 1, proc.stdout + proc.stderr
-    assert "error: TFLM arena 24,208 bytes exceeds tiny-mcu RAM 16,384 bytes" in proc.stdout
+    assert "error: TFLM arena 24,208 bytes (host-run) exceeds tiny-mcu RAM 16,384 bytes" in proc.stdout
     assert "stored as result 1" in proc.stdout  # the result is kept even though the verdict fails
 
 

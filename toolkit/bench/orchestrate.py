@@ -275,7 +275,7 @@ def _memory_findings(model: Any, target: Any, doc: dict[str, Any]) -> list[Bench
         verdict = "exceeds" if arena > ram else "fits in"
         found.append(BenchFinding(
             "arena-exceeds-ram" if arena > ram else "arena-fits-ram", "error" if arena > ram else "info",
-            f"TFLM arena {arena:,} bytes {verdict} {target.name} RAM {ram:,} bytes",
+            f"TFLM arena {arena:,} bytes (host-run) {verdict} {target.name} RAM {ram:,} bytes",
         ))  # fmt: skip
     if flash and doc.get("runtime", {}).get("name") == "tflm":
         size = model.size_bytes

@@ -153,7 +153,8 @@ def op_lines(model: TfliteModel, cost: ModelCost, width: int) -> list[str]:
     costs = {(c.subgraph, c.index): c for c in cost.ops}
     rows = [_op_row(sg, op, costs[(sg.index, op.index)]) for sg in model.subgraphs for op in sg.operators]
     loops = " (* = in a WHILE with unknown trip count: counted once)" if cost.unknown_trip_counts else ""
-    return [f"operators{loops}:", *table_lines(["sg:op", "op", "dtype", "MACs", "moved", "first input -> outputs"],
+    return [*_wrap(f"operators (MACs and bytes moved: estimated){loops}:", width),
+            *table_lines(["sg:op", "op", "dtype", "MACs", "moved", "first input -> outputs"],
                                                rows, width, right={3, 4}, indent="  ")]
 
 
