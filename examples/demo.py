@@ -70,8 +70,25 @@ def summarize(out: Path, bench_files: list[str]) -> None:
             text += f"; runner {doc['runner']['latency_ms']['p50']:.3f} ms ({doc['timing']})"
         latency[doc["target"]] = text
     print("\n== summary")
+    for line in summary_lines(check, latency):
+        print(line)
+
+
+def summary_lines(check: dict, latency: dict[str, str], width: int = 80) -> list[str]:
+    """A target per line: its verdict with where it came from (check's op tables predict it; --verify's runs
+    verify it) and its headline latency, on the next line when both do not fit in ``width`` columns."""
+    lines = []
     for result in check["results"]:
-        print(f"  {result['target']:<16} {result['verdict']:<18} {latency.get(result['target'], '')}")
+        how = "verified" if result.get("evidence") == "verified" else "predicted"
+        line = f"  {result['target']:<16} {result['verdict'] + f' ({how})':<30}"
+        figure = latency.get(result["target"])
+        if figure and len(line) + 1 + len(figure) <= width:
+            line += " " + figure
+        elif figure:
+            lines.append(line.rstrip())
+            line = " " * 4 + figure
+        lines.append(line.rstrip())
+    return lines
 
 
 if __name__ == "__main__":
