@@ -75,11 +75,14 @@ def summarize(out: Path, bench_files: list[str]) -> None:
 
 
 def summary_lines(check: dict, latency: dict[str, str], width: int = 80) -> list[str]:
-    """A target per line: its verdict with where it came from (check's op tables predict it; --verify's runs
-    verify it) and its headline latency, on the next line when both do not fit in ``width`` columns."""
+    """A target per line: its verdict with where it came from (check's op tables predict it, --verify's runs
+    verify it, and a "runs" the demo's own bench then ran says so) and its headline latency, on the next line
+    when both do not fit in ``width`` columns."""
     lines = []
     for result in check["results"]:
         how = "verified" if result.get("evidence") == "verified" else "predicted"
+        if result["verdict"] == "runs" and result["target"] in latency:
+            how = "the bench ran it"
         line = f"  {result['target']:<16} {result['verdict'] + f' ({how})':<30}"
         figure = latency.get(result["target"])
         if figure and len(line) + 1 + len(figure) <= width:
