@@ -156,9 +156,10 @@ def main(argv: list[str] | None = None) -> int:
 
     CANCEL.clear()  # a new command (tests call main() in-process)
     previous = {}
-    if threading.current_thread() is threading.main_thread():  # a signal ignored at start stays ignored (a
-        previous = {sig: signal.signal(sig, _on_signal)  # background job of a script, nohup): the shell chose
-                    for sig in _HANDLED if signal.getsignal(sig) is not signal.SIG_IGN}  # so, not us
+    # A signal ignored at start stays ignored (a background job of a script, nohup): the shell chose so, not us.
+    if threading.current_thread() is threading.main_thread():
+        previous = {sig: signal.signal(sig, _on_signal)
+                    for sig in _HANDLED if signal.getsignal(sig) is not signal.SIG_IGN}
     try:
         return _main(argv)
     finally:

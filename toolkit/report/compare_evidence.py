@@ -8,6 +8,7 @@ A model one of them saw fail does not run on those targets, whatever the op tabl
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any
 
 from toolkit.report.documents import TargetRow
@@ -77,7 +78,8 @@ def numerics_evidence(rows: list[TargetRow], numerics: Any) -> list[TargetRow]:
     return out
 
 
-def bench_evidence(rows: list[TargetRow], skips: list[LatencySkip], benched: set[str] = frozenset()) -> list[TargetRow]:
+def bench_evidence(rows: list[TargetRow], skips: list[LatencySkip],
+                   benched: Collection[str] = ()) -> list[TargetRow]:
     """A model the bench ran and saw fail on a target does not run there; on a target where the bench timed both
     models (``benched``), their "runs" is the bench's."""
     failed = {s.target: s for s in skips if s.observed}
